@@ -1,0 +1,578 @@
+//! THE classifier: the only place where findings are made.
+
+use crate::entry::{DataFile, Entry, Provider, Strength};
+use crate::extract::{cut, MAX_TEXT};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use smtp_doctor_model::{
+    Category, Class, EnhancedCode, Evidence, Finding, Party, ReplyCode, Stage,
+};
+use std::collections::HashMap;
+
+/// Most bytes a `*` in a phrase may stand for.
+const GAP: usize = 60;
+
+/// A knowledge base that failed to load: a data-file error, caught by the tests.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum KbError {
+    /// A data file is not valid TOML for the entry format.
+    #[error("{file}: {source}")]
+    Parse {
+        /// The data file.
+        file: String,
+        /// What the parser said.
+        source: toml::de::Error,
+    },
+    /// An entry breaks a rule of the format.
+    #[error("entry {id}: {problem}")]
+    Invalid {
+        /// The entry's id.
+        id: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The phrase automaton could not be built.
+    #[error("building the phrase matcher: {0}")]
+    Automaton(#[from] aho_corasick::BuildError),
+}
+
+/// How a phrase is used by an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Any,
+    All,
+    None,
+}
+
+/// A phrase: one or more parts that must appear in order, each within [`GAP`] of the last.
+#[derive(Debug, Clone)]
+struct Phrase {
+    parts: Vec<usize>,
+}
+
+/// A code pattern such as `5xx`, `55x`, `X.7.26` or `5.7.x`: `None` is a wildcard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct CodePattern([Option<u16>; 3]);
+
+impl CodePattern {
+    fn reply(s: &str) -> Option<Self> {
+        let b = s.as_bytes();
+        if b.len() != 3 {
+            return None;
+        }
+        let mut out = [None; 3];
+        for (i, c) in b.iter().enumerate() {
+            out[i] = match c {
+                b'0'..=b'9' => Some(u16::from(c - b'0')),
+                b'x' | b'X' => None,
+                _ => return None,
+            };
+        }
+        Some(CodePattern(out))
+    }
+
+    fn enhanced(s: &str) -> Option<Self> {
+        let mut out = [None; 3];
+        let mut n = 0;
+        for (i, p) in s.split('.').enumerate() {
+            if i > 2 {
+                return None;
+            }
+            out[i] = match p {
+                "x" | "X" => None,
+                _ => Some(p.parse().ok().filter(|v: &u16| *v < 1000)?),
+            };
+            n += 1;
+        }
+        (n == 3).then_some(CodePattern(out))
+    }
+
+    fn matches_reply(self, r: ReplyCode) -> bool {
+        let v = r.get();
+        self.test([v / 100, v / 10 % 10, v % 10])
+    }
+
+    fn matches_enhanced(self, e: EnhancedCode) -> bool {
+        self.test([u16::from(e.class), e.subject, e.detail])
+    }
+
+    fn test(self, parts: [u16; 3]) -> bool {
+        self.0.iter().zip(parts).all(|(p, v)| p.is_none_or(|p| p == v))
+    }
+}
+
+/// An entry compiled for matching.
+#[derive(Debug, Clone)]
+struct Compiled {
+    phrases: Vec<(Role, usize)>,
+    reply: Option<CodePattern>,
+    enhanced: Option<CodePattern>,
+    codes: Vec<CodePattern>,
+    enhanced_codes: Vec<CodePattern>,
+    provider: Option<usize>,
+}
+
+/// Phrases that name the SMTP stage in MTA and client messages.
+const STAGE_PHRASES: &[(&str, Stage)] = &[
+    ("in reply to rcpt to", Stage::Rcpt),
+    ("after rcpt to", Stage::Rcpt),
+    ("after rcpt", Stage::Rcpt),
+    ("rcpt to command", Stage::Rcpt),
+    ("in reply to mail from", Stage::Mail),
+    ("after mail from", Stage::Mail),
+    ("mail from command", Stage::Mail),
+    ("in reply to end of data", Stage::EndOfData),
+    ("after end of data", Stage::EndOfData),
+    ("after data", Stage::Data),
+    ("in reply to data", Stage::Data),
+    ("in reply to ehlo", Stage::Ehlo),
+    ("in reply to helo", Stage::Ehlo),
+    ("after ehlo", Stage::Ehlo),
+    ("after helo", Stage::Ehlo),
+    ("initial server greeting", Stage::Banner),
+    ("after initial connection", Stage::Banner),
+    ("smtp banner", Stage::Banner),
+    ("greeting", Stage::Banner),
+    ("in reply to starttls", Stage::StartTls),
+    ("after starttls", Stage::StartTls),
+    ("in reply to auth", Stage::Auth),
+    ("after auth", Stage::Auth),
+    ("in reply to quit", Stage::Quit),
+];
+
+/// The knowledge base: entries, providers and the matcher built from them.
+#[derive(Debug)]
+pub struct Kb {
+    entries: Vec<Entry>,
+    compiled: Vec<Compiled>,
+    providers: Vec<Provider>,
+    phrases: Vec<Phrase>,
+    ac: AhoCorasick,
+    /// For each part: the entries that use it in an `any` or `all` phrase.
+    part_entries: Vec<Vec<usize>>,
+    /// For each part: the providers whose marker it is.
+    part_providers: Vec<Vec<usize>>,
+    /// Entries keyed by a reply-code or enhanced-code pattern, checked on every text.
+    code_entries: Vec<usize>,
+    stages: AhoCorasick,
+}
+
+/// What one text looks like to the matcher.
+struct Scan {
+    /// (part, start, end) of every part found, in text order.
+    hits: Vec<(usize, usize, usize)>,
+}
+
+impl Scan {
+    fn has(&self, kb: &Kb, phrase: usize) -> bool {
+        let parts = &kb.phrases[phrase].parts;
+        let Some((&first, rest)) = parts.split_first() else {
+            return false;
+        };
+        self.hits.iter().filter(|h| h.0 == first).any(|&(_, _, end)| self.chain(rest, end))
+    }
+
+    fn chain(&self, parts: &[usize], after: usize) -> bool {
+        let Some((&p, rest)) = parts.split_first() else {
+            return true;
+        };
+        self.hits
+            .iter()
+            .filter(|h| h.0 == p && h.1 >= after && h.1 <= after + GAP)
+            .any(|&(_, _, end)| self.chain(rest, end))
+    }
+}
+
+impl Kb {
+    /// Builds a knowledge base from data files given as (name, TOML text).
+    pub fn load(files: &[(&str, &str)]) -> Result<Kb, KbError> {
+        let mut entries = Vec::new();
+        let mut providers = Vec::new();
+        for (name, text) in files {
+            let data: DataFile =
+                toml::from_str(text).map_err(|source| KbError::Parse { file: (*name).to_string(), source })?;
+            entries.extend(data.entry);
+            providers.extend(data.provider);
+        }
+        let mut builder = Builder::default();
+        let mut seen = HashMap::new();
+        let mut compiled = Vec::with_capacity(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            if seen.insert(e.id.clone(), i).is_some() {
+                return Err(invalid(e, "duplicate id"));
+            }
+            compiled.push(builder.compile(e, &providers)?);
+        }
+        let markers: Vec<(usize, usize)> = providers
+            .iter()
+            .enumerate()
+            .flat_map(|(pi, p)| p.markers.iter().map(move |m| (pi, m)))
+            .map(|(pi, m)| (pi, builder.phrase(m)))
+            .collect();
+        let nparts = builder.parts.len();
+        let mut part_providers = vec![Vec::new(); nparts];
+        for (pi, phrase) in markers {
+            for &part in &builder.phrases[phrase].parts {
+                part_providers[part].push(pi);
+            }
+        }
+        let mut part_entries = vec![Vec::new(); nparts];
+        let mut code_entries = Vec::new();
+        for (i, c) in compiled.iter().enumerate() {
+            let indexing: Vec<usize> = c
+                .phrases
+                .iter()
+                .filter(|(r, _)| *r == Role::Any)
+                .chain(c.phrases.iter().filter(|(r, _)| *r == Role::All))
+                .map(|(_, p)| *p)
+                .collect();
+            if indexing.is_empty() {
+                code_entries.push(i);
+            }
+            for p in indexing {
+                for &part in &builder.phrases[p].parts {
+                    if part_entries[part].last() != Some(&i) {
+                        part_entries[part].push(i);
+                    }
+                }
+            }
+        }
+        let ac = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(&builder.parts)?;
+        let stages = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(STAGE_PHRASES.iter().map(|(p, _)| p))?;
+        Ok(Kb {
+            entries,
+            compiled,
+            providers,
+            phrases: builder.phrases,
+            ac,
+            part_entries,
+            part_providers,
+            code_entries,
+            stages,
+        })
+    }
+
+    /// Every entry, in data-file order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// Every provider, in data-file order.
+    pub fn providers(&self) -> &[Provider] {
+        &self.providers
+    }
+
+    /// Classifies one piece of evidence into a finding.
+    pub fn classify(&self, ev: &Evidence) -> Finding {
+        let norm = normalise(cut(&ev.text, MAX_TEXT));
+        let scan = self.scan(&norm);
+        let providers = self.providers_in(&scan);
+        let mut candidates: Vec<usize> = scan
+            .hits
+            .iter()
+            .flat_map(|h| self.part_entries[h.0].iter().copied())
+            .chain(self.code_entries.iter().copied())
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates.retain(|&i| self.holds(i, ev, &scan, &providers));
+
+        let positive = ev.reply_code.is_some_and(ReplyCode::is_positive)
+            || (ev.reply_code.is_none() && ev.enhanced_code.is_some_and(|e| e.class == 2));
+        if positive {
+            candidates.retain(|&i| {
+                let e = &self.entries[i];
+                e.category == Category::Delivered || e.on_success
+            });
+        } else {
+            candidates.retain(|&i| self.entries[i].category != Category::Delivered);
+        }
+        candidates.sort_by(|&a, &b| self.rank(b).partial_cmp(&self.rank(a)).unwrap_or(std::cmp::Ordering::Equal));
+
+        let stage = ev.stage.or_else(|| self.stage_in(&norm));
+        match candidates.first() {
+            Some(&win) => self.finding(ev, win, &candidates, stage),
+            None => unexplained(ev, stage, positive),
+        }
+    }
+
+    fn scan(&self, norm: &str) -> Scan {
+        let b = norm.as_bytes();
+        let hits = self
+            .ac
+            .find_overlapping_iter(norm)
+            .filter(|m| {
+                let starts_word = b[m.start()].is_ascii_alphanumeric();
+                !(starts_word && m.start() > 0 && b[m.start() - 1].is_ascii_alphanumeric())
+            })
+            .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+            .collect();
+        Scan { hits }
+    }
+
+    fn providers_in(&self, scan: &Scan) -> Vec<usize> {
+        let mut out: Vec<usize> =
+            scan.hits.iter().flat_map(|h| self.part_providers[h.0].iter().copied()).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    fn holds(&self, i: usize, ev: &Evidence, scan: &Scan, providers: &[usize]) -> bool {
+        let c = &self.compiled[i];
+        let has = |role: Role| c.phrases.iter().filter(move |(r, _)| *r == role).map(|(_, p)| *p);
+        let any: Vec<usize> = has(Role::Any).collect();
+        if !any.is_empty() && !any.iter().any(|&p| scan.has(self, p)) {
+            return false;
+        }
+        if !has(Role::All).all(|p| scan.has(self, p)) || has(Role::None).any(|p| scan.has(self, p)) {
+            return false;
+        }
+        let reply_ok = |pats: &[CodePattern]| {
+            pats.is_empty() || ev.reply_code.is_some_and(|r| pats.iter().any(|p| p.matches_reply(r)))
+        };
+        let enh_ok = |pats: &[CodePattern]| {
+            pats.is_empty() || ev.enhanced_code.is_some_and(|e| pats.iter().any(|p| p.matches_enhanced(e)))
+        };
+        reply_ok(c.reply.as_slice())
+            && enh_ok(c.enhanced.as_slice())
+            && reply_ok(&c.codes)
+            && enh_ok(&c.enhanced_codes)
+            && c.provider.is_none_or(|p| providers.contains(&p))
+    }
+
+    /// Sort key: strength, then the taxonomy's decision order, then confidence.
+    fn rank(&self, i: usize) -> (Strength, i32, f32, std::cmp::Reverse<usize>) {
+        let e = &self.entries[i];
+        let order = Category::ALL.iter().position(|c| *c == e.category).unwrap_or(usize::MAX);
+        let order = i32::try_from(order).unwrap_or(i32::MAX);
+        (e.strength(), -order, e.confidence(), std::cmp::Reverse(i))
+    }
+
+    fn stage_in(&self, norm: &str) -> Option<Stage> {
+        self.stages.find(norm).map(|m| STAGE_PHRASES[m.pattern().as_usize()].1)
+    }
+
+    fn finding(&self, ev: &Evidence, win: usize, matched: &[usize], stage: Option<Stage>) -> Finding {
+        let e = &self.entries[win];
+        let agree = matched[1..]
+            .iter()
+            .any(|&i| self.entries[i].category == e.category && self.entries[i].strength() != e.strength());
+        let mut confidence = e.confidence() + if agree { 0.05 } else { 0.0 };
+        if ev.bare_code {
+            confidence = confidence.min(0.5);
+        }
+        let mut references = e.references.clone();
+        for &i in &matched[1..] {
+            let other = &self.entries[i];
+            if other.strength() <= Strength::Medium && (other.reply.is_some() || other.enhanced.is_some()) {
+                for r in &other.references {
+                    if !references.contains(r) {
+                        references.push(r.clone());
+                    }
+                }
+            }
+        }
+        let mut explanation = e.explanation.clone();
+        if ev.bare_code {
+            explanation.push_str(
+                " This is the code's generic meaning: the text the server sent with it usually names the precise cause, so paste the whole reply for a sharper diagnosis.",
+            );
+        }
+        Finding {
+            category: e.category,
+            class: class_of(ev, e),
+            party: e.party(),
+            confidence: confidence.clamp(0.0, 0.99),
+            stage: stage.or(e.stage).or_else(|| matched.iter().find_map(|&i| self.entries[i].stage)),
+            reply_code: ev.reply_code,
+            enhanced_code: ev.enhanced_code,
+            summary: e.summary.clone(),
+            explanation,
+            fix: e.fix.clone(),
+            references,
+            matched: matched.iter().map(|&i| self.entries[i].id.clone()).collect(),
+            evidence: ev.span,
+        }
+    }
+}
+
+/// The class of a finding: the server's codes decide, then the entry, then the category.
+fn class_of(ev: &Evidence, e: &Entry) -> Class {
+    if let Some(c) = e.force_class {
+        return c;
+    }
+    let digits = [ev.reply_code.map(ReplyCode::class_digit), ev.enhanced_code.map(|c| c.class)];
+    if digits.contains(&Some(5)) {
+        Class::Permanent
+    } else if digits.contains(&Some(4)) {
+        Class::Transient
+    } else if digits.iter().flatten().any(|d| matches!(d, 2 | 3)) {
+        Class::Unknown
+    } else {
+        e.class.unwrap_or_else(|| e.category.default_class())
+    }
+}
+
+/// The finding when no entry matched at all.
+fn unexplained(ev: &Evidence, stage: Option<Stage>, positive: bool) -> Finding {
+    let (category, party, summary) = if positive {
+        (Category::Delivered, Party::None, "The server reported success.")
+    } else {
+        (
+            Category::Undefined,
+            Party::SenderConfig,
+            "No known SMTP problem was recognised in this text.",
+        )
+    };
+    let class = match ev.reply_code.map(ReplyCode::class_digit).or(ev.enhanced_code.map(|e| e.class)) {
+        Some(5) => Class::Permanent,
+        Some(4) => Class::Transient,
+        _ => Class::Unknown,
+    };
+    Finding {
+        category,
+        class,
+        party,
+        confidence: 0.1,
+        stage,
+        reply_code: ev.reply_code,
+        enhanced_code: ev.enhanced_code,
+        summary: summary.to_string(),
+        explanation: "Nothing in the knowledge base matches this text. Look for the server's own reply (a three-digit code and its text) in the full error or log and explain that.".to_string(),
+        fix: vec!["Find the full server reply or the client's complete error message and run explain on it.".to_string()],
+        references: Vec::new(),
+        matched: Vec::new(),
+        evidence: ev.span,
+    }
+}
+
+/// Lower-cased text with reply-code prefixes of continuation lines removed and white space folded.
+pub(crate) fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push(' ');
+    for line in text.lines() {
+        let mut line = line.trim();
+        let b = line.as_bytes();
+        if b.len() >= 4 && b[..3].iter().all(u8::is_ascii_digit) && matches!(b[3], b'-' | b' ') {
+            line = line[4..].trim_start();
+            if let Some(rest) = strip_enhanced(line) {
+                line = rest;
+            }
+        }
+        for word in line.split_whitespace() {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+            for ch in word.chars() {
+                out.push(ch.to_ascii_lowercase());
+            }
+        }
+        if !out.ends_with(' ') {
+            out.push(' ');
+        }
+    }
+    out
+}
+
+fn strip_enhanced(line: &str) -> Option<&str> {
+    let (code, rest) = line.split_once(' ').unwrap_or((line, ""));
+    code.parse::<EnhancedCode>().ok().map(|_| rest.trim_start())
+}
+
+fn invalid(e: &Entry, problem: &str) -> KbError {
+    KbError::Invalid { id: e.id.clone(), problem: problem.to_string() }
+}
+
+/// Collects the phrase parts of all entries while compiling them.
+#[derive(Default)]
+struct Builder {
+    parts: Vec<String>,
+    part_ids: HashMap<String, usize>,
+    phrases: Vec<Phrase>,
+    phrase_ids: HashMap<String, usize>,
+}
+
+impl Builder {
+    fn phrase(&mut self, text: &str) -> usize {
+        let key = text.to_ascii_lowercase();
+        if let Some(&id) = self.phrase_ids.get(&key) {
+            return id;
+        }
+        let mut parts = Vec::new();
+        for part in key.split('*').map(|p| p.split_whitespace().collect::<Vec<_>>().join(" ")) {
+            if part.is_empty() {
+                continue;
+            }
+            let next = self.parts.len();
+            let id = *self.part_ids.entry(part.clone()).or_insert(next);
+            if id == next {
+                self.parts.push(part);
+            }
+            parts.push(id);
+        }
+        let id = self.phrases.len();
+        self.phrases.push(Phrase { parts });
+        self.phrase_ids.insert(key, id);
+        id
+    }
+
+    fn compile(&mut self, e: &Entry, providers: &[Provider]) -> Result<Compiled, KbError> {
+        let mut phrases = Vec::new();
+        for (role, list) in [(Role::Any, &e.any), (Role::All, &e.all), (Role::None, &e.none)] {
+            for p in list {
+                if p.split('*').all(|s| s.trim().is_empty()) {
+                    return Err(invalid(e, "empty phrase"));
+                }
+                phrases.push((role, self.phrase(p)));
+            }
+        }
+        let reply = e
+            .reply
+            .as_deref()
+            .map(|r| CodePattern::reply(r).ok_or_else(|| invalid(e, "bad reply code")))
+            .transpose()?;
+        let enhanced = e
+            .enhanced
+            .as_deref()
+            .map(|s| CodePattern::enhanced(s).ok_or_else(|| invalid(e, "bad enhanced code")))
+            .transpose()?;
+        let codes = e
+            .codes
+            .iter()
+            .map(|s| CodePattern::reply(s).ok_or_else(|| invalid(e, "bad code pattern")))
+            .collect::<Result<_, _>>()?;
+        let enhanced_codes = e
+            .enhanced_codes
+            .iter()
+            .map(|s| CodePattern::enhanced(s).ok_or_else(|| invalid(e, "bad enhanced pattern")))
+            .collect::<Result<_, _>>()?;
+        let provider = e
+            .provider
+            .as_deref()
+            .map(|p| providers.iter().position(|x| x.id == p).ok_or_else(|| invalid(e, "unknown provider")))
+            .transpose()?;
+        let is_code = e.reply.is_some() || e.enhanced.is_some();
+        let has_text = !e.any.is_empty() || !e.all.is_empty();
+        if is_code == has_text {
+            return Err(invalid(e, "needs either phrases (any/all) or one code (reply/enhanced), not both"));
+        }
+        if e.reply.is_some() && e.enhanced.is_some() {
+            return Err(invalid(e, "reply and enhanced are separate entries"));
+        }
+        if !(0.0..=1.0).contains(&e.confidence()) {
+            return Err(invalid(e, "confidence out of 0..1"));
+        }
+        if e.summary.trim().is_empty() || e.explanation.trim().is_empty() {
+            return Err(invalid(e, "summary and explanation are required"));
+        }
+        if e.category != Category::Delivered && e.fix.is_empty() {
+            return Err(invalid(e, "a failure entry needs at least one fix step"));
+        }
+        Ok(Compiled { phrases, reply, enhanced, codes, enhanced_codes, provider })
+    }
+}

@@ -1,0 +1,380 @@
+//! The free-text extractor: finds, in pasted text, the reply code and enhanced status code that a
+//! server actually sent, skipping ports, line numbers, errno values in parentheses, IP addresses
+//! and "expected response code 250".
+//!
+//! Written by hand: no crate finds SMTP replies inside arbitrary prose (client error wrappers,
+//! MTA log lines, DSN fields), and a byte scanner keeps `explain --file` fast.
+
+use smtp_doctor_model::{EnhancedCode, Evidence, ReplyCode, Source, Span};
+
+/// The most text the extractor and classifier look at; the rest of a longer message is ignored.
+pub const MAX_TEXT: usize = 64 * 1024;
+
+/// Words that, right before a number, show it is a server reply ("said: 550", "got code 535").
+const WRAPPER_WORDS: &[&str] = &[
+    "said", "says", "code", "got", "error", "err", "response", "reply", "replied", "returned",
+    "answered", "responded", "smtp", "status", "failed", "failure", "with", "was", "server",
+    "host", "message", "reason", "diagnostic", "rejected", "deferred", "bounced", "text",
+];
+
+/// Words that, right before a number, show it is not a reply code ("port 587", "line 250").
+const NOT_CODE_BEFORE: &[&str] = &[
+    "port", "ports", "line", "lines", "than", "of", "size", "limit", "max", "maximum", "bytes",
+    "in", "within", "for", "after", "about", "over", "under", "to", "errno", "version", "pid",
+    "id", "no", "number", "top", "last", "first", "only", "exceeds", "exceeded", "at", "by",
+];
+
+/// Words that, right after a number, show it is a quantity, not a reply code.
+const NOT_CODE_AFTER: &[&str] = &[
+    "bytes", "byte", "kb", "mb", "gb", "k", "seconds", "second", "secs", "sec", "s", "ms",
+    "minutes", "minute", "mins", "min", "hours", "hour", "days", "day", "lines", "recipients",
+    "messages", "connections", "times", "characters", "chars", "octets", "percent", "users",
+];
+
+/// Finds the server's reply in `text` and returns it as evidence for the classifier.
+pub fn extract(text: &str) -> Evidence {
+    let text = cut(text, MAX_TEXT);
+    let mut ev = Evidence::text(Source::Text, text);
+    if let Some((reply, enhanced)) = bare_codes(text) {
+        ev.reply_code = reply;
+        ev.enhanced_code = enhanced;
+        ev.bare_code = true;
+        ev.span = Some(Span { start: 0, end: text.len() });
+        return ev;
+    }
+    let bytes = text.as_bytes();
+    let replies = reply_candidates(bytes);
+    let chosen = replies
+        .iter()
+        .find(|c| !c.code.is_positive())
+        .or_else(|| replies.first());
+    if let Some(c) = chosen {
+        ev.reply_code = Some(c.code);
+        ev.span = Some(Span { start: c.start, end: line_end(bytes, c.start) });
+        ev.enhanced_code = enhanced_after(bytes, c.start + 3);
+    }
+    if ev.enhanced_code.is_none() {
+        let want = ev.reply_code.map(|r| r.class_digit()).filter(|d| matches!(d, 2 | 4 | 5));
+        let all = enhanced_candidates(bytes);
+        ev.enhanced_code = all
+            .iter()
+            .find(|(e, _)| want.is_none_or(|d| d == e.class))
+            .or_else(|| all.first())
+            .map(|(e, _)| *e);
+        if ev.span.is_none() {
+            if let Some((_, start)) = all.first() {
+                ev.span = Some(Span { start: line_start(bytes, *start), end: line_end(bytes, *start) });
+            }
+        }
+    }
+    ev
+}
+
+/// `text` cut to at most `max` bytes, on a character boundary.
+pub fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// A reply code found in text, with where it stands.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    code: ReplyCode,
+    start: usize,
+}
+
+/// Reply codes that have enough context to be a server's reply, in text order.
+fn reply_candidates(b: &[u8]) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 3 <= b.len() {
+        if !(b[i].is_ascii_digit() && b[i + 1].is_ascii_digit() && b[i + 2].is_ascii_digit()) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        i += 3;
+        if (start > 0 && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'.'))
+            || b.get(i).is_some_and(|c| c.is_ascii_digit())
+        {
+            while i < b.len() && b[i].is_ascii_digit() {
+                i += 1;
+            }
+            continue;
+        }
+        if !(b'2'..=b'5').contains(&b[start]) {
+            continue;
+        }
+        if let Some(score) = reply_score(b, start) {
+            if score >= 2 {
+                let n = u16::from(b[start] - b'0') * 100
+                    + u16::from(b[start + 1] - b'0') * 10
+                    + u16::from(b[start + 2] - b'0');
+                if let Some(code) = ReplyCode::new(n) {
+                    out.push(Candidate { code, start });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// How much the context of the three digits at `start` says they are a reply; `None` when the
+/// context says they are not (a port, an errno, a quantity, an expected code).
+fn reply_score(b: &[u8], start: usize) -> Option<i32> {
+    let end = start + 3;
+    let after = b.get(end).copied();
+    match after {
+        None | Some(b' ' | b'\t' | b'\r' | b'\n' | b'-' | b'"' | b'\'' | b')' | b',' | b']' | b';') => {}
+        Some(b'.') if b.get(end + 1).is_none_or(|c| c.is_ascii_whitespace()) => {}
+        Some(b':') if b.get(end + 1).is_none_or(|c| *c == b' ') => {}
+        _ => return None,
+    }
+    let before = start.checked_sub(1).map(|i| b[i]);
+    match before {
+        Some(b':') if start >= 2 && b[start - 2].is_ascii_alphanumeric() => return None,
+        Some(b'(') if after == Some(b')') => return None,
+        Some(b'/' | b'+' | b'=' | b'#' | b'$' | b'%' | b'@' | b'_' | b'*') => return None,
+        _ => {}
+    }
+    let line_begin = line_start(b, start);
+    let head = &b[line_begin..start];
+    let window = &b[start.saturating_sub(40)..start];
+    if contains_ci(window, b"expected") || contains_ci(window, b"expecting") {
+        return None;
+    }
+    let prev = prev_word(head);
+    if NOT_CODE_BEFORE.iter().any(|w| prev.eq_ignore_ascii_case(w.as_bytes())) {
+        return None;
+    }
+    let next = next_word(&b[end..]);
+    if NOT_CODE_AFTER.iter().any(|w| next.eq_ignore_ascii_case(w.as_bytes())) {
+        return None;
+    }
+    let mut score = 0;
+    let trimmed = trim_ascii(head);
+    if trimmed.is_empty() || trimmed.iter().all(|c| matches!(c, b'<' | b'>' | b'-' | b'|' | b'*')) {
+        score += 4;
+    }
+    if let Some(p) = trimmed.last() {
+        if matches!(p, b':' | b';' | b'"' | b'\'' | b'(' | b'[' | b'<' | b'>' | b'|' | b',' | b'{') {
+            score += 2;
+        }
+    }
+    if WRAPPER_WORDS.iter().any(|w| prev.eq_ignore_ascii_case(w.as_bytes())) {
+        score += 2;
+    }
+    if enhanced_after(b, end).is_some() {
+        score += 3;
+    } else if next.first().is_some_and(u8::is_ascii_alphabetic) {
+        score += 1;
+    }
+    Some(score)
+}
+
+/// The enhanced code that directly follows a reply code ("550 5.1.1", "550-5.1.1", "550 #5.1.1").
+fn enhanced_after(b: &[u8], mut i: usize) -> Option<EnhancedCode> {
+    if !matches!(b.get(i), Some(b' ' | b'-' | b'\t')) {
+        return None;
+    }
+    i += 1;
+    while matches!(b.get(i), Some(b' ' | b'#' | b'(' | b'[')) {
+        i += 1;
+    }
+    enhanced_at(b, i).map(|(e, _)| e)
+}
+
+/// Every standalone enhanced code in text, with its byte offset.
+fn enhanced_candidates(b: &[u8]) -> Vec<(EnhancedCode, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if matches!(b[i], b'2' | b'4' | b'5')
+            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
+        {
+            if let Some((code, end)) = enhanced_at(b, i) {
+                let prev = prev_word(&b[line_start(b, i)..i]);
+                if !prev.eq_ignore_ascii_case(b"version") && !prev.eq_ignore_ascii_case(b"v") {
+                    out.push((code, i));
+                }
+                i = end;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// An enhanced code starting exactly at `i`, and where it ends; not part of an IP or version.
+fn enhanced_at(b: &[u8], i: usize) -> Option<(EnhancedCode, usize)> {
+    let class = *b.get(i)?;
+    if !matches!(class, b'2' | b'4' | b'5') || b.get(i + 1) != Some(&b'.') {
+        return None;
+    }
+    let (subject, j) = number(b, i + 2)?;
+    if b.get(j) != Some(&b'.') {
+        return None;
+    }
+    let (detail, k) = number(b, j + 1)?;
+    let tail_ok = match b.get(k) {
+        None => true,
+        Some(b'.') => !b.get(k + 1).is_some_and(u8::is_ascii_digit),
+        Some(c) => !c.is_ascii_alphanumeric(),
+    };
+    if !tail_ok {
+        return None;
+    }
+    EnhancedCode::new(class - b'0', subject, detail).map(|e| (e, k))
+}
+
+/// A number of 1 to 3 digits at `i`, and the index after it.
+fn number(b: &[u8], i: usize) -> Option<(u16, usize)> {
+    let mut j = i;
+    let mut n: u16 = 0;
+    while j < b.len() && b[j].is_ascii_digit() && j - i < 3 {
+        n = n * 10 + u16::from(b[j] - b'0');
+        j += 1;
+    }
+    (j > i && !b.get(j).is_some_and(u8::is_ascii_digit)).then_some((n, j))
+}
+
+/// Codes when the whole input is nothing but a reply code and/or an enhanced code.
+fn bare_codes(text: &str) -> Option<(Option<ReplyCode>, Option<EnhancedCode>)> {
+    let mut parts = text.split(|c: char| c.is_whitespace() || c == '-').filter(|p| !p.is_empty());
+    let first = parts.next()?;
+    let second = parts.next();
+    if parts.next().is_some() {
+        return None;
+    }
+    let enhanced = |s: &str| -> Option<EnhancedCode> {
+        let s = s.strip_prefix(['X', 'x']).map(|rest| format!("5{rest}"));
+        s.and_then(|s| s.parse().ok())
+    };
+    let parse_enh = |s: &str| s.parse::<EnhancedCode>().ok().or_else(|| enhanced(s));
+    match second {
+        None => match first.parse::<ReplyCode>() {
+            Ok(r) => Some((Some(r), None)),
+            Err(_) => parse_enh(first).map(|e| (None, Some(e))),
+        },
+        Some(s) => {
+            let r = first.parse::<ReplyCode>().ok()?;
+            Some((Some(r), Some(parse_enh(s)?)))
+        }
+    }
+}
+
+fn line_start(b: &[u8], i: usize) -> usize {
+    b[..i].iter().rposition(|c| *c == b'\n').map_or(0, |p| p + 1)
+}
+
+fn line_end(b: &[u8], i: usize) -> usize {
+    b[i..].iter().position(|c| *c == b'\n' || *c == b'\r').map_or(b.len(), |p| i + p)
+}
+
+fn trim_ascii(b: &[u8]) -> &[u8] {
+    let s = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
+    let e = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(s, |p| p + 1);
+    &b[s..e]
+}
+
+/// The last run of letters before `head`'s end, skipping spaces and one punctuation mark.
+fn prev_word(head: &[u8]) -> &[u8] {
+    let mut e = head.len();
+    while e > 0 && head[e - 1].is_ascii_whitespace() {
+        e -= 1;
+    }
+    if e > 0 && matches!(head[e - 1], b':' | b'"' | b'\'' | b'=') {
+        e -= 1;
+    }
+    while e > 0 && head[e - 1].is_ascii_whitespace() {
+        e -= 1;
+    }
+    let s = head[..e].iter().rposition(|c| !c.is_ascii_alphabetic()).map_or(0, |p| p + 1);
+    &head[s..e]
+}
+
+/// The first run of letters (or a `%`) after the number, skipping spaces.
+fn next_word(tail: &[u8]) -> &[u8] {
+    let s = tail.iter().position(|c| *c != b' ').unwrap_or(tail.len());
+    if tail.get(s) == Some(&b'%') {
+        return b"percent";
+    }
+    let e = tail[s..].iter().position(|c| !c.is_ascii_alphabetic()).map_or(tail.len(), |p| s + p);
+    &tail[s..e]
+}
+
+fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(text: &str) -> (Option<u16>, Option<String>) {
+        let ev = extract(text);
+        (ev.reply_code.map(ReplyCode::get), ev.enhanced_code.map(|e| e.to_string()))
+    }
+
+    #[test]
+    fn finds_the_server_reply() {
+        assert_eq!(codes("550 5.1.1 User unknown"), (Some(550), Some("5.1.1".into())));
+        assert_eq!(
+            codes("host mx.example.com[192.0.2.1] said: 550-5.7.1 blocked (in reply to RCPT TO command)"),
+            (Some(550), Some("5.7.1".into()))
+        );
+        assert_eq!(
+            codes("Expected response code 250 but got code \"535\", with message \"535-5.7.8 Username and Password not accepted\""),
+            (Some(535), Some("5.7.8".into()))
+        );
+        assert_eq!(codes("SMTP Error 450 5.2.3 Msg Size greater"), (Some(450), Some("5.2.3".into())));
+        assert_eq!(
+            codes("552 sorry, mailbox user@somecompany.com is over quota temporarily (#5.1.1)"),
+            (Some(552), Some("5.1.1".into()))
+        );
+        assert_eq!(codes("dsn=4.4.1, status=deferred (connect to x[192.0.2.1]:25: Connection timed out)"), (None, Some("4.4.1".into())));
+    }
+
+    #[test]
+    fn skips_what_is_not_a_reply() {
+        assert_eq!(codes("SMTP ERROR: Failed to connect to server: Connection timed out (110)"), (None, None));
+        assert_eq!(codes("connect to smtp.example.com:587 failed at line 250"), (None, None));
+        assert_eq!(codes("Connection refused, 111 Can't open SMTP stream"), (None, None));
+        assert_eq!(codes("client 192.0.2.25 sent 4.5.1.2 after 300 seconds"), (None, None));
+        assert_eq!(codes("message size 452 bytes exceeds the limit"), (None, None));
+        assert_eq!(codes("Postfix version 3.7.11"), (None, None));
+    }
+
+    #[test]
+    fn prefers_the_failure_among_several_replies() {
+        let t = "220 mx.example.com ESMTP\n250-mx.example.com\n250 PIPELINING\n550 5.1.1 <a@b>: Recipient address rejected\n221 Bye";
+        assert_eq!(codes(t), (Some(550), Some("5.1.1".into())));
+    }
+
+    #[test]
+    fn bare_codes_are_flagged() {
+        let ev = extract(" 550 ");
+        assert!(ev.bare_code);
+        assert_eq!(ev.reply_code.map(ReplyCode::get), Some(550));
+        let ev = extract("5.7.1");
+        assert!(ev.bare_code && ev.enhanced_code.is_some());
+        let ev = extract("111");
+        assert!(ev.bare_code && ev.reply_code.is_some());
+        assert!(!extract("550 user unknown").bare_code);
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for t in ["", "5", "55", "5.", "5.1.", "550-", "\u{0}550\u{0}", "é550é", "4.4.4.4.4", "999 9.9.9"] {
+            let _ = extract(t);
+        }
+        assert!(extract(&"x".repeat(100_000)).text.len() <= MAX_TEXT);
+    }
+}

@@ -1,0 +1,48 @@
+//! The smtp-doctor knowledge base and THE classifier.
+//!
+//! Knowledge lives in TOML data files under `data/`, compiled in. [`Kb::classify`] is the only
+//! function in smtp-doctor that turns [`Evidence`] into a [`Finding`]; [`extract`] finds the
+//! server's reply in free text for `explain`.
+#![forbid(unsafe_code)]
+
+mod classify;
+mod entry;
+mod extract;
+
+pub use classify::{Kb, KbError};
+pub use entry::{default_party, DataFile, Entry, Provider, Strength};
+pub use extract::{cut, extract, MAX_TEXT};
+
+use smtp_doctor_model::{Evidence, Finding};
+use std::sync::OnceLock;
+
+/// The compiled-in data files, as (name, TOML text).
+pub const DATA_FILES: &[(&str, &str)] = &[
+    ("reply-codes.toml", include_str!("../data/reply-codes.toml")),
+    ("enhanced-codes.toml", include_str!("../data/enhanced-codes.toml")),
+    ("core.toml", include_str!("../data/core.toml")),
+    ("generic.toml", include_str!("../data/generic.toml")),
+    ("clients.toml", include_str!("../data/clients.toml")),
+    ("mta.toml", include_str!("../data/mta.toml")),
+    ("dnsbl.toml", include_str!("../data/dnsbl.toml")),
+    ("providers.toml", include_str!("../data/providers.toml")),
+];
+
+/// The built-in knowledge base, loaded on first use.
+///
+/// # Panics
+/// If the compiled-in data files are invalid, which the crate's tests rule out.
+pub fn builtin() -> &'static Kb {
+    static KB: OnceLock<Kb> = OnceLock::new();
+    KB.get_or_init(|| match Kb::load(DATA_FILES) {
+        Ok(kb) => kb,
+        Err(e) => panic!("built-in knowledge base is invalid: {e}"),
+    })
+}
+
+/// Extracts the server's reply from `text` and classifies it with the built-in knowledge base.
+pub fn explain(text: &str) -> (Evidence, Finding) {
+    let ev = extract(text);
+    let finding = builtin().classify(&ev);
+    (ev, finding)
+}
