@@ -97,7 +97,10 @@ impl CodePattern {
     }
 
     fn test(self, parts: [u16; 3]) -> bool {
-        self.0.iter().zip(parts).all(|(p, v)| p.is_none_or(|p| p == v))
+        self.0
+            .iter()
+            .zip(parts)
+            .all(|(p, v)| p.is_none_or(|p| p == v))
     }
 }
 
@@ -169,7 +172,10 @@ impl Scan {
         let Some((&first, rest)) = parts.split_first() else {
             return false;
         };
-        self.hits.iter().filter(|h| h.0 == first).any(|&(_, _, end)| self.chain(rest, end))
+        self.hits
+            .iter()
+            .filter(|h| h.0 == first)
+            .any(|&(_, _, end)| self.chain(rest, end))
     }
 
     fn chain(&self, parts: &[usize], after: usize) -> bool {
@@ -189,8 +195,10 @@ impl Kb {
         let mut entries = Vec::new();
         let mut providers = Vec::new();
         for (name, text) in files {
-            let data: DataFile =
-                toml::from_str(text).map_err(|source| KbError::Parse { file: (*name).to_string(), source })?;
+            let data: DataFile = toml::from_str(text).map_err(|source| KbError::Parse {
+                file: (*name).to_string(),
+                source,
+            })?;
             entries.extend(data.entry);
             providers.extend(data.provider);
         }
@@ -291,7 +299,11 @@ impl Kb {
         } else {
             candidates.retain(|&i| self.entries[i].category != Category::Delivered);
         }
-        candidates.sort_by(|&a, &b| self.rank(b).partial_cmp(&self.rank(a)).unwrap_or(std::cmp::Ordering::Equal));
+        candidates.sort_by(|&a, &b| {
+            self.rank(b)
+                .partial_cmp(&self.rank(a))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
 
         let stage = ev.stage.or_else(|| self.stage_in(&norm));
         match candidates.first() {
@@ -315,8 +327,11 @@ impl Kb {
     }
 
     fn providers_in(&self, scan: &Scan) -> Vec<usize> {
-        let mut out: Vec<usize> =
-            scan.hits.iter().flat_map(|h| self.part_providers[h.0].iter().copied()).collect();
+        let mut out: Vec<usize> = scan
+            .hits
+            .iter()
+            .flat_map(|h| self.part_providers[h.0].iter().copied())
+            .collect();
         out.sort_unstable();
         out.dedup();
         out
@@ -324,19 +339,31 @@ impl Kb {
 
     fn holds(&self, i: usize, ev: &Evidence, scan: &Scan, providers: &[usize]) -> bool {
         let c = &self.compiled[i];
-        let has = |role: Role| c.phrases.iter().filter(move |(r, _)| *r == role).map(|(_, p)| *p);
+        let has = |role: Role| {
+            c.phrases
+                .iter()
+                .filter(move |(r, _)| *r == role)
+                .map(|(_, p)| *p)
+        };
         let any: Vec<usize> = has(Role::Any).collect();
         if !any.is_empty() && !any.iter().any(|&p| scan.has(self, p)) {
             return false;
         }
-        if !has(Role::All).all(|p| scan.has(self, p)) || has(Role::None).any(|p| scan.has(self, p)) {
+        if !has(Role::All).all(|p| scan.has(self, p)) || has(Role::None).any(|p| scan.has(self, p))
+        {
             return false;
         }
         let reply_ok = |pats: &[CodePattern]| {
-            pats.is_empty() || ev.reply_code.is_some_and(|r| pats.iter().any(|p| p.matches_reply(r)))
+            pats.is_empty()
+                || ev
+                    .reply_code
+                    .is_some_and(|r| pats.iter().any(|p| p.matches_reply(r)))
         };
         let enh_ok = |pats: &[CodePattern]| {
-            pats.is_empty() || ev.enhanced_code.is_some_and(|e| pats.iter().any(|p| p.matches_enhanced(e)))
+            pats.is_empty()
+                || ev
+                    .enhanced_code
+                    .is_some_and(|e| pats.iter().any(|p| p.matches_enhanced(e)))
         };
         reply_ok(c.reply.as_slice())
             && enh_ok(c.enhanced.as_slice())
@@ -348,20 +375,31 @@ impl Kb {
     /// Sort key: strength, then the taxonomy's decision order, then confidence.
     fn rank(&self, i: usize) -> (Strength, i32, f32, std::cmp::Reverse<usize>) {
         let e = &self.entries[i];
-        let order = Category::ALL.iter().position(|c| *c == e.category).unwrap_or(usize::MAX);
+        let order = Category::ALL
+            .iter()
+            .position(|c| *c == e.category)
+            .unwrap_or(usize::MAX);
         let order = i32::try_from(order).unwrap_or(i32::MAX);
         (e.strength(), -order, e.confidence(), std::cmp::Reverse(i))
     }
 
     fn stage_in(&self, norm: &str) -> Option<Stage> {
-        self.stages.find(norm).map(|m| STAGE_PHRASES[m.pattern().as_usize()].1)
+        self.stages
+            .find(norm)
+            .map(|m| STAGE_PHRASES[m.pattern().as_usize()].1)
     }
 
-    fn finding(&self, ev: &Evidence, win: usize, matched: &[usize], stage: Option<Stage>) -> Finding {
+    fn finding(
+        &self,
+        ev: &Evidence,
+        win: usize,
+        matched: &[usize],
+        stage: Option<Stage>,
+    ) -> Finding {
         let e = &self.entries[win];
-        let agree = matched[1..]
-            .iter()
-            .any(|&i| self.entries[i].category == e.category && self.entries[i].strength() != e.strength());
+        let agree = matched[1..].iter().any(|&i| {
+            self.entries[i].category == e.category && self.entries[i].strength() != e.strength()
+        });
         let mut confidence = e.confidence() + if agree { 0.05 } else { 0.0 };
         if ev.bare_code {
             confidence = confidence.min(0.5);
@@ -369,7 +407,9 @@ impl Kb {
         let mut references = e.references.clone();
         for &i in &matched[1..] {
             let other = &self.entries[i];
-            if other.strength() <= Strength::Medium && (other.reply.is_some() || other.enhanced.is_some()) {
+            if other.strength() <= Strength::Medium
+                && (other.reply.is_some() || other.enhanced.is_some())
+            {
                 for r in &other.references {
                     if !references.contains(r) {
                         references.push(r.clone());
@@ -388,14 +428,19 @@ impl Kb {
             class: class_of(ev, e),
             party: e.party(),
             confidence: confidence.clamp(0.0, 0.99),
-            stage: stage.or(e.stage).or_else(|| matched.iter().find_map(|&i| self.entries[i].stage)),
+            stage: stage
+                .or(e.stage)
+                .or_else(|| matched.iter().find_map(|&i| self.entries[i].stage)),
             reply_code: ev.reply_code,
             enhanced_code: ev.enhanced_code,
             summary: e.summary.clone(),
             explanation,
             fix: e.fix.clone(),
             references,
-            matched: matched.iter().map(|&i| self.entries[i].id.clone()).collect(),
+            matched: matched
+                .iter()
+                .map(|&i| self.entries[i].id.clone())
+                .collect(),
             evidence: ev.span,
         }
     }
@@ -406,7 +451,10 @@ fn class_of(ev: &Evidence, e: &Entry) -> Class {
     if let Some(c) = e.force_class {
         return c;
     }
-    let digits = [ev.reply_code.map(ReplyCode::class_digit), ev.enhanced_code.map(|c| c.class)];
+    let digits = [
+        ev.reply_code.map(ReplyCode::class_digit),
+        ev.enhanced_code.map(|c| c.class),
+    ];
     if digits.contains(&Some(5)) {
         Class::Permanent
     } else if digits.contains(&Some(4)) {
@@ -420,19 +468,31 @@ fn class_of(ev: &Evidence, e: &Entry) -> Class {
 
 /// The finding when no entry matched at all.
 fn unexplained(ev: &Evidence, stage: Option<Stage>, positive: bool) -> Finding {
-    let (category, party, summary) = if positive {
-        (Category::Delivered, Party::None, "The server reported success.")
+    let class = match ev
+        .reply_code
+        .map(ReplyCode::class_digit)
+        .or(ev.enhanced_code.map(|e| e.class))
+    {
+        Some(5) => Class::Permanent,
+        Some(4) => Class::Transient,
+        _ => Class::Unknown,
+    };
+    let (category, party, summary, explanation, fix) = if positive {
+        (
+            Category::Delivered,
+            Party::None,
+            "The server reported success.",
+            "The reply code is a 2xx or 3xx: the command was accepted.",
+            Vec::new(),
+        )
     } else {
         (
             Category::Undefined,
             Party::SenderConfig,
             "No known SMTP problem was recognised in this text.",
+            "Nothing in the knowledge base matches this text. Look for the server's own reply (a three-digit code and its text) in the full error or log and explain that.",
+            vec!["Find the full server reply or the client's complete error message and run explain on it.".to_string()],
         )
-    };
-    let class = match ev.reply_code.map(ReplyCode::class_digit).or(ev.enhanced_code.map(|e| e.class)) {
-        Some(5) => Class::Permanent,
-        Some(4) => Class::Transient,
-        _ => Class::Unknown,
     };
     Finding {
         category,
@@ -443,8 +503,8 @@ fn unexplained(ev: &Evidence, stage: Option<Stage>, positive: bool) -> Finding {
         reply_code: ev.reply_code,
         enhanced_code: ev.enhanced_code,
         summary: summary.to_string(),
-        explanation: "Nothing in the knowledge base matches this text. Look for the server's own reply (a three-digit code and its text) in the full error or log and explain that.".to_string(),
-        fix: vec!["Find the full server reply or the client's complete error message and run explain on it.".to_string()],
+        explanation: explanation.to_string(),
+        fix,
         references: Vec::new(),
         matched: Vec::new(),
         evidence: ev.span,
@@ -485,7 +545,10 @@ fn strip_enhanced(line: &str) -> Option<&str> {
 }
 
 fn invalid(e: &Entry, problem: &str) -> KbError {
-    KbError::Invalid { id: e.id.clone(), problem: problem.to_string() }
+    KbError::Invalid {
+        id: e.id.clone(),
+        problem: problem.to_string(),
+    }
 }
 
 /// Collects the phrase parts of all entries while compiling them.
@@ -504,7 +567,10 @@ impl Builder {
             return id;
         }
         let mut parts = Vec::new();
-        for part in key.split('*').map(|p| p.split_whitespace().collect::<Vec<_>>().join(" ")) {
+        for part in key
+            .split('*')
+            .map(|p| p.split_whitespace().collect::<Vec<_>>().join(" "))
+        {
             if part.is_empty() {
                 continue;
             }
@@ -523,7 +589,11 @@ impl Builder {
 
     fn compile(&mut self, e: &Entry, providers: &[Provider]) -> Result<Compiled, KbError> {
         let mut phrases = Vec::new();
-        for (role, list) in [(Role::Any, &e.any), (Role::All, &e.all), (Role::None, &e.none)] {
+        for (role, list) in [
+            (Role::Any, &e.any),
+            (Role::All, &e.all),
+            (Role::None, &e.none),
+        ] {
             for p in list {
                 if p.split('*').all(|s| s.trim().is_empty()) {
                     return Err(invalid(e, "empty phrase"));
@@ -554,12 +624,20 @@ impl Builder {
         let provider = e
             .provider
             .as_deref()
-            .map(|p| providers.iter().position(|x| x.id == p).ok_or_else(|| invalid(e, "unknown provider")))
+            .map(|p| {
+                providers
+                    .iter()
+                    .position(|x| x.id == p)
+                    .ok_or_else(|| invalid(e, "unknown provider"))
+            })
             .transpose()?;
         let is_code = e.reply.is_some() || e.enhanced.is_some();
         let has_text = !e.any.is_empty() || !e.all.is_empty();
         if is_code == has_text {
-            return Err(invalid(e, "needs either phrases (any/all) or one code (reply/enhanced), not both"));
+            return Err(invalid(
+                e,
+                "needs either phrases (any/all) or one code (reply/enhanced), not both",
+            ));
         }
         if e.reply.is_some() && e.enhanced.is_some() {
             return Err(invalid(e, "reply and enhanced are separate entries"));
@@ -573,6 +651,13 @@ impl Builder {
         if e.category != Category::Delivered && e.fix.is_empty() {
             return Err(invalid(e, "a failure entry needs at least one fix step"));
         }
-        Ok(Compiled { phrases, reply, enhanced, codes, enhanced_codes, provider })
+        Ok(Compiled {
+            phrases,
+            reply,
+            enhanced,
+            codes,
+            enhanced_codes,
+            provider,
+        })
     }
 }

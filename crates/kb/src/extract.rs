@@ -12,9 +12,33 @@ pub const MAX_TEXT: usize = 64 * 1024;
 
 /// Words that, right before a number, show it is a server reply ("said: 550", "got code 535").
 const WRAPPER_WORDS: &[&str] = &[
-    "said", "says", "code", "got", "error", "err", "response", "reply", "replied", "returned",
-    "answered", "responded", "smtp", "status", "failed", "failure", "with", "was", "server",
-    "host", "message", "reason", "diagnostic", "rejected", "deferred", "bounced", "text",
+    "said",
+    "says",
+    "code",
+    "got",
+    "error",
+    "err",
+    "response",
+    "reply",
+    "replied",
+    "returned",
+    "answered",
+    "responded",
+    "smtp",
+    "status",
+    "failed",
+    "failure",
+    "with",
+    "was",
+    "server",
+    "host",
+    "message",
+    "reason",
+    "diagnostic",
+    "rejected",
+    "deferred",
+    "bounced",
+    "text",
 ];
 
 /// Words that, right before a number, show it is not a reply code ("port 587", "line 250").
@@ -26,9 +50,36 @@ const NOT_CODE_BEFORE: &[&str] = &[
 
 /// Words that, right after a number, show it is a quantity, not a reply code.
 const NOT_CODE_AFTER: &[&str] = &[
-    "bytes", "byte", "kb", "mb", "gb", "k", "seconds", "second", "secs", "sec", "s", "ms",
-    "minutes", "minute", "mins", "min", "hours", "hour", "days", "day", "lines", "recipients",
-    "messages", "connections", "times", "characters", "chars", "octets", "percent", "users",
+    "bytes",
+    "byte",
+    "kb",
+    "mb",
+    "gb",
+    "k",
+    "seconds",
+    "second",
+    "secs",
+    "sec",
+    "s",
+    "ms",
+    "minutes",
+    "minute",
+    "mins",
+    "min",
+    "hours",
+    "hour",
+    "days",
+    "day",
+    "lines",
+    "recipients",
+    "messages",
+    "connections",
+    "times",
+    "characters",
+    "chars",
+    "octets",
+    "percent",
+    "users",
 ];
 
 /// Finds the server's reply in `text` and returns it as evidence for the classifier.
@@ -39,7 +90,10 @@ pub fn extract(text: &str) -> Evidence {
         ev.reply_code = reply;
         ev.enhanced_code = enhanced;
         ev.bare_code = true;
-        ev.span = Some(Span { start: 0, end: text.len() });
+        ev.span = Some(Span {
+            start: 0,
+            end: text.len(),
+        });
         return ev;
     }
     let bytes = text.as_bytes();
@@ -50,11 +104,17 @@ pub fn extract(text: &str) -> Evidence {
         .or_else(|| replies.first());
     if let Some(c) = chosen {
         ev.reply_code = Some(c.code);
-        ev.span = Some(Span { start: c.start, end: line_end(bytes, c.start) });
+        ev.span = Some(Span {
+            start: c.start,
+            end: line_end(bytes, c.start),
+        });
         ev.enhanced_code = enhanced_after(bytes, c.start + 3);
     }
     if ev.enhanced_code.is_none() {
-        let want = ev.reply_code.map(|r| r.class_digit()).filter(|d| matches!(d, 2 | 4 | 5));
+        let want = ev
+            .reply_code
+            .map(|r| r.class_digit())
+            .filter(|d| matches!(d, 2 | 4 | 5));
         let all = enhanced_candidates(bytes);
         ev.enhanced_code = all
             .iter()
@@ -63,7 +123,10 @@ pub fn extract(text: &str) -> Evidence {
             .map(|(e, _)| *e);
         if ev.span.is_none() {
             if let Some((_, start)) = all.first() {
-                ev.span = Some(Span { start: line_start(bytes, *start), end: line_end(bytes, *start) });
+                ev.span = Some(Span {
+                    start: line_start(bytes, *start),
+                    end: line_end(bytes, *start),
+                });
             }
         }
     }
@@ -131,7 +194,8 @@ fn reply_score(b: &[u8], start: usize) -> Option<i32> {
     let end = start + 3;
     let after = b.get(end).copied();
     match after {
-        None | Some(b' ' | b'\t' | b'\r' | b'\n' | b'-' | b'"' | b'\'' | b')' | b',' | b']' | b';') => {}
+        None
+        | Some(b' ' | b'\t' | b'\r' | b'\n' | b'-' | b'"' | b'\'' | b')' | b',' | b']' | b';') => {}
         Some(b'.') if b.get(end + 1).is_none_or(|c| c.is_ascii_whitespace()) => {}
         Some(b':') if b.get(end + 1).is_none_or(|c| *c == b' ') => {}
         _ => return None,
@@ -150,24 +214,40 @@ fn reply_score(b: &[u8], start: usize) -> Option<i32> {
         return None;
     }
     let prev = prev_word(head);
-    if NOT_CODE_BEFORE.iter().any(|w| prev.eq_ignore_ascii_case(w.as_bytes())) {
+    if NOT_CODE_BEFORE
+        .iter()
+        .any(|w| prev.eq_ignore_ascii_case(w.as_bytes()))
+    {
         return None;
     }
     let next = next_word(&b[end..]);
-    if NOT_CODE_AFTER.iter().any(|w| next.eq_ignore_ascii_case(w.as_bytes())) {
+    if NOT_CODE_AFTER
+        .iter()
+        .any(|w| next.eq_ignore_ascii_case(w.as_bytes()))
+    {
         return None;
     }
     let mut score = 0;
     let trimmed = trim_ascii(head);
-    if trimmed.is_empty() || trimmed.iter().all(|c| matches!(c, b'<' | b'>' | b'-' | b'|' | b'*')) {
+    if trimmed.is_empty()
+        || trimmed
+            .iter()
+            .all(|c| matches!(c, b'<' | b'>' | b'-' | b'|' | b'*'))
+    {
         score += 4;
     }
     if let Some(p) = trimmed.last() {
-        if matches!(p, b':' | b';' | b'"' | b'\'' | b'(' | b'[' | b'<' | b'>' | b'|' | b',' | b'{') {
+        if matches!(
+            p,
+            b':' | b';' | b'"' | b'\'' | b'(' | b'[' | b'<' | b'>' | b'|' | b',' | b'{'
+        ) {
             score += 2;
         }
     }
-    if WRAPPER_WORDS.iter().any(|w| prev.eq_ignore_ascii_case(w.as_bytes())) {
+    if WRAPPER_WORDS
+        .iter()
+        .any(|w| prev.eq_ignore_ascii_case(w.as_bytes()))
+    {
         score += 2;
     }
     if enhanced_after(b, end).is_some() {
@@ -247,7 +327,9 @@ fn number(b: &[u8], i: usize) -> Option<(u16, usize)> {
 
 /// Codes when the whole input is nothing but a reply code and/or an enhanced code.
 fn bare_codes(text: &str) -> Option<(Option<ReplyCode>, Option<EnhancedCode>)> {
-    let mut parts = text.split(|c: char| c.is_whitespace() || c == '-').filter(|p| !p.is_empty());
+    let mut parts = text
+        .split(|c: char| c.is_whitespace() || c == '-')
+        .filter(|p| !p.is_empty());
     let first = parts.next()?;
     let second = parts.next();
     if parts.next().is_some() {
@@ -271,16 +353,28 @@ fn bare_codes(text: &str) -> Option<(Option<ReplyCode>, Option<EnhancedCode>)> {
 }
 
 fn line_start(b: &[u8], i: usize) -> usize {
-    b[..i].iter().rposition(|c| *c == b'\n').map_or(0, |p| p + 1)
+    b[..i]
+        .iter()
+        .rposition(|c| *c == b'\n')
+        .map_or(0, |p| p + 1)
 }
 
 fn line_end(b: &[u8], i: usize) -> usize {
-    b[i..].iter().position(|c| *c == b'\n' || *c == b'\r').map_or(b.len(), |p| i + p)
+    b[i..]
+        .iter()
+        .position(|c| *c == b'\n' || *c == b'\r')
+        .map_or(b.len(), |p| i + p)
 }
 
 fn trim_ascii(b: &[u8]) -> &[u8] {
-    let s = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let e = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(s, |p| p + 1);
+    let s = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let e = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(s, |p| p + 1);
     &b[s..e]
 }
 
@@ -296,7 +390,10 @@ fn prev_word(head: &[u8]) -> &[u8] {
     while e > 0 && head[e - 1].is_ascii_whitespace() {
         e -= 1;
     }
-    let s = head[..e].iter().rposition(|c| !c.is_ascii_alphabetic()).map_or(0, |p| p + 1);
+    let s = head[..e]
+        .iter()
+        .rposition(|c| !c.is_ascii_alphabetic())
+        .map_or(0, |p| p + 1);
     &head[s..e]
 }
 
@@ -306,12 +403,16 @@ fn next_word(tail: &[u8]) -> &[u8] {
     if tail.get(s) == Some(&b'%') {
         return b"percent";
     }
-    let e = tail[s..].iter().position(|c| !c.is_ascii_alphabetic()).map_or(tail.len(), |p| s + p);
+    let e = tail[s..]
+        .iter()
+        .position(|c| !c.is_ascii_alphabetic())
+        .map_or(tail.len(), |p| s + p);
     &tail[s..e]
 }
 
 fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+    hay.windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 #[cfg(test)]
@@ -320,12 +421,18 @@ mod tests {
 
     fn codes(text: &str) -> (Option<u16>, Option<String>) {
         let ev = extract(text);
-        (ev.reply_code.map(ReplyCode::get), ev.enhanced_code.map(|e| e.to_string()))
+        (
+            ev.reply_code.map(ReplyCode::get),
+            ev.enhanced_code.map(|e| e.to_string()),
+        )
     }
 
     #[test]
     fn finds_the_server_reply() {
-        assert_eq!(codes("550 5.1.1 User unknown"), (Some(550), Some("5.1.1".into())));
+        assert_eq!(
+            codes("550 5.1.1 User unknown"),
+            (Some(550), Some("5.1.1".into()))
+        );
         assert_eq!(
             codes("host mx.example.com[192.0.2.1] said: 550-5.7.1 blocked (in reply to RCPT TO command)"),
             (Some(550), Some("5.7.1".into()))
@@ -334,21 +441,42 @@ mod tests {
             codes("Expected response code 250 but got code \"535\", with message \"535-5.7.8 Username and Password not accepted\""),
             (Some(535), Some("5.7.8".into()))
         );
-        assert_eq!(codes("SMTP Error 450 5.2.3 Msg Size greater"), (Some(450), Some("5.2.3".into())));
+        assert_eq!(
+            codes("SMTP Error 450 5.2.3 Msg Size greater"),
+            (Some(450), Some("5.2.3".into()))
+        );
         assert_eq!(
             codes("552 sorry, mailbox user@somecompany.com is over quota temporarily (#5.1.1)"),
             (Some(552), Some("5.1.1".into()))
         );
-        assert_eq!(codes("dsn=4.4.1, status=deferred (connect to x[192.0.2.1]:25: Connection timed out)"), (None, Some("4.4.1".into())));
+        assert_eq!(
+            codes("dsn=4.4.1, status=deferred (connect to x[192.0.2.1]:25: Connection timed out)"),
+            (None, Some("4.4.1".into()))
+        );
     }
 
     #[test]
     fn skips_what_is_not_a_reply() {
-        assert_eq!(codes("SMTP ERROR: Failed to connect to server: Connection timed out (110)"), (None, None));
-        assert_eq!(codes("connect to smtp.example.com:587 failed at line 250"), (None, None));
-        assert_eq!(codes("Connection refused, 111 Can't open SMTP stream"), (None, None));
-        assert_eq!(codes("client 192.0.2.25 sent 4.5.1.2 after 300 seconds"), (None, None));
-        assert_eq!(codes("message size 452 bytes exceeds the limit"), (None, None));
+        assert_eq!(
+            codes("SMTP ERROR: Failed to connect to server: Connection timed out (110)"),
+            (None, None)
+        );
+        assert_eq!(
+            codes("connect to smtp.example.com:587 failed at line 250"),
+            (None, None)
+        );
+        assert_eq!(
+            codes("Connection refused, 111 Can't open SMTP stream"),
+            (None, None)
+        );
+        assert_eq!(
+            codes("client 192.0.2.25 sent 4.5.1.2 after 300 seconds"),
+            (None, None)
+        );
+        assert_eq!(
+            codes("message size 452 bytes exceeds the limit"),
+            (None, None)
+        );
         assert_eq!(codes("Postfix version 3.7.11"), (None, None));
     }
 
@@ -372,7 +500,18 @@ mod tests {
 
     #[test]
     fn never_panics_on_odd_input() {
-        for t in ["", "5", "55", "5.", "5.1.", "550-", "\u{0}550\u{0}", "é550é", "4.4.4.4.4", "999 9.9.9"] {
+        for t in [
+            "",
+            "5",
+            "55",
+            "5.",
+            "5.1.",
+            "550-",
+            "\u{0}550\u{0}",
+            "é550é",
+            "4.4.4.4.4",
+            "999 9.9.9",
+        ] {
             let _ = extract(t);
         }
         assert!(extract(&"x".repeat(100_000)).text.len() <= MAX_TEXT);

@@ -13,13 +13,16 @@ pub use classify::{Kb, KbError};
 pub use entry::{default_party, DataFile, Entry, Provider, Strength};
 pub use extract::{cut, extract, MAX_TEXT};
 
-use smtp_doctor_model::{Evidence, Finding};
+use smtp_doctor_model::{Diagnosis, Evidence, Finding, InputNote};
 use std::sync::OnceLock;
 
 /// The compiled-in data files, as (name, TOML text).
 pub const DATA_FILES: &[(&str, &str)] = &[
     ("reply-codes.toml", include_str!("../data/reply-codes.toml")),
-    ("enhanced-codes.toml", include_str!("../data/enhanced-codes.toml")),
+    (
+        "enhanced-codes.toml",
+        include_str!("../data/enhanced-codes.toml"),
+    ),
     ("core.toml", include_str!("../data/core.toml")),
     ("generic.toml", include_str!("../data/generic.toml")),
     ("clients.toml", include_str!("../data/clients.toml")),
@@ -45,4 +48,29 @@ pub fn explain(text: &str) -> (Evidence, Finding) {
     let ev = extract(text);
     let finding = builtin().classify(&ev);
     (ev, finding)
+}
+
+/// Diagnoses one message given as raw bytes: cuts it to [`MAX_TEXT`], decodes it lossily, and
+/// notes both. `original_len` is the message's full length when the caller read only its start.
+pub fn diagnose(bytes: &[u8], original_len: usize) -> Diagnosis {
+    let mut notes = Vec::new();
+    let kept = &bytes[..bytes.len().min(MAX_TEXT)];
+    let original_bytes = original_len.max(bytes.len());
+    if original_bytes > kept.len() {
+        notes.push(InputNote::Truncated {
+            original_bytes,
+            kept_bytes: kept.len(),
+        });
+    }
+    let text = String::from_utf8_lossy(kept);
+    if matches!(text, std::borrow::Cow::Owned(_)) {
+        notes.push(InputNote::LossyUtf8);
+    }
+    let (ev, finding) = explain(text.trim());
+    Diagnosis {
+        input: ev.text,
+        notes,
+        bare_code: ev.bare_code,
+        finding,
+    }
 }

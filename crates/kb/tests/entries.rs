@@ -16,12 +16,18 @@ fn every_entry_has_examples_that_hold() {
     let mut problems = Vec::new();
     for e in kb.entries() {
         if e.examples.is_empty() || e.counterexamples.is_empty() {
-            problems.push(format!("{}: needs at least one example and one counterexample", e.id));
+            problems.push(format!(
+                "{}: needs at least one example and one counterexample",
+                e.id
+            ));
         }
         for ex in &e.examples {
             let (_, f) = explain(ex);
             if !f.matched.contains(&e.id) {
-                problems.push(format!("{}: example does not match: {ex:?} (got {:?})", e.id, f.matched));
+                problems.push(format!(
+                    "{}: example does not match: {ex:?} (got {:?})",
+                    e.id, f.matched
+                ));
             } else if f.category != e.category {
                 problems.push(format!(
                     "{}: example {ex:?} comes out as {} (decided by {}), not {}",
@@ -36,6 +42,14 @@ fn every_entry_has_examples_that_hold() {
             }
         }
     }
-    assert!(kb.entries().len() >= 3, "the knowledge base is nearly empty");
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        kb.entries().len() >= 3,
+        "the knowledge base is nearly empty"
+    );
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

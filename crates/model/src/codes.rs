@@ -139,9 +139,18 @@ mod tests {
 
     #[test]
     fn enhanced_codes_parse_strictly() {
-        assert_eq!("5.1.1".parse(), Ok(EnhancedCode { class: 5, subject: 1, detail: 1 }));
+        assert_eq!(
+            "5.1.1".parse(),
+            Ok(EnhancedCode {
+                class: 5,
+                subject: 1,
+                detail: 1
+            })
+        );
         assert_eq!("4.7.650".parse::<EnhancedCode>().map(|c| c.detail), Ok(650));
-        for bad in ["3.1.1", "5.1", "5.1.1.1", "5..1", "5.1.1000", "x.1.1", "55.1.1", ""] {
+        for bad in [
+            "3.1.1", "5.1", "5.1.1.1", "5..1", "5.1.1000", "x.1.1", "55.1.1", "",
+        ] {
             assert!(bad.parse::<EnhancedCode>().is_err(), "{bad}");
         }
     }

@@ -110,3 +110,49 @@ impl Finding {
         self.category != Category::Delivered
     }
 }
+
+/// Something the tool did to the input before diagnosing it, reported beside the finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum InputNote {
+    /// The input was longer than the limit and only its start was read.
+    Truncated {
+        /// Bytes in the original input.
+        original_bytes: usize,
+        /// Bytes that were read.
+        kept_bytes: usize,
+    },
+    /// The input was not valid UTF-8 and was decoded with replacement characters.
+    LossyUtf8,
+}
+
+impl std::fmt::Display for InputNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputNote::Truncated {
+                original_bytes,
+                kept_bytes,
+            } => write!(
+                f,
+                "input of {original_bytes} bytes cut to its first {kept_bytes} bytes"
+            ),
+            InputNote::LossyUtf8 => {
+                f.write_str("input is not valid UTF-8; invalid bytes were replaced by U+FFFD")
+            }
+        }
+    }
+}
+
+/// One explained message: the input as read, what was done to it, and the finding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Diagnosis {
+    /// The message as classified (after any cut or lossy decoding).
+    pub input: String,
+    /// What was done to the input before classification.
+    pub notes: Vec<InputNote>,
+    /// True when the input was nothing but a code, so only its generic meaning applies.
+    pub bare_code: bool,
+    /// The finding.
+    pub finding: Finding,
+}

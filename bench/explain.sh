@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Benchmark: `smtp-doctor explain --file` over N lines (default 100,000) beside sisimai 4.25.15's
+# `Sisimai->match($string)` classifying the same strings, both pinned to one core.
+# Lines: the Diagnostic-Code texts of the bounce corpus plus the project's source messages,
+# repeated to N. Prints messages/s for both and the ratio. Floors (issue 3): 100,000 messages/s
+# and 20x sisimai.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${N:-100000}
+CORPUS=${CORPUS:-../shared/corpus/bounces/maildir/bsd}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+if ! perl -MSisimai -e 1 2>/dev/null; then
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq libsisimai-perl >/dev/null
+fi
+cargo build --release -q -p smtp-doctor
+bin=target/release/smtp-doctor
+
+python3 - "$CORPUS" crates/kb/tests/source-messages.tsv "$N" > "$work/lines.txt" <<'PY'
+import sys, pathlib
+corpus, table, n = pathlib.Path(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+lines = []
+if corpus.is_dir():
+    for f in sorted(corpus.glob("*.eml")):
+        text = f.read_text(errors="replace").splitlines()
+        i = 0
+        while i < len(text):
+            if text[i].lower().startswith("diagnostic-code:"):
+                v = text[i][16:].strip()
+                while i + 1 < len(text) and text[i + 1][:1] in (" ", "\t"):
+                    i += 1
+                    v += " " + text[i].strip()
+                v = v.split(";", 1)[-1].strip()
+                if v:
+                    lines.append(v)
+            i += 1
+for l in open(table):
+    if not l.startswith("#"):
+        lines.append(l.split("\t")[0])
+out = [lines[i % len(lines)] for i in range(n)]
+sys.stdout.write("\n".join(out) + "\n")
+PY
+lines=$(wc -l < "$work/lines.txt")
+distinct=$(sort -u "$work/lines.txt" | wc -l)
+echo "input: $lines lines ($distinct distinct), $(du -h "$work/lines.txt" | cut -f1)"
+
+now() { date +%s.%N; }
+t0=$(now)
+taskset -c 0 "$bin" explain --json --file "$work/lines.txt" > "$work/ours.jsonl" || [ $? -eq 1 ]
+t1=$(now)
+ours_n=$(wc -l < "$work/ours.jsonl")
+taskset -c 0 "$bin" explain --color=never --file "$work/lines.txt" > /dev/null || [ $? -eq 1 ]
+t2=$(now)
+
+# sisimai is slow: time it on the first S lines (default: all of them) and scale.
+S=${SISIMAI_LINES:-$N}
+head -n "$S" "$work/lines.txt" > "$work/sis.txt"
+t3=$(now)
+taskset -c 0 perl -MSisimai -ne 'chomp; print Sisimai->match($_) // "", "\n"' "$work/sis.txt" > "$work/sis.out"
+t4=$(now)
+sis_n=$(wc -l < "$work/sis.out")
+
+python3 - "$t0" "$t1" "$t2" "$t3" "$t4" "$ours_n" "$lines" "$sis_n" <<'PY'
+import sys
+t0, t1, t2, t3, t4 = map(float, sys.argv[1:6])
+ours_n, lines, sis_n = map(int, sys.argv[6:9])
+ours = ours_n / (t1 - t0)
+human = lines / (t2 - t1)
+sis = sis_n / (t4 - t3)
+print(f"smtp-doctor explain --json : {ours_n} messages in {t1-t0:.3f} s = {ours:,.0f} messages/s (1 core)")
+print(f"smtp-doctor explain (text) : {lines} messages in {t2-t1:.3f} s = {human:,.0f} messages/s (1 core)")
+print(f"sisimai 4.25.15 match      : {sis_n} messages in {t4-t3:.3f} s = {sis:,.0f} messages/s (1 core)")
+print(f"ratio (json vs sisimai)    : {ours/sis:.1f}x   floors: 100,000 messages/s and 20x")
+PY

@@ -1,0 +1,82 @@
+//! `smtp-doctor`: finds out why mail does not go through, and says what to do about it.
+//!
+//! A thin shell: parse the command line, call the library crates, render, map to an exit code.
+
+mod explain;
+mod input;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// Exit code: nothing wrong (every message reports success).
+pub(crate) const EXIT_OK: u8 = 0;
+/// Exit code: at least one problem was diagnosed.
+pub(crate) const EXIT_PROBLEMS: u8 = 1;
+/// Exit code: usage or input error; the tool could not do its job.
+pub(crate) const EXIT_ERROR: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "smtp-doctor",
+    version,
+    about = "Finds out why mail does not go through, and says what to do about it."
+)]
+struct Cli {
+    /// When to colour the output (NO_COLOR is honoured under auto).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    color: ColorChoice,
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// When to use colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    /// Colour when stdout is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Explain a reply code, an enhanced status code or an error message.
+    Explain(explain::Args),
+    /// Show what smtp-doctor does, on built-in examples; needs no set-up.
+    Demo,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let colour = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    };
+    let result = match cli.command {
+        Command::Explain(args) => explain::run(&args, colour),
+        Command::Demo => explain::demo(colour),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) if is_broken_pipe(&e) => ExitCode::from(EXIT_OK),
+        Err(e) => {
+            eprintln!("smtp-doctor: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// True when the error chain is a closed pipe (`smtp-doctor ... | head`): not a failure.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,95 @@
+//! JSON views: the versioned contract of `--json` (schemas under `schema/`).
+
+use serde::Serialize;
+use smtp_doctor_model::{
+    Category, Class, Diagnosis, EnhancedCode, Finding, InputNote, Party, ReplyCode, Span, Stage,
+};
+use std::io::{self, Write};
+
+/// The `schema` value of `explain --json` objects.
+pub const EXPLAIN_SCHEMA: &str = "smtp-doctor/explain/v1";
+
+/// The finding object every subcommand's JSON shares.
+#[derive(Debug, Serialize)]
+pub struct FindingView<'a> {
+    /// What went wrong.
+    pub category: Category,
+    /// Whether a retry helps.
+    pub class: Class,
+    /// Who must act.
+    pub party: Party,
+    /// 0 to 1.
+    pub confidence: f32,
+    /// SMTP stage.
+    pub stage: Option<Stage>,
+    /// The server's reply code.
+    pub reply_code: Option<ReplyCode>,
+    /// The server's enhanced status code.
+    pub enhanced_code: Option<EnhancedCode>,
+    /// One line.
+    pub summary: &'a str,
+    /// A short explanation.
+    pub explanation: &'a str,
+    /// Ordered fix steps.
+    pub fix: &'a [String],
+    /// References.
+    pub references: &'a [String],
+    /// Knowledge-base entries used, the deciding one first.
+    pub matched: &'a [String],
+    /// Byte range of the input the finding was drawn from.
+    pub evidence: Option<Span>,
+}
+
+impl<'a> From<&'a Finding> for FindingView<'a> {
+    fn from(f: &'a Finding) -> Self {
+        FindingView {
+            category: f.category,
+            class: f.class,
+            party: f.party,
+            confidence: (f.confidence * 100.0).round() / 100.0,
+            stage: f.stage,
+            reply_code: f.reply_code,
+            enhanced_code: f.enhanced_code,
+            summary: &f.summary,
+            explanation: &f.explanation,
+            fix: &f.fix,
+            references: &f.references,
+            matched: &f.matched,
+            evidence: f.evidence,
+        }
+    }
+}
+
+/// One `explain --json` object.
+#[derive(Debug, Serialize)]
+pub struct ExplainView<'a> {
+    /// Always [`EXPLAIN_SCHEMA`].
+    pub schema: &'static str,
+    /// The message as classified.
+    pub input: &'a str,
+    /// True when the input was only a code.
+    pub bare_code: bool,
+    /// What was done to the input.
+    pub notes: &'a [InputNote],
+    /// The finding, flattened into the object.
+    #[serde(flatten)]
+    pub finding: FindingView<'a>,
+}
+
+impl<'a> From<&'a Diagnosis> for ExplainView<'a> {
+    fn from(d: &'a Diagnosis) -> Self {
+        ExplainView {
+            schema: EXPLAIN_SCHEMA,
+            input: &d.input,
+            bare_code: d.bare_code,
+            notes: &d.notes,
+            finding: FindingView::from(&d.finding),
+        }
+    }
+}
+
+/// Writes one diagnosis as one line of JSON (a JSON Lines record).
+pub fn write_explain(w: &mut impl Write, d: &Diagnosis) -> io::Result<()> {
+    serde_json::to_writer(&mut *w, &ExplainView::from(d))?;
+    w.write_all(b"\n")
+}

@@ -1,0 +1,8 @@
+//! Renderers: turn smtp-doctor's model into terminal text or versioned JSON. They format; they
+//! never classify or compute a diagnosis.
+#![forbid(unsafe_code)]
+
+pub mod json;
+pub mod terminal;
+
+pub use terminal::Palette;
