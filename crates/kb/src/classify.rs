@@ -2,7 +2,7 @@
 
 use crate::entry::{DataFile, Entry, Provider, Strength};
 use crate::extract::{cut, MAX_TEXT};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use smtp_doctor_model::{
     Category, Class, EnhancedCode, Evidence, Finding, Party, ReplyCode, Stage,
 };
@@ -245,8 +245,11 @@ impl Kb {
                 }
             }
         }
+        // A full DFA: a few thousand short phrases make a table of a few MB, and scanning with
+        // it is the hot loop of `explain --file`.
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&builder.parts)?;
         let stages = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
@@ -511,7 +514,8 @@ fn unexplained(ev: &Evidence, stage: Option<Stage>, positive: bool) -> Finding {
     }
 }
 
-/// Lower-cased text with reply-code prefixes of continuation lines removed and white space folded.
+/// Lower-cased text with reply-code prefixes of continuation lines removed and white space folded,
+/// with one space before and after.
 pub(crate) fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push(' ');
@@ -524,13 +528,13 @@ pub(crate) fn normalise(text: &str) -> String {
                 line = rest;
             }
         }
-        for word in line.split_whitespace() {
+        for word in line.split_ascii_whitespace() {
             if !out.ends_with(' ') {
                 out.push(' ');
             }
-            for ch in word.chars() {
-                out.push(ch.to_ascii_lowercase());
-            }
+            let start = out.len();
+            out.push_str(word);
+            out[start..].make_ascii_lowercase();
         }
         if !out.ends_with(' ') {
             out.push(' ');
