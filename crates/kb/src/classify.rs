@@ -4,9 +4,10 @@ use crate::entry::{DataFile, Entry, Provider, Strength};
 use crate::extract::{cut, MAX_TEXT};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use smtp_doctor_model::{
-    Category, Class, EnhancedCode, Evidence, Finding, Party, ReplyCode, Stage,
+    Category, Class, EnhancedCode, Evidence, Finding, Party, ReplyCode, Stage, Text,
 };
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Most bytes a `*` in a phrase may stand for.
 const GAP: usize = 60;
@@ -104,9 +105,14 @@ impl CodePattern {
     }
 }
 
-/// An entry compiled for matching.
+/// An entry compiled for matching, with its texts ready to share with findings.
 #[derive(Debug, Clone)]
 struct Compiled {
+    id: Text,
+    summary: Text,
+    explanation: Text,
+    fix: Arc<[Text]>,
+    references: Vec<Text>,
     phrases: Vec<(Role, usize)>,
     reply: Option<CodePattern>,
     enhanced: Option<CodePattern>,
@@ -407,25 +413,28 @@ impl Kb {
         if ev.bare_code {
             confidence = confidence.min(0.5);
         }
-        let mut references = e.references.clone();
+        let c = &self.compiled[win];
+        let mut references = c.references.clone();
         for &i in &matched[1..] {
             let other = &self.entries[i];
             if other.strength() <= Strength::Medium
                 && (other.reply.is_some() || other.enhanced.is_some())
             {
-                for r in &other.references {
+                for r in &self.compiled[i].references {
                     if !references.contains(r) {
                         references.push(r.clone());
                     }
                 }
             }
         }
-        let mut explanation = e.explanation.clone();
-        if ev.bare_code {
-            explanation.push_str(
-                " This is the code's generic meaning: the text the server sent with it usually names the precise cause, so paste the whole reply for a sharper diagnosis.",
-            );
-        }
+        let explanation = if ev.bare_code {
+            Text::from(format!(
+                "{} This is the code's generic meaning: the text the server sent with it usually names the precise cause, so paste the whole reply for a sharper diagnosis.",
+                c.explanation
+            ))
+        } else {
+            c.explanation.clone()
+        };
         Finding {
             category: e.category,
             class: class_of(ev, e),
@@ -436,13 +445,13 @@ impl Kb {
                 .or_else(|| matched.iter().find_map(|&i| self.entries[i].stage)),
             reply_code: ev.reply_code,
             enhanced_code: ev.enhanced_code,
-            summary: e.summary.clone(),
+            summary: c.summary.clone(),
             explanation,
-            fix: e.fix.clone(),
+            fix: c.fix.clone(),
             references,
             matched: matched
                 .iter()
-                .map(|&i| self.entries[i].id.clone())
+                .map(|&i| self.compiled[i].id.clone())
                 .collect(),
             evidence: ev.span,
         }
@@ -486,7 +495,7 @@ fn unexplained(ev: &Evidence, stage: Option<Stage>, positive: bool) -> Finding {
             Party::None,
             "The server reported success.",
             "The reply code is a 2xx or 3xx: the command was accepted.",
-            Vec::new(),
+            Arc::from([]),
         )
     } else {
         (
@@ -494,7 +503,7 @@ fn unexplained(ev: &Evidence, stage: Option<Stage>, positive: bool) -> Finding {
             Party::SenderConfig,
             "No known SMTP problem was recognised in this text.",
             "Nothing in the knowledge base matches this text. Look for the server's own reply (a three-digit code and its text) in the full error or log and explain that.",
-            vec!["Find the full server reply or the client's complete error message and run explain on it.".to_string()],
+            Arc::from([Text::from("Find the full server reply or the client's complete error message and run explain on it.")]),
         )
     };
     Finding {
@@ -505,8 +514,8 @@ fn unexplained(ev: &Evidence, stage: Option<Stage>, positive: bool) -> Finding {
         stage,
         reply_code: ev.reply_code,
         enhanced_code: ev.enhanced_code,
-        summary: summary.to_string(),
-        explanation: explanation.to_string(),
+        summary: summary.into(),
+        explanation: explanation.into(),
         fix,
         references: Vec::new(),
         matched: Vec::new(),
@@ -655,7 +664,13 @@ impl Builder {
         if e.category != Category::Delivered && e.fix.is_empty() {
             return Err(invalid(e, "a failure entry needs at least one fix step"));
         }
+        let text = |s: &String| Text::from(s.as_str());
         Ok(Compiled {
+            id: text(&e.id),
+            summary: text(&e.summary),
+            explanation: text(&e.explanation),
+            fix: e.fix.iter().map(text).collect(),
+            references: e.references.iter().map(text).collect(),
             phrases,
             reply,
             enhanced,

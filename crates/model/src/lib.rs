@@ -12,6 +12,10 @@ pub use codes::{EnhancedCode, ParseCodeError, ReplyCode};
 pub use labels::{Category, Class, Party, Stage, UnknownLabel};
 
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Shared, immutable text: knowledge-base strings are handed to every finding without copying.
+pub type Text = Arc<str>;
 
 /// A byte range `[start, end)` of the input that a finding was drawn from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,15 +95,15 @@ pub struct Finding {
     /// The server's enhanced status code, when one was sent.
     pub enhanced_code: Option<EnhancedCode>,
     /// One line saying what happened.
-    pub summary: String,
+    pub summary: Text,
     /// A short explanation of the cause.
-    pub explanation: String,
+    pub explanation: Text,
     /// Ordered steps that fix it.
-    pub fix: Vec<String>,
+    pub fix: Arc<[Text]>,
     /// RFC sections and provider pages that document it.
-    pub references: Vec<String>,
+    pub references: Vec<Text>,
     /// Ids of the knowledge-base entries used, the deciding one first.
-    pub matched: Vec<String>,
+    pub matched: Vec<Text>,
     /// The part of the input the finding was drawn from.
     pub evidence: Option<Span>,
 }

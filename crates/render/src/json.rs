@@ -3,6 +3,7 @@
 use serde::Serialize;
 use smtp_doctor_model::{
     Category, Class, Diagnosis, EnhancedCode, Finding, InputNote, Party, ReplyCode, Span, Stage,
+    Text,
 };
 use std::io::{self, Write};
 
@@ -31,11 +32,11 @@ pub struct FindingView<'a> {
     /// A short explanation.
     pub explanation: &'a str,
     /// Ordered fix steps.
-    pub fix: &'a [String],
+    pub fix: &'a [Text],
     /// References.
-    pub references: &'a [String],
+    pub references: &'a [Text],
     /// Knowledge-base entries used, the deciding one first.
-    pub matched: &'a [String],
+    pub matched: &'a [Text],
     /// Byte range of the input the finding was drawn from.
     pub evidence: Option<Span>,
 }
