@@ -163,6 +163,8 @@ pub struct Kb {
     part_providers: Vec<Vec<usize>>,
     /// Entries keyed by a reply-code or enhanced-code pattern, checked on every text.
     code_entries: Vec<usize>,
+    /// Each entry's position in the ranking: the lowest among matches wins.
+    rank_pos: Vec<usize>,
     stages: AhoCorasick,
 }
 
@@ -261,6 +263,7 @@ impl Kb {
             .match_kind(MatchKind::LeftmostFirst)
             .build(STAGE_PHRASES.iter().map(|(p, _)| p))?;
         Ok(Kb {
+            rank_pos: rank_positions(&entries),
             entries,
             compiled,
             providers,
@@ -308,11 +311,7 @@ impl Kb {
         } else {
             candidates.retain(|&i| self.entries[i].category != Category::Delivered);
         }
-        candidates.sort_by(|&a, &b| {
-            self.rank(b)
-                .partial_cmp(&self.rank(a))
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
+        candidates.sort_unstable_by_key(|&i| self.rank_pos[i]);
 
         let stage = ev.stage.or_else(|| self.stage_in(&norm));
         match candidates.first() {
@@ -354,8 +353,8 @@ impl Kb {
                 .filter(move |(r, _)| *r == role)
                 .map(|(_, p)| *p)
         };
-        let any: Vec<usize> = has(Role::Any).collect();
-        if !any.is_empty() && !any.iter().any(|&p| scan.has(self, p)) {
+        let mut any = has(Role::Any).peekable();
+        if any.peek().is_some() && !any.any(|p| scan.has(self, p)) {
             return false;
         }
         if !has(Role::All).all(|p| scan.has(self, p)) || has(Role::None).any(|p| scan.has(self, p))
@@ -379,17 +378,6 @@ impl Kb {
             && reply_ok(&c.codes)
             && enh_ok(&c.enhanced_codes)
             && c.provider.is_none_or(|p| providers.contains(&p))
-    }
-
-    /// Sort key: strength, then the taxonomy's decision order, then confidence.
-    fn rank(&self, i: usize) -> (Strength, i32, f32, std::cmp::Reverse<usize>) {
-        let e = &self.entries[i];
-        let order = Category::ALL
-            .iter()
-            .position(|c| *c == e.category)
-            .unwrap_or(usize::MAX);
-        let order = i32::try_from(order).unwrap_or(i32::MAX);
-        (e.strength(), -order, e.confidence(), std::cmp::Reverse(i))
     }
 
     fn stage_in(&self, norm: &str) -> Option<Stage> {
@@ -679,4 +667,30 @@ impl Builder {
             provider,
         })
     }
+}
+
+/// Sort key of an entry: strength, then the taxonomy's decision order, then confidence, then the
+/// earlier entry. Greater wins.
+fn rank(e: &Entry, i: usize) -> (Strength, i32, f32, std::cmp::Reverse<usize>) {
+    let order = Category::ALL
+        .iter()
+        .position(|c| *c == e.category)
+        .unwrap_or(usize::MAX);
+    let order = i32::try_from(order).unwrap_or(i32::MAX);
+    (e.strength(), -order, e.confidence(), std::cmp::Reverse(i))
+}
+
+/// Each entry's position in the ranking (0 wins), computed once at load.
+fn rank_positions(entries: &[Entry]) -> Vec<usize> {
+    let mut by_rank: Vec<usize> = (0..entries.len()).collect();
+    by_rank.sort_by(|&a, &b| {
+        rank(&entries[b], b)
+            .partial_cmp(&rank(&entries[a], a))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut pos = vec![0; entries.len()];
+    for (p, &i) in by_rank.iter().enumerate() {
+        pos[i] = p;
+    }
+    pos
 }

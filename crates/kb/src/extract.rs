@@ -156,32 +156,23 @@ struct Candidate {
 fn reply_candidates(b: &[u8]) -> Vec<Candidate> {
     let mut out = Vec::new();
     let mut i = 0;
-    while i + 3 <= b.len() {
-        if !(b[i].is_ascii_digit() && b[i + 1].is_ascii_digit() && b[i + 2].is_ascii_digit()) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        i += 3;
-        if (start > 0 && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'.'))
-            || b.get(i).is_some_and(|c| c.is_ascii_digit())
+    // Walk runs of digits: only a run of exactly three, not glued to a word or a dot, can be a code.
+    while let Some(off) = b[i..].iter().position(u8::is_ascii_digit) {
+        let start = i + off;
+        let run = b[start..].iter().take_while(|c| c.is_ascii_digit()).count();
+        i = start + run;
+        if run != 3
+            || !(b'2'..=b'5').contains(&b[start])
+            || (start > 0 && (b[start - 1].is_ascii_alphanumeric() || b[start - 1] == b'.'))
         {
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
             continue;
         }
-        if !(b'2'..=b'5').contains(&b[start]) {
-            continue;
-        }
-        if let Some(score) = reply_score(b, start) {
-            if score >= 2 {
-                let n = u16::from(b[start] - b'0') * 100
-                    + u16::from(b[start + 1] - b'0') * 10
-                    + u16::from(b[start + 2] - b'0');
-                if let Some(code) = ReplyCode::new(n) {
-                    out.push(Candidate { code, start });
-                }
+        if reply_score(b, start).is_some_and(|score| score >= 2) {
+            let n = u16::from(b[start] - b'0') * 100
+                + u16::from(b[start + 1] - b'0') * 10
+                + u16::from(b[start + 2] - b'0');
+            if let Some(code) = ReplyCode::new(n) {
+                out.push(Candidate { code, start });
             }
         }
     }
@@ -273,21 +264,25 @@ fn enhanced_after(b: &[u8], mut i: usize) -> Option<EnhancedCode> {
 /// Every standalone enhanced code in text, with its byte offset.
 fn enhanced_candidates(b: &[u8]) -> Vec<(EnhancedCode, usize)> {
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if matches!(b[i], b'2' | b'4' | b'5')
-            && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
+    let mut next = 0;
+    // Every code has a dot right after its class digit: look only around dots.
+    for dot in memchr::memchr_iter(b'.', b) {
+        let Some(i) = dot.checked_sub(1) else {
+            continue;
+        };
+        if i < next
+            || !matches!(b[i], b'2' | b'4' | b'5')
+            || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
         {
-            if let Some((code, end)) = enhanced_at(b, i) {
-                let prev = prev_word(&b[line_start(b, i)..i]);
-                if !prev.eq_ignore_ascii_case(b"version") && !prev.eq_ignore_ascii_case(b"v") {
-                    out.push((code, i));
-                }
-                i = end;
-                continue;
-            }
+            continue;
         }
-        i += 1;
+        if let Some((code, end)) = enhanced_at(b, i) {
+            let prev = prev_word(&b[line_start(b, i)..i]);
+            if !prev.eq_ignore_ascii_case(b"version") && !prev.eq_ignore_ascii_case(b"v") {
+                out.push((code, i));
+            }
+            next = end;
+        }
     }
     out
 }
@@ -327,6 +322,10 @@ fn number(b: &[u8], i: usize) -> Option<(u16, usize)> {
 
 /// Codes when the whole input is nothing but a reply code and/or an enhanced code.
 fn bare_codes(text: &str) -> Option<(Option<ReplyCode>, Option<EnhancedCode>)> {
+    // "550 5.7.1" with some white space is the longest bare input.
+    if text.len() > 32 {
+        return None;
+    }
     let mut parts = text
         .split(|c: char| c.is_whitespace() || c == '-')
         .filter(|p| !p.is_empty());

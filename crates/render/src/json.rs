@@ -1,5 +1,6 @@
 //! JSON views: the versioned contract of `--json` (schemas under `schema/`).
 
+use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 use smtp_doctor_model::{
     Category, Class, Diagnosis, EnhancedCode, Finding, InputNote, Party, ReplyCode, Span, Stage,
@@ -11,7 +12,7 @@ use std::io::{self, Write};
 pub const EXPLAIN_SCHEMA: &str = "smtp-doctor/explain/v1";
 
 /// The finding object every subcommand's JSON shares.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct FindingView<'a> {
     /// What went wrong.
     pub category: Category,
@@ -62,7 +63,7 @@ impl<'a> From<&'a Finding> for FindingView<'a> {
 }
 
 /// One `explain --json` object.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct ExplainView<'a> {
     /// Always [`EXPLAIN_SCHEMA`].
     pub schema: &'static str,
@@ -72,8 +73,7 @@ pub struct ExplainView<'a> {
     pub bare_code: bool,
     /// What was done to the input.
     pub notes: &'a [InputNote],
-    /// The finding, flattened into the object.
-    #[serde(flatten)]
+    /// The finding, its fields written into the object itself.
     pub finding: FindingView<'a>,
 }
 
@@ -86,6 +86,49 @@ impl<'a> From<&'a Diagnosis> for ExplainView<'a> {
             notes: &d.notes,
             finding: FindingView::from(&d.finding),
         }
+    }
+}
+
+impl FindingView<'_> {
+    /// Number of fields [`FindingView::write_fields`] writes.
+    const FIELDS: usize = 13;
+
+    /// Writes the finding's fields into an object being serialised. Objects that embed a finding
+    /// call this instead of `#[serde(flatten)]`, which goes through serde's slower map path.
+    pub fn write_fields<S: SerializeStruct>(&self, s: &mut S) -> Result<(), S::Error> {
+        s.serialize_field("category", &self.category)?;
+        s.serialize_field("class", &self.class)?;
+        s.serialize_field("party", &self.party)?;
+        s.serialize_field("confidence", &self.confidence)?;
+        s.serialize_field("stage", &self.stage)?;
+        s.serialize_field("reply_code", &self.reply_code)?;
+        s.serialize_field("enhanced_code", &self.enhanced_code)?;
+        s.serialize_field("summary", self.summary)?;
+        s.serialize_field("explanation", self.explanation)?;
+        s.serialize_field("fix", self.fix)?;
+        s.serialize_field("references", self.references)?;
+        s.serialize_field("matched", self.matched)?;
+        s.serialize_field("evidence", &self.evidence)
+    }
+}
+
+impl Serialize for FindingView<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut s = ser.serialize_struct("Finding", Self::FIELDS)?;
+        self.write_fields(&mut s)?;
+        s.end()
+    }
+}
+
+impl Serialize for ExplainView<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut s = ser.serialize_struct("Explain", 4 + FindingView::FIELDS)?;
+        s.serialize_field("schema", self.schema)?;
+        s.serialize_field("input", self.input)?;
+        s.serialize_field("bare_code", &self.bare_code)?;
+        s.serialize_field("notes", self.notes)?;
+        self.finding.write_fields(&mut s)?;
+        s.end()
     }
 }
 
