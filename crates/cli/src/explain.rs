@@ -58,6 +58,7 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
         palette: Palette::new(colour),
         count: 0,
         failures: 0,
+        json_buf: Vec::new(),
     };
     match source {
         Source::Arg(text) => sink.one(&mut out, text.as_bytes(), text.len())?,
@@ -77,7 +78,7 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
             }
         }
     }
-    out.flush()?;
+    sink.finish(&mut out)?;
     if sink.count == 0 {
         bail!("empty input: there was no message to explain");
     }
@@ -105,11 +106,12 @@ pub(crate) fn demo(colour: bool) -> Result<u8> {
         palette: Palette::new(colour),
         count: 0,
         failures: 0,
+        json_buf: Vec::new(),
     };
     for s in SAMPLES {
         sink.one(&mut out, s.as_bytes(), s.len())?;
     }
-    out.flush()?;
+    sink.finish(&mut out)?;
     Ok(EXIT_OK)
 }
 
@@ -119,6 +121,8 @@ struct Sink {
     palette: Palette,
     count: usize,
     failures: usize,
+    /// JSON Lines not yet written out: records are appended here and written in large blocks.
+    json_buf: Vec<u8>,
 }
 
 impl Sink {
@@ -135,9 +139,14 @@ impl Sink {
         Ok(())
     }
 
-    fn write(&self, out: &mut impl Write, d: &Diagnosis) -> io::Result<()> {
+    fn write(&mut self, out: &mut impl Write, d: &Diagnosis) -> io::Result<()> {
         if self.json {
-            return json::write_explain(out, d);
+            json::write_explain(&mut self.json_buf, d);
+            if self.json_buf.len() >= 1 << 16 {
+                out.write_all(&self.json_buf)?;
+                self.json_buf.clear();
+            }
+            return Ok(());
         }
         if self.count > 1 {
             writeln!(out)?;
@@ -155,5 +164,12 @@ impl Sink {
         };
         writeln!(out, "» {shown}{more}")?;
         terminal::write_explain(out, d, &self.palette)
+    }
+
+    /// Writes out what is still buffered and flushes.
+    fn finish(&mut self, out: &mut impl Write) -> io::Result<()> {
+        out.write_all(&self.json_buf)?;
+        self.json_buf.clear();
+        out.flush()
     }
 }
