@@ -2,7 +2,8 @@
 
 use crate::entry::{DataFile, Entry, Provider, Strength};
 use crate::extract::{cut, MAX_TEXT};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use daachorse::DoubleArrayAhoCorasick;
 use smtp_doctor_model::{
     Category, Class, EnhancedCode, Evidence, Finding, Party, ReplyCode, Stage, Text,
 };
@@ -32,17 +33,12 @@ pub enum KbError {
         /// What is wrong.
         problem: String,
     },
-    /// The phrase automaton could not be built.
-    #[error("building the phrase matcher: {0}")]
+    /// The stage-phrase automaton could not be built.
+    #[error("building the stage matcher: {0}")]
     Automaton(#[from] aho_corasick::BuildError),
-}
-
-/// How a phrase is used by an entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Any,
-    All,
-    None,
+    /// The automaton of phrase parts could not be built.
+    #[error("building the phrase-part automaton: {0}")]
+    Parts(String),
 }
 
 /// A phrase: one or more parts that must appear in order, each within [`GAP`] of the last.
@@ -88,6 +84,13 @@ impl CodePattern {
         (n == 3).then_some(CodePattern(out))
     }
 
+    /// A number that identifies the pattern: 16 bits a part, all ones for a wildcard.
+    fn key(self) -> u64 {
+        self.0
+            .iter()
+            .fold(0, |acc, p| acc << 16 | u64::from(p.unwrap_or(u16::MAX)))
+    }
+
     fn matches_reply(self, r: ReplyCode) -> bool {
         let v = r.get();
         self.test([v / 100, v / 10 % 10, v % 10])
@@ -113,7 +116,12 @@ struct Compiled {
     explanation: Text,
     fix: Arc<[Text]>,
     references: Vec<Text>,
-    phrases: Vec<(Role, usize)>,
+    /// Phrases of which one must appear.
+    any: Vec<usize>,
+    /// Phrases that must all appear.
+    all: Vec<usize>,
+    /// Phrases that must not appear.
+    none: Vec<usize>,
     reply: Option<CodePattern>,
     enhanced: Option<CodePattern>,
     codes: Vec<CodePattern>,
@@ -150,31 +158,49 @@ const STAGE_PHRASES: &[(&str, Stage)] = &[
 ];
 
 /// The knowledge base: entries, providers and the matcher built from them.
-#[derive(Debug)]
 pub struct Kb {
     entries: Vec<Entry>,
     compiled: Vec<Compiled>,
     providers: Vec<Provider>,
     phrases: Vec<Phrase>,
-    ac: AhoCorasick,
+    /// Every phrase part, for overlapping search: a double-array automaton (daachorse) scans
+    /// faster than aho-corasick's NFA and builds far faster than its DFA.
+    parts: DoubleArrayAhoCorasick<u32>,
     /// For each part: the entries that use it in an `any` or `all` phrase.
     part_entries: Vec<Vec<usize>>,
     /// For each part: the providers whose marker it is.
     part_providers: Vec<Vec<usize>>,
-    /// Entries keyed by a reply-code or enhanced-code pattern, checked on every text.
-    code_entries: Vec<usize>,
+    /// For each reply code 100..600 (index: code - 100): the code entries whose `reply` pattern
+    /// matches it.
+    by_reply: Vec<Vec<usize>>,
+    /// Code entries by the key of their `enhanced` pattern, sorted by key; a code is looked up
+    /// under each of the 8 ways of replacing its parts with wildcards.
+    by_enhanced: Vec<(u64, Vec<usize>)>,
     /// Each entry's position in the ranking: the lowest among matches wins.
     rank_pos: Vec<usize>,
     stages: AhoCorasick,
 }
 
 /// What one text looks like to the matcher.
-struct Scan {
+struct Scan<'a> {
     /// (part, start, end) of every part found, in text order.
-    hits: Vec<(usize, usize, usize)>,
+    hits: &'a [(usize, usize, usize)],
 }
 
-impl Scan {
+/// Buffers one classification works in, kept per thread so that classifying allocates little.
+#[derive(Default)]
+struct Scratch {
+    norm: Vec<u8>,
+    hits: Vec<(usize, usize, usize)>,
+    providers: Vec<usize>,
+    candidates: Vec<usize>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+impl Scan<'_> {
     fn has(&self, kb: &Kb, phrase: usize) -> bool {
         let parts = &kb.phrases[phrase].parts;
         let Some((&first, rest)) = parts.split_first() else {
@@ -194,6 +220,17 @@ impl Scan {
             .iter()
             .filter(|h| h.0 == p && h.1 >= after && h.1 <= after + GAP)
             .any(|&(_, _, end)| self.chain(rest, end))
+    }
+}
+
+impl std::fmt::Debug for Kb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kb")
+            .field("entries", &self.entries.len())
+            .field("providers", &self.providers.len())
+            .field("phrases", &self.phrases.len())
+            .field("parts", &self.part_entries.len())
+            .finish_non_exhaustive()
     }
 }
 
@@ -233,19 +270,23 @@ impl Kb {
             }
         }
         let mut part_entries = vec![Vec::new(); nparts];
-        let mut code_entries = Vec::new();
+        let mut by_reply = vec![Vec::new(); 500];
+        let mut by_enhanced: Vec<(u64, Vec<usize>)> = Vec::new();
         for (i, c) in compiled.iter().enumerate() {
-            let indexing: Vec<usize> = c
-                .phrases
-                .iter()
-                .filter(|(r, _)| *r == Role::Any)
-                .chain(c.phrases.iter().filter(|(r, _)| *r == Role::All))
-                .map(|(_, p)| *p)
-                .collect();
-            if indexing.is_empty() {
-                code_entries.push(i);
+            if let Some(pat) = c.reply {
+                for (code, list) in (100..600).zip(by_reply.iter_mut()) {
+                    if ReplyCode::new(code).is_some_and(|r| pat.matches_reply(r)) {
+                        list.push(i);
+                    }
+                }
             }
-            for p in indexing {
+            if let Some(pat) = c.enhanced {
+                match by_enhanced.iter_mut().find(|(k, _)| *k == pat.key()) {
+                    Some((_, list)) => list.push(i),
+                    None => by_enhanced.push((pat.key(), vec![i])),
+                }
+            }
+            for &p in c.any.iter().chain(&c.all) {
                 for &part in &builder.phrases[p].parts {
                     if part_entries[part].last() != Some(&i) {
                         part_entries[part].push(i);
@@ -253,12 +294,11 @@ impl Kb {
                 }
             }
         }
+        by_enhanced.sort_unstable_by_key(|(k, _)| *k);
         // A contiguous NFA: with thousands of phrases a full DFA scans a little faster but takes
         // ~35 ms to build, which every single `explain` would pay at start-up.
-        let ac = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(&builder.parts)?;
+        let parts = DoubleArrayAhoCorasick::new(&builder.parts)
+            .map_err(|e| KbError::Parts(e.to_string()))?;
         let stages = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .build(STAGE_PHRASES.iter().map(|(p, _)| p))?;
@@ -268,10 +308,11 @@ impl Kb {
             compiled,
             providers,
             phrases: builder.phrases,
-            ac,
+            parts,
             part_entries,
             part_providers,
-            code_entries,
+            by_reply,
+            by_enhanced,
             stages,
         })
     }
@@ -288,18 +329,58 @@ impl Kb {
 
     /// Classifies one piece of evidence into a finding.
     pub fn classify(&self, ev: &Evidence) -> Finding {
-        let norm = normalise(cut(&ev.text, MAX_TEXT));
-        let scan = self.scan(&norm);
-        let providers = self.providers_in(&scan);
-        let mut candidates: Vec<usize> = scan
-            .hits
-            .iter()
-            .flat_map(|h| self.part_entries[h.0].iter().copied())
-            .chain(self.code_entries.iter().copied())
-            .collect();
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.classify_with(ev, &mut scratch),
+            // Only a re-entrant call could find the buffers taken; it gets buffers of its own.
+            Err(_) => self.classify_with(ev, &mut Scratch::default()),
+        })
+    }
+
+    fn classify_with(&self, ev: &Evidence, sc: &mut Scratch) -> Finding {
+        normalise_into(cut(&ev.text, MAX_TEXT), &mut sc.norm);
+        self.scan(&sc.norm, &mut sc.hits);
+        let scan = Scan { hits: &sc.hits };
+        sc.providers.clear();
+        sc.providers.extend(
+            scan.hits
+                .iter()
+                .flat_map(|h| self.part_providers[h.0].iter().copied()),
+        );
+        sc.providers.sort_unstable();
+        sc.providers.dedup();
+
+        let candidates = &mut sc.candidates;
+        candidates.clear();
+        candidates.extend(
+            scan.hits
+                .iter()
+                .flat_map(|h| self.part_entries[h.0].iter().copied()),
+        );
+        if let Some(r) = ev.reply_code {
+            let slot = usize::from(r.get()).checked_sub(100);
+            if let Some(list) = slot.and_then(|i| self.by_reply.get(i)) {
+                candidates.extend_from_slice(list);
+            }
+        }
+        if let Some(e) = ev.enhanced_code {
+            let parts = [u16::from(e.class), e.subject, e.detail];
+            for mask in 0..8u8 {
+                let mut key = [None; 3];
+                for (k, (slot, v)) in key.iter_mut().zip(parts).enumerate() {
+                    if mask & (1 << k) == 0 {
+                        *slot = Some(v);
+                    }
+                }
+                let key = CodePattern(key).key();
+                if let Ok(at) = self.by_enhanced.binary_search_by_key(&key, |(k, _)| *k) {
+                    candidates.extend_from_slice(&self.by_enhanced[at].1);
+                }
+            }
+        }
         candidates.sort_unstable();
         candidates.dedup();
-        candidates.retain(|&i| self.holds(i, ev, &scan, &providers));
+        let providers = &sc.providers;
+        candidates.retain(|&i| self.holds(i, ev, &scan, providers));
 
         let positive = ev.reply_code.is_some_and(ReplyCode::is_positive)
             || (ev.reply_code.is_none() && ev.enhanced_code.is_some_and(|e| e.class == 2));
@@ -313,51 +394,32 @@ impl Kb {
         }
         candidates.sort_unstable_by_key(|&i| self.rank_pos[i]);
 
-        let stage = ev.stage.or_else(|| self.stage_in(&norm));
+        let stage = ev.stage.or_else(|| self.stage_in(&sc.norm));
         match candidates.first() {
-            Some(&win) => self.finding(ev, win, &candidates, stage),
+            Some(&win) => self.finding(ev, win, candidates, stage),
             None => unexplained(ev, stage, positive),
         }
     }
 
-    fn scan(&self, norm: &str) -> Scan {
-        let b = norm.as_bytes();
-        let hits = self
-            .ac
-            .find_overlapping_iter(norm)
-            .filter(|m| {
-                let starts_word = b[m.start()].is_ascii_alphanumeric();
-                !(starts_word && m.start() > 0 && b[m.start() - 1].is_ascii_alphanumeric())
-            })
-            .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
-            .collect();
-        Scan { hits }
-    }
-
-    fn providers_in(&self, scan: &Scan) -> Vec<usize> {
-        let mut out: Vec<usize> = scan
-            .hits
-            .iter()
-            .flat_map(|h| self.part_providers[h.0].iter().copied())
-            .collect();
-        out.sort_unstable();
-        out.dedup();
-        out
+    fn scan(&self, b: &[u8], hits: &mut Vec<(usize, usize, usize)>) {
+        hits.clear();
+        hits.extend(
+            self.parts
+                .find_overlapping_iter(b)
+                .filter(|m| {
+                    let starts_word = b[m.start()].is_ascii_alphanumeric();
+                    !(starts_word && m.start() > 0 && b[m.start() - 1].is_ascii_alphanumeric())
+                })
+                .map(|m| (m.value() as usize, m.start(), m.end())),
+        );
     }
 
     fn holds(&self, i: usize, ev: &Evidence, scan: &Scan, providers: &[usize]) -> bool {
         let c = &self.compiled[i];
-        let has = |role: Role| {
-            c.phrases
-                .iter()
-                .filter(move |(r, _)| *r == role)
-                .map(|(_, p)| *p)
-        };
-        let mut any = has(Role::Any).peekable();
-        if any.peek().is_some() && !any.any(|p| scan.has(self, p)) {
-            return false;
-        }
-        if !has(Role::All).all(|p| scan.has(self, p)) || has(Role::None).any(|p| scan.has(self, p))
+        let has = |p: &usize| scan.has(self, *p);
+        if (!c.any.is_empty() && !c.any.iter().any(has))
+            || !c.all.iter().all(has)
+            || c.none.iter().any(has)
         {
             return false;
         }
@@ -380,7 +442,7 @@ impl Kb {
             && c.provider.is_none_or(|p| providers.contains(&p))
     }
 
-    fn stage_in(&self, norm: &str) -> Option<Stage> {
+    fn stage_in(&self, norm: &[u8]) -> Option<Stage> {
         self.stages
             .find(norm)
             .map(|m| STAGE_PHRASES[m.pattern().as_usize()].1)
@@ -511,38 +573,45 @@ fn unexplained(ev: &Evidence, stage: Option<Stage>, positive: bool) -> Finding {
     }
 }
 
-/// Lower-cased text with reply-code prefixes of continuation lines removed and white space folded,
-/// with one space before and after.
-pub(crate) fn normalise(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push(' ');
-    for line in text.lines() {
-        let mut line = line.trim();
-        let b = line.as_bytes();
-        if b.len() >= 4 && b[..3].iter().all(u8::is_ascii_digit) && matches!(b[3], b'-' | b' ') {
-            line = line[4..].trim_start();
+/// Writes into `out` (cleared first) the text with ASCII letters lower-cased, the reply-code
+/// prefixes of continuation lines removed and white space folded, with one space before and
+/// after. Works on bytes: only ASCII bytes change, so UTF-8 text stays UTF-8.
+fn normalise_into(text: &str, out: &mut Vec<u8>) {
+    out.clear();
+    out.reserve(text.len() + 2);
+    out.push(b' ');
+    for line in text.as_bytes().split(|&c| c == b'\n') {
+        let mut line = line.trim_ascii();
+        if line.len() >= 4
+            && line[..3].iter().all(u8::is_ascii_digit)
+            && matches!(line[3], b'-' | b' ')
+        {
+            line = line[4..].trim_ascii_start();
             if let Some(rest) = strip_enhanced(line) {
                 line = rest;
             }
         }
-        for word in line.split_ascii_whitespace() {
-            if !out.ends_with(' ') {
-                out.push(' ');
+        for &c in line {
+            if c.is_ascii_whitespace() {
+                if out.last() != Some(&b' ') {
+                    out.push(b' ');
+                }
+            } else {
+                out.push(c.to_ascii_lowercase());
             }
-            let start = out.len();
-            out.push_str(word);
-            out[start..].make_ascii_lowercase();
         }
-        if !out.ends_with(' ') {
-            out.push(' ');
+        if out.last() != Some(&b' ') {
+            out.push(b' ');
         }
     }
-    out
 }
 
-fn strip_enhanced(line: &str) -> Option<&str> {
-    let (code, rest) = line.split_once(' ').unwrap_or((line, ""));
-    code.parse::<EnhancedCode>().ok().map(|_| rest.trim_start())
+fn strip_enhanced(line: &[u8]) -> Option<&[u8]> {
+    let end = line.iter().position(|&c| c == b' ').unwrap_or(line.len());
+    let code = std::str::from_utf8(&line[..end]).ok()?;
+    code.parse::<EnhancedCode>()
+        .ok()
+        .map(|_| line[end..].trim_ascii_start())
 }
 
 fn invalid(e: &Entry, problem: &str) -> KbError {
@@ -589,19 +658,16 @@ impl Builder {
     }
 
     fn compile(&mut self, e: &Entry, providers: &[Provider]) -> Result<Compiled, KbError> {
-        let mut phrases = Vec::new();
-        for (role, list) in [
-            (Role::Any, &e.any),
-            (Role::All, &e.all),
-            (Role::None, &e.none),
-        ] {
+        let mut lists = [Vec::new(), Vec::new(), Vec::new()];
+        for (ids, list) in lists.iter_mut().zip([&e.any, &e.all, &e.none]) {
             for p in list {
                 if p.split('*').all(|s| s.trim().is_empty()) {
                     return Err(invalid(e, "empty phrase"));
                 }
-                phrases.push((role, self.phrase(p)));
+                ids.push(self.phrase(p));
             }
         }
+        let [any, all, none] = lists;
         let reply = e
             .reply
             .as_deref()
@@ -659,7 +725,9 @@ impl Builder {
             explanation: text(&e.explanation),
             fix: e.fix.iter().map(text).collect(),
             references: e.references.iter().map(text).collect(),
-            phrases,
+            any,
+            all,
+            none,
             reply,
             enhanced,
             codes,

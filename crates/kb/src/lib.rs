@@ -62,10 +62,14 @@ pub fn diagnose(bytes: &[u8], original_len: usize) -> Diagnosis {
             kept_bytes: kept.len(),
         });
     }
-    let text = String::from_utf8_lossy(kept);
-    if matches!(text, std::borrow::Cow::Owned(_)) {
-        notes.push(InputNote::LossyUtf8);
-    }
+    // `from_utf8` first: checking valid input is much faster than the lossy decoder's walk.
+    let text = match std::str::from_utf8(kept) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => {
+            notes.push(InputNote::LossyUtf8);
+            String::from_utf8_lossy(kept)
+        }
+    };
     let (ev, finding) = explain(text.trim());
     Diagnosis {
         input: ev.text,

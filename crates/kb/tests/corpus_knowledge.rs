@@ -47,11 +47,13 @@ fn rows(path: &Path, columns: &[&str]) -> Vec<Vec<String>> {
 }
 
 /// The entries whose code field is exactly `code`.
+/// The generic entries for `code`: provider entries that reuse a code with the provider's own
+/// meaning are not the code's generic meaning.
 fn code_entries<'a>(code: &str, field: fn(&Entry) -> Option<&str>) -> Vec<&'a Entry> {
     builtin()
         .entries()
         .iter()
-        .filter(|e| field(e) == Some(code))
+        .filter(|e| e.provider.is_none() && field(e) == Some(code))
         .collect()
 }
 
