@@ -163,6 +163,8 @@ pub struct Kb {
     compiled: Vec<Compiled>,
     providers: Vec<Provider>,
     phrases: Vec<Phrase>,
+    /// For each part: the phrases that begin with it.
+    first_part_phrases: Vec<Vec<usize>>,
     /// Every phrase part, for overlapping search: a double-array automaton (daachorse) scans
     /// faster than aho-corasick's NFA and builds far faster than its DFA.
     parts: DoubleArrayAhoCorasick<u32>,
@@ -194,6 +196,40 @@ struct Scratch {
     hits: Vec<(usize, usize, usize)>,
     providers: Vec<usize>,
     candidates: Vec<usize>,
+    /// The phrases found in the text, one bit each.
+    present: Vec<u64>,
+    /// The phrases whose bit is set, to clear them afterwards.
+    found: Vec<usize>,
+}
+
+/// The phrases found in one text, as [`Scratch::find_phrases`] left them.
+struct Present<'a>(&'a [u64]);
+
+impl Present<'_> {
+    /// True when phrase `ph` was found.
+    fn has(&self, ph: usize) -> bool {
+        self.0[ph / 64] & (1u64 << (ph % 64)) != 0
+    }
+}
+
+impl Scratch {
+    /// Marks every phrase of `kb` that the text's hits make up, in a set cleared before.
+    fn find_phrases(&mut self, kb: &Kb) {
+        for ph in self.found.drain(..) {
+            self.present[ph / 64] = 0;
+        }
+        self.present.resize(kb.phrases.len().div_ceil(64), 0);
+        let scan = Scan { hits: &self.hits };
+        for &(part, _, end) in &self.hits {
+            for &ph in &kb.first_part_phrases[part] {
+                let (word, bit) = (ph / 64, 1u64 << (ph % 64));
+                if self.present[word] & bit == 0 && scan.chain(&kb.phrases[ph].parts[1..], end) {
+                    self.present[word] |= bit;
+                    self.found.push(ph);
+                }
+            }
+        }
+    }
 }
 
 thread_local! {
@@ -201,17 +237,7 @@ thread_local! {
 }
 
 impl Scan<'_> {
-    fn has(&self, kb: &Kb, phrase: usize) -> bool {
-        let parts = &kb.phrases[phrase].parts;
-        let Some((&first, rest)) = parts.split_first() else {
-            return false;
-        };
-        self.hits
-            .iter()
-            .filter(|h| h.0 == first)
-            .any(|&(_, _, end)| self.chain(rest, end))
-    }
-
+    /// True when `parts` follow one another from `after` on, each within [`GAP`] of the last.
     fn chain(&self, parts: &[usize], after: usize) -> bool {
         let Some((&p, rest)) = parts.split_first() else {
             return true;
@@ -302,12 +328,19 @@ impl Kb {
         let stages = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .build(STAGE_PHRASES.iter().map(|(p, _)| p))?;
+        let mut first_part_phrases = vec![Vec::new(); nparts];
+        for (ph, phrase) in builder.phrases.iter().enumerate() {
+            if let Some(&first) = phrase.parts.first() {
+                first_part_phrases[first].push(ph);
+            }
+        }
         Ok(Kb {
             rank_pos: rank_positions(&entries),
             entries,
             compiled,
             providers,
             phrases: builder.phrases,
+            first_part_phrases,
             parts,
             part_entries,
             part_providers,
@@ -339,10 +372,10 @@ impl Kb {
     fn classify_with(&self, ev: &Evidence, sc: &mut Scratch) -> Finding {
         normalise_into(cut(&ev.text, MAX_TEXT), &mut sc.norm);
         self.scan(&sc.norm, &mut sc.hits);
-        let scan = Scan { hits: &sc.hits };
+        sc.find_phrases(self);
         sc.providers.clear();
         sc.providers.extend(
-            scan.hits
+            sc.hits
                 .iter()
                 .flat_map(|h| self.part_providers[h.0].iter().copied()),
         );
@@ -352,7 +385,7 @@ impl Kb {
         let candidates = &mut sc.candidates;
         candidates.clear();
         candidates.extend(
-            scan.hits
+            sc.hits
                 .iter()
                 .flat_map(|h| self.part_entries[h.0].iter().copied()),
         );
@@ -379,8 +412,8 @@ impl Kb {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        let providers = &sc.providers;
-        candidates.retain(|&i| self.holds(i, ev, &scan, providers));
+        let (providers, present) = (&sc.providers, Present(&sc.present));
+        candidates.retain(|&i| self.holds(i, ev, &present, providers));
 
         let positive = ev.reply_code.is_some_and(ReplyCode::is_positive)
             || (ev.reply_code.is_none() && ev.enhanced_code.is_some_and(|e| e.class == 2));
@@ -414,9 +447,9 @@ impl Kb {
         );
     }
 
-    fn holds(&self, i: usize, ev: &Evidence, scan: &Scan, providers: &[usize]) -> bool {
+    fn holds(&self, i: usize, ev: &Evidence, present: &Present, providers: &[usize]) -> bool {
         let c = &self.compiled[i];
-        let has = |p: &usize| scan.has(self, *p);
+        let has = |p: &usize| present.has(*p);
         if (!c.any.is_empty() && !c.any.iter().any(has))
             || !c.all.iter().all(has)
             || c.none.iter().any(has)
@@ -591,14 +624,26 @@ fn normalise_into(text: &str, out: &mut Vec<u8>) {
                 line = rest;
             }
         }
-        for &c in line {
-            if c.is_ascii_whitespace() {
-                if out.last() != Some(&b' ') {
-                    out.push(b' ');
+        // Most lines have single spaces only: copy and lower-case them in bulk, and fold white
+        // space byte by byte only where a line has a run of it or a tab, CR or form feed.
+        let start = out.len();
+        out.extend_from_slice(line);
+        out[start..].make_ascii_lowercase();
+        if memchr::memchr3(b'\t', b'\r', 0x0c, line).is_some()
+            || memchr::memmem::find(line, b"  ").is_some()
+        {
+            let mut n = start;
+            for i in start..out.len() {
+                let c = out[i];
+                if !c.is_ascii_whitespace() {
+                    out[n] = c;
+                    n += 1;
+                } else if n > 0 && out[n - 1] != b' ' {
+                    out[n] = b' ';
+                    n += 1;
                 }
-            } else {
-                out.push(c.to_ascii_lowercase());
             }
+            out.truncate(n);
         }
         if out.last() != Some(&b' ') {
             out.push(b' ');
