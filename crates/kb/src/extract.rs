@@ -11,76 +11,115 @@ use smtp_doctor_model::{EnhancedCode, Evidence, ReplyCode, Source, Span};
 pub const MAX_TEXT: usize = 64 * 1024;
 
 /// Words that, right before a number, show it is a server reply ("said: 550", "got code 535").
-const WRAPPER_WORDS: &[&str] = &[
-    "said",
-    "says",
-    "code",
-    "got",
-    "error",
-    "err",
-    "response",
-    "reply",
-    "replied",
-    "returned",
-    "answered",
-    "responded",
-    "smtp",
-    "status",
-    "failed",
-    "failure",
-    "with",
-    "was",
-    "server",
-    "host",
-    "message",
-    "reason",
-    "diagnostic",
-    "rejected",
-    "deferred",
-    "bounced",
-    "text",
-];
+fn is_wrapper_word(lower: &[u8]) -> bool {
+    matches!(
+        lower,
+        b"said"
+            | b"says"
+            | b"code"
+            | b"got"
+            | b"error"
+            | b"err"
+            | b"response"
+            | b"reply"
+            | b"replied"
+            | b"returned"
+            | b"answered"
+            | b"responded"
+            | b"smtp"
+            | b"status"
+            | b"failed"
+            | b"failure"
+            | b"with"
+            | b"was"
+            | b"server"
+            | b"host"
+            | b"message"
+            | b"reason"
+            | b"diagnostic"
+            | b"rejected"
+            | b"deferred"
+            | b"bounced"
+            | b"text"
+    )
+}
 
 /// Words that, right before a number, show it is not a reply code ("port 587", "line 250").
-const NOT_CODE_BEFORE: &[&str] = &[
-    "port", "ports", "line", "lines", "than", "of", "size", "limit", "max", "maximum", "bytes",
-    "in", "within", "for", "after", "about", "over", "under", "to", "errno", "version", "pid",
-    "id", "no", "number", "top", "last", "first", "only", "exceeds", "exceeded", "at", "by",
-];
+fn is_not_code_before(lower: &[u8]) -> bool {
+    matches!(
+        lower,
+        b"port"
+            | b"ports"
+            | b"line"
+            | b"lines"
+            | b"than"
+            | b"of"
+            | b"size"
+            | b"limit"
+            | b"max"
+            | b"maximum"
+            | b"bytes"
+            | b"in"
+            | b"within"
+            | b"for"
+            | b"after"
+            | b"about"
+            | b"over"
+            | b"under"
+            | b"to"
+            | b"errno"
+            | b"version"
+            | b"pid"
+            | b"id"
+            | b"no"
+            | b"number"
+            | b"top"
+            | b"last"
+            | b"first"
+            | b"only"
+            | b"exceeds"
+            | b"exceeded"
+            | b"at"
+            | b"by"
+    )
+}
 
 /// Words that, right after a number, show it is a quantity, not a reply code.
-const NOT_CODE_AFTER: &[&str] = &[
-    "bytes",
-    "byte",
-    "kb",
-    "mb",
-    "gb",
-    "k",
-    "seconds",
-    "second",
-    "secs",
-    "sec",
-    "s",
-    "ms",
-    "minutes",
-    "minute",
-    "mins",
-    "min",
-    "hours",
-    "hour",
-    "days",
-    "day",
-    "lines",
-    "recipients",
-    "messages",
-    "connections",
-    "times",
-    "characters",
-    "chars",
-    "octets",
-    "percent",
-    "users",
-];
+fn is_not_code_after(lower: &[u8]) -> bool {
+    matches!(
+        lower,
+        b"bytes"
+            | b"byte"
+            | b"kb"
+            | b"mb"
+            | b"gb"
+            | b"k"
+            | b"seconds"
+            | b"second"
+            | b"secs"
+            | b"sec"
+            | b"s"
+            | b"ms"
+            | b"minutes"
+            | b"minute"
+            | b"mins"
+            | b"min"
+            | b"hours"
+            | b"hour"
+            | b"days"
+            | b"day"
+            | b"lines"
+            | b"recipients"
+            | b"messages"
+            | b"connections"
+            | b"times"
+            | b"characters"
+            | b"chars"
+            | b"octets"
+            | b"percent"
+            | b"users"
+    )
+}
 
 /// Finds the server's reply in `text` and returns it as evidence for the classifier.
 pub fn extract(text: &str) -> Evidence {
@@ -98,10 +137,16 @@ pub fn extract(text: &str) -> Evidence {
     }
     let bytes = text.as_bytes();
     let replies = reply_candidates(bytes);
+    // Success replies followed by more text are a transcript that ended in something else (a
+    // PHPMailer debug log: 220, 250, then "SMTP Error: Could not connect"): the text decides.
+    let only_context = replies.iter().all(|c| c.code.is_positive())
+        && replies
+            .last()
+            .is_some_and(|c| has_words(&bytes[line_end(bytes, c.start)..]));
     let chosen = replies
         .iter()
         .find(|c| !c.code.is_positive())
-        .or_else(|| replies.first());
+        .or_else(|| replies.first().filter(|_| !only_context));
     if let Some(c) = chosen {
         ev.reply_code = Some(c.code);
         ev.span = Some(Span {
@@ -115,7 +160,10 @@ pub fn extract(text: &str) -> Evidence {
             .reply_code
             .map(|r| r.class_digit())
             .filter(|d| matches!(d, 2 | 4 | 5));
-        let all = enhanced_candidates(bytes);
+        let mut all = enhanced_candidates(bytes);
+        if only_context {
+            all.retain(|(e, _)| e.class != 2);
+        }
         ev.enhanced_code = all
             .iter()
             .find(|(e, _)| want.is_none_or(|d| d == e.class))
@@ -131,6 +179,12 @@ pub fn extract(text: &str) -> Evidence {
         }
     }
     ev
+}
+
+/// True when `b` has a word of two letters or more.
+fn has_words(b: &[u8]) -> bool {
+    b.windows(2)
+        .any(|w| w[0].is_ascii_alphabetic() && w[1].is_ascii_alphabetic())
 }
 
 /// `text` cut to at most `max` bytes, on a character boundary.
@@ -191,6 +245,10 @@ fn reply_score(b: &[u8], start: usize) -> Option<i32> {
         Some(b':') if b.get(end + 1).is_none_or(|c| *c == b' ') => {}
         _ => return None,
     }
+    // The submission ports, never reply codes: JavaMail's "port: smtp.example.com, 587".
+    if matches!(&b[start..end], b"465" | b"587") && enhanced_after(b, end).is_none() {
+        return None;
+    }
     let before = start.checked_sub(1).map(|i| b[i]);
     match before {
         Some(b':') if start >= 2 && b[start - 2].is_ascii_alphanumeric() => return None,
@@ -200,22 +258,20 @@ fn reply_score(b: &[u8], start: usize) -> Option<i32> {
     }
     let line_begin = line_start(b, start);
     let head = &b[line_begin..start];
-    let window = &b[start.saturating_sub(40)..start];
-    if contains_ci(window, b"expected") || contains_ci(window, b"expecting") {
+    let mut window = [0u8; 40];
+    let from = start.saturating_sub(window.len());
+    let window = &mut window[..start - from];
+    window.copy_from_slice(&b[from..start]);
+    window.make_ascii_lowercase();
+    // "expected response code 250", "expecting 220": the code the client wanted, not the reply.
+    if memchr::memmem::find(window, b"expect").is_some() {
         return None;
     }
-    let prev = prev_word(head);
-    if NOT_CODE_BEFORE
-        .iter()
-        .any(|w| prev.eq_ignore_ascii_case(w.as_bytes()))
-    {
-        return None;
-    }
-    let next = next_word(&b[end..]);
-    if NOT_CODE_AFTER
-        .iter()
-        .any(|w| next.eq_ignore_ascii_case(w.as_bytes()))
-    {
+    let (mut prev_buf, mut next_buf) = ([0u8; 16], [0u8; 16]);
+    let prev = lower(prev_word(head), &mut prev_buf);
+    let next_raw = next_word(&b[end..]);
+    let next = lower(next_raw, &mut next_buf);
+    if is_not_code_before(prev) || is_not_code_after(next) {
         return None;
     }
     let mut score = 0;
@@ -235,15 +291,12 @@ fn reply_score(b: &[u8], start: usize) -> Option<i32> {
             score += 2;
         }
     }
-    if WRAPPER_WORDS
-        .iter()
-        .any(|w| prev.eq_ignore_ascii_case(w.as_bytes()))
-    {
+    if is_wrapper_word(prev) {
         score += 2;
     }
     if enhanced_after(b, end).is_some() {
         score += 3;
-    } else if next.first().is_some_and(u8::is_ascii_alphabetic) {
+    } else if next_raw.first().is_some_and(u8::is_ascii_alphabetic) {
         score += 1;
     }
     Some(score)
@@ -409,14 +462,41 @@ fn next_word(tail: &[u8]) -> &[u8] {
     &tail[s..e]
 }
 
-fn contains_ci(hay: &[u8], needle: &[u8]) -> bool {
-    hay.windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle))
+/// `word` lower-cased into `buf`; a word longer than the buffer is no word of the lists above,
+/// and comes back empty.
+fn lower<'a>(word: &[u8], buf: &'a mut [u8; 16]) -> &'a [u8] {
+    let Some(out) = buf.get_mut(..word.len()) else {
+        return &[];
+    };
+    out.copy_from_slice(word);
+    out.make_ascii_lowercase();
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn success_lines_before_a_client_error_are_context() {
+        let ev = extract(
+            "SERVER -> CLIENT: 220 mail.example.com ESMTP\nSERVER -> CLIENT: 250 2.0.0 OK\nSMTP Error: Could not connect to SMTP host.",
+        );
+        assert_eq!(ev.reply_code, None);
+        assert_eq!(ev.enhanced_code, None);
+        let ok = extract("250 2.0.0 Ok: queued as 3D770111AF50");
+        assert_eq!(ok.reply_code.map(ReplyCode::get), Some(250));
+        let failed = extract("220 mx.example.com ESMTP\n550 5.1.1 User unknown\nQUIT");
+        assert_eq!(failed.reply_code.map(ReplyCode::get), Some(550));
+    }
+
+    #[test]
+    fn submission_ports_are_not_codes() {
+        let ev = extract("Couldn't connect to host, port: smtp.example.com, 587; timeout -1");
+        assert_eq!(ev.reply_code, None);
+        let ev = extract("Could not connect to smtp.example.com, 465");
+        assert_eq!(ev.reply_code, None);
+    }
 
     fn codes(text: &str) -> (Option<u16>, Option<String>) {
         let ev = extract(text);
