@@ -2,7 +2,6 @@
 
 use crate::entry::{DataFile, Entry, Provider, Strength};
 use crate::extract::{cut, MAX_TEXT};
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use daachorse::DoubleArrayAhoCorasick;
 use smtp_doctor_model::{
     Category, Class, EnhancedCode, Evidence, Finding, Party, ReplyCode, Stage, Text,
@@ -33,9 +32,6 @@ pub enum KbError {
         /// What is wrong.
         problem: String,
     },
-    /// The stage-phrase automaton could not be built.
-    #[error("building the stage matcher: {0}")]
-    Automaton(#[from] aho_corasick::BuildError),
     /// The automaton of phrase parts could not be built.
     #[error("building the phrase-part automaton: {0}")]
     Parts(String),
@@ -132,6 +128,15 @@ struct Compiled {
 /// Phrases that name the SMTP stage in MTA and client messages.
 const STAGE_PHRASES: &[(&str, Stage)] = &[
     ("in reply to rcpt to", Stage::Rcpt),
+    ("in response to rcpt to", Stage::Rcpt),
+    ("in response to mail from", Stage::Mail),
+    ("in response to end of data", Stage::EndOfData),
+    ("in response to data", Stage::Data),
+    ("in response to ehlo", Stage::Ehlo),
+    ("in response to helo", Stage::Ehlo),
+    ("in response to initial connection", Stage::Banner),
+    ("in response to starttls", Stage::StartTls),
+    ("in response to auth", Stage::Auth),
     ("after rcpt to", Stage::Rcpt),
     ("after rcpt", Stage::Rcpt),
     ("rcpt to command", Stage::Rcpt),
@@ -180,7 +185,8 @@ pub struct Kb {
     by_enhanced: Vec<(u64, Vec<usize>)>,
     /// Each entry's position in the ranking: the lowest among matches wins.
     rank_pos: Vec<usize>,
-    stages: AhoCorasick,
+    /// For each part: its position in [`STAGE_PHRASES`] when it is a stage phrase.
+    part_stage: Vec<Option<usize>>,
 }
 
 /// What one text looks like to the matcher.
@@ -263,13 +269,23 @@ impl std::fmt::Debug for Kb {
 impl Kb {
     /// Builds a knowledge base from data files given as (name, TOML text).
     pub fn load(files: &[(&str, &str)]) -> Result<Kb, KbError> {
+        let data = files
+            .iter()
+            .map(|(name, text)| {
+                toml::from_str(text).map_err(|source| KbError::Parse {
+                    file: (*name).to_string(),
+                    source,
+                })
+            })
+            .collect::<Result<Vec<DataFile>, _>>()?;
+        Kb::from_data(data)
+    }
+
+    /// Builds a knowledge base from data files already parsed, in order.
+    pub fn from_data(files: Vec<DataFile>) -> Result<Kb, KbError> {
         let mut entries = Vec::new();
         let mut providers = Vec::new();
-        for (name, text) in files {
-            let data: DataFile = toml::from_str(text).map_err(|source| KbError::Parse {
-                file: (*name).to_string(),
-                source,
-            })?;
+        for data in files {
             entries.extend(data.entry);
             providers.extend(data.provider);
         }
@@ -287,6 +303,14 @@ impl Kb {
             .enumerate()
             .flat_map(|(pi, p)| p.markers.iter().map(move |m| (pi, m)))
             .map(|(pi, m)| (pi, builder.phrase(m)))
+            .collect();
+        // Stage phrases are parts like any other, found by the same scan.
+        let stage_parts: Vec<usize> = STAGE_PHRASES
+            .iter()
+            .filter_map(|(p, _)| {
+                let phrase = builder.phrase(p);
+                builder.phrases[phrase].parts.first().copied()
+            })
             .collect();
         let nparts = builder.parts.len();
         let mut part_providers = vec![Vec::new(); nparts];
@@ -325,9 +349,10 @@ impl Kb {
         // ~35 ms to build, which every single `explain` would pay at start-up.
         let parts = DoubleArrayAhoCorasick::new(&builder.parts)
             .map_err(|e| KbError::Parts(e.to_string()))?;
-        let stages = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(STAGE_PHRASES.iter().map(|(p, _)| p))?;
+        let mut part_stage = vec![None; builder.parts.len()];
+        for (order, &part) in stage_parts.iter().enumerate() {
+            part_stage[part].get_or_insert(order);
+        }
         let mut first_part_phrases = vec![Vec::new(); nparts];
         for (ph, phrase) in builder.phrases.iter().enumerate() {
             if let Some(&first) = phrase.parts.first() {
@@ -346,7 +371,7 @@ impl Kb {
             part_providers,
             by_reply,
             by_enhanced,
-            stages,
+            part_stage,
         })
     }
 
@@ -427,7 +452,7 @@ impl Kb {
         }
         candidates.sort_unstable_by_key(|&i| self.rank_pos[i]);
 
-        let stage = ev.stage.or_else(|| self.stage_in(&sc.norm));
+        let stage = ev.stage.or_else(|| self.stage_in(&sc.hits));
         match candidates.first() {
             Some(&win) => self.finding(ev, win, candidates, stage),
             None => unexplained(ev, stage, positive),
@@ -475,10 +500,13 @@ impl Kb {
             && c.provider.is_none_or(|p| providers.contains(&p))
     }
 
-    fn stage_in(&self, norm: &[u8]) -> Option<Stage> {
-        self.stages
-            .find(norm)
-            .map(|m| STAGE_PHRASES[m.pattern().as_usize()].1)
+    /// The stage the text names: the stage phrase that starts first (the earlier phrase of
+    /// [`STAGE_PHRASES`] when two start at the same place).
+    fn stage_in(&self, hits: &[(usize, usize, usize)]) -> Option<Stage> {
+        hits.iter()
+            .filter_map(|&(part, start, _)| self.part_stage[part].map(|order| (start, order)))
+            .min()
+            .map(|(_, order)| STAGE_PHRASES[order].1)
     }
 
     fn finding(

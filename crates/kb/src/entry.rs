@@ -1,13 +1,13 @@
 //! Knowledge-base entries as they are written in the data files under `data/`.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use smtp_doctor_model::{Category, Class, Party, Stage};
 
 /// How much an entry's match says, from a bare reply code up to a specific phrase.
 ///
 /// When several entries match one text, the strongest wins; among equals the taxonomy's decision
 /// order of categories decides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Strength {
     /// The generic meaning of a basic reply code.
@@ -21,7 +21,7 @@ pub enum Strength {
 }
 
 /// One knowledge-base entry: what to look for, and what it means.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     /// Unique, stable id, e.g. `reply.550` or `provider.gmail.5.7.26`.
@@ -111,7 +111,7 @@ impl Entry {
 }
 
 /// A provider whose documented codes differ from IANA's, recognised by markers in the text.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Provider {
     /// Id used by entries' `provider` field, e.g. `gmail`.
@@ -123,7 +123,7 @@ pub struct Provider {
 }
 
 /// One data file: providers and entries.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DataFile {
     /// Providers declared in this file.

@@ -16,30 +16,25 @@ pub use extract::{cut, extract, MAX_TEXT};
 use smtp_doctor_model::{Diagnosis, Evidence, Finding, InputNote};
 use std::sync::OnceLock;
 
-/// The compiled-in data files, as (name, TOML text).
-pub const DATA_FILES: &[(&str, &str)] = &[
-    ("reply-codes.toml", include_str!("../data/reply-codes.toml")),
-    (
-        "enhanced-codes.toml",
-        include_str!("../data/enhanced-codes.toml"),
-    ),
-    ("core.toml", include_str!("../data/core.toml")),
-    ("generic.toml", include_str!("../data/generic.toml")),
-    ("clients.toml", include_str!("../data/clients.toml")),
-    ("mta.toml", include_str!("../data/mta.toml")),
-    ("dnsbl.toml", include_str!("../data/dnsbl.toml")),
-    ("providers.toml", include_str!("../data/providers.toml")),
-];
+/// The compiled-in data files, as (name, TOML text), in load order.
+pub const DATA_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/data_files.rs"));
+
+/// The same data files, parsed at build time (`build.rs`) and encoded with postcard.
+const COMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/kb.postcard"));
 
 /// The built-in knowledge base, loaded on first use.
 ///
 /// # Panics
-/// If the compiled-in data files are invalid, which the crate's tests rule out.
+/// If the compiled-in data is invalid, which the build script and the crate's tests rule out.
 pub fn builtin() -> &'static Kb {
     static KB: OnceLock<Kb> = OnceLock::new();
-    KB.get_or_init(|| match Kb::load(DATA_FILES) {
-        Ok(kb) => kb,
-        Err(e) => panic!("built-in knowledge base is invalid: {e}"),
+    KB.get_or_init(|| {
+        let files = postcard::from_bytes(COMPILED)
+            .unwrap_or_else(|e| panic!("built-in knowledge base does not decode: {e}"));
+        match Kb::from_data(files) {
+            Ok(kb) => kb,
+            Err(e) => panic!("built-in knowledge base is invalid: {e}"),
+        }
     })
 }
 
