@@ -657,9 +657,10 @@ fn normalise_into(text: &str, out: &mut Vec<u8>) {
         let start = out.len();
         out.extend_from_slice(line);
         out[start..].make_ascii_lowercase();
-        if memchr::memchr3(b'\t', b'\r', 0x0c, line).is_some()
-            || memchr::memmem::find(line, b"  ").is_some()
-        {
+        let odd = |acc: u8, (&a, &b): (&u8, &u8)| {
+            acc | u8::from(a == b' ' && b == b' ') | u8::from(matches!(b, b'\t' | b'\r' | 0x0c))
+        };
+        if line.iter().zip(line.iter().skip(1)).fold(0, odd) != 0 {
             let mut n = start;
             for i in start..out.len() {
                 let c = out[i];
