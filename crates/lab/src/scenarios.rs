@@ -28,7 +28,7 @@ pub(crate) enum Behaviour {
 pub(crate) enum StartTls {
     /// Advertised; a real handshake presenting this certificate.
     Offer(CertKind),
-    /// Advertised and answered with 220, then garbage and a close instead of a handshake.
+    /// Advertised and answered with 220; the ClientHello is answered with garbage and a close.
     Broken,
 }
 
@@ -211,7 +211,7 @@ pub(crate) fn all() -> Vec<Spec> {
         ),
         spec(
             "starttls-broken",
-            "advertises STARTTLS and answers 220, then sends garbage instead of a handshake",
+            "advertises STARTTLS and answers 220, then answers the ClientHello with garbage and closes",
             ClientTls::StartTls,
             C::TlsFailure,
             B::Smtp(Dialogue::with_starttls(StartTls::Broken)),

@@ -185,7 +185,14 @@ pub(crate) async fn run(mut io: Io, d: &Dialogue, ctx: &Ctx) -> io::Result<()> {
                 let kind = match d.starttls {
                     StartTls::Offer(kind) => kind,
                     StartTls::Broken => {
+                        // Wait for the ClientHello, so the junk answers it rather than
+                        // arriving with the 220, then answer with bytes that are no TLS record.
                         let mut plain = Io::Plain(tcp);
+                        let mut hello = [0u8; 4096];
+                        match timeout(ctx.options.command_timeout, plain.read(&mut hello)).await {
+                            Ok(Ok(n)) if n > 0 => {}
+                            _ => return Ok(()),
+                        }
                         plain
                             .write_all(b"\x00\x00 this is not a TLS handshake \xff\xff\r\n")
                             .await?;
