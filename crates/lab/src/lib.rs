@@ -92,6 +92,12 @@ impl ClientTls {
     }
 }
 
+impl std::fmt::Display for ClientTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One running lab server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scenario {
@@ -105,6 +111,16 @@ pub struct Scenario {
     pub tls: ClientTls,
     /// The diagnosis a correct probe reaches, as a TAXONOMY category.
     pub expect: Category,
+    /// Other diagnoses that are also right (issue 4: a tarpit is `bannerfailure` or
+    /// `connectiontimeout`, depending on the probe's banner timeout); usually empty.
+    pub also: &'static [Category],
+}
+
+impl Scenario {
+    /// True when `category` is a right diagnosis for this scenario.
+    pub fn accepts(&self, category: Category) -> bool {
+        self.expect == category || self.also.contains(&category)
+    }
 }
 
 /// Limits and pacing of the lab's servers.
@@ -208,6 +224,7 @@ impl Lab {
                 addr,
                 tls: spec.tls,
                 expect: spec.expect,
+                also: spec.also,
             });
             listeners.push((listener, spec));
         }

@@ -100,6 +100,7 @@ pub(crate) struct Spec {
     pub(crate) description: &'static str,
     pub(crate) tls: ClientTls,
     pub(crate) expect: Category,
+    pub(crate) also: &'static [Category],
     pub(crate) behaviour: Behaviour,
 }
 
@@ -112,6 +113,7 @@ pub(crate) fn all() -> Vec<Spec> {
         description,
         tls,
         expect,
+        also: &[],
         behaviour,
     };
     vec![
@@ -175,7 +177,9 @@ pub(crate) fn all() -> Vec<Spec> {
                 ..Dialogue::healthy()
             }),
         ),
-        spec(
+        Spec {
+            also: &[C::ConnectionTimeout],
+            ..spec(
             "tarpit",
             "sends its banner one byte per second",
             ClientTls::Plain,
@@ -187,7 +191,8 @@ pub(crate) fn all() -> Vec<Spec> {
                 tarpit: true,
                 ..Dialogue::healthy()
             }),
-        ),
+        )
+        },
         spec(
             "greylist",
             "healthy until RCPT, which is greylisted (451 4.7.1)",
