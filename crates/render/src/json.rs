@@ -32,9 +32,9 @@ pub struct FindingView<'a> {
     /// The server's enhanced status code.
     pub enhanced_code: Option<EnhancedCode>,
     /// One line.
-    pub summary: &'a str,
+    pub summary: &'a Text,
     /// A short explanation.
-    pub explanation: &'a str,
+    pub explanation: &'a Text,
     /// Ordered fix steps.
     pub fix: &'a [Text],
     /// References.
@@ -75,8 +75,8 @@ impl FindingView<'_> {
         o.opt_string("stage", self.stage.map(Stage::as_str));
         o.opt_integer("reply_code", self.reply_code.map(ReplyCode::get));
         o.opt_enhanced("enhanced_code", self.enhanced_code);
-        o.string("summary", self.summary);
-        o.string("explanation", self.explanation);
+        o.text("summary", self.summary);
+        o.text("explanation", self.explanation);
         o.strings("fix", self.fix);
         o.strings("references", self.references);
         o.strings("matched", self.matched);
@@ -197,6 +197,12 @@ impl<'a> JsonObject<'a> {
         push_string(out, value);
     }
 
+    /// A string field holding shared text (knowledge-base text, mostly): see [`push_text`].
+    pub fn text(&mut self, name: &'static str, value: &Text) {
+        let out = self.key(name);
+        push_text(out, value);
+    }
+
     /// A string field, `null` when absent.
     pub fn opt_string(&mut self, name: &'static str, value: Option<&str>) {
         match value {
@@ -277,7 +283,7 @@ impl<'a> JsonObject<'a> {
             if i > 0 {
                 out.push(b',');
             }
-            push_string(out, v);
+            push_text(out, v);
         }
         out.push(b']');
     }
@@ -286,6 +292,79 @@ impl<'a> JsonObject<'a> {
     pub fn end(self) {
         self.out.push(b'}');
     }
+}
+
+/// Shared texts already written as JSON strings, keyed by the address of their allocation.
+///
+/// Findings share the knowledge base's texts (summary, explanation, fix steps, references, entry
+/// ids), so the same few thousand strings are written again and again; writing each from here is
+/// one lookup and one copy. Every entry keeps a clone of its [`Text`], so the allocation stays
+/// alive and its address cannot be reused by another text while the entry exists.
+#[derive(Default)]
+struct EscapedTexts {
+    map: std::collections::HashMap<usize, (Text, Box<[u8]>), AddressHash>,
+}
+
+/// Entries [`EscapedTexts`] holds at most: the knowledge base's texts fit many times over; the
+/// cache starts afresh when texts made at run time fill it.
+const ESCAPED_CAPACITY: usize = 16_384;
+
+thread_local! {
+    static ESCAPED: std::cell::RefCell<EscapedTexts> = std::cell::RefCell::default();
+}
+
+/// A hasher for allocation addresses: one multiplication (Fibonacci hashing), far cheaper than
+/// SipHash, and addresses are not attacker-chosen.
+#[derive(Default, Clone, Copy)]
+struct AddressHash;
+
+impl std::hash::BuildHasher for AddressHash {
+    type Hasher = AddressHasher;
+    fn build_hasher(&self) -> AddressHasher {
+        AddressHasher(0)
+    }
+}
+
+/// The hasher [`AddressHash`] builds.
+struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// Appends shared text as a quoted JSON string, from [`EscapedTexts`] when it was written before.
+pub fn push_text(out: &mut Vec<u8>, text: &Text) {
+    let key = std::sync::Arc::as_ptr(text).cast::<u8>() as usize;
+    ESCAPED.with(|cell| {
+        let Ok(mut cache) = cell.try_borrow_mut() else {
+            return push_string(out, text);
+        };
+        if let Some((kept, json)) = cache.map.get(&key) {
+            if std::sync::Arc::ptr_eq(kept, text) {
+                out.extend_from_slice(json);
+                return;
+            }
+        }
+        let start = out.len();
+        push_string(out, text);
+        if cache.map.len() >= ESCAPED_CAPACITY {
+            cache.map.clear();
+        }
+        cache.map.insert(
+            key,
+            (text.clone(), out[start..].to_vec().into_boxed_slice()),
+        );
+    });
 }
 
 /// Appends `s` as a quoted JSON string (RFC 8259: `"`, `\` and control characters escaped).
