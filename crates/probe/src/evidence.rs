@@ -42,7 +42,7 @@ pub fn evidence(attempt: &Attempt) -> Vec<Evidence> {
             if a.kind == AnomalyKind::LineTooLong {
                 out.push(probe_text(
                     rec.stage,
-                    format!("reply line too long ({}): line bound tripped", a.detail),
+                    format!("reply {} (line bound tripped)", a.detail),
                 ));
             }
         }
@@ -60,7 +60,7 @@ pub fn evidence(attempt: &Attempt) -> Vec<Evidence> {
         if a.kind == AnomalyKind::TranscriptTruncated {
             out.push(probe_text(
                 attempt.stages.last().map_or(Stage::Connect, |r| r.stage),
-                format!("{}: transcript bound tripped", a.detail),
+                format!("{} (transcript bound tripped)", a.detail),
             ));
         }
     }
@@ -87,15 +87,15 @@ pub fn resolution_evidence(res: &Resolution) -> Vec<Evidence> {
                 format!("no {} record for {} (NODATA): host not found", e.rtype, e.name)
             }
             DnsErrorKind::Servfail => format!(
-                "Name service error for name={} type={}: SERVFAIL (temporary DNS failure)",
+                "temporary DNS failure looking up {} {}: the DNS server answered SERVFAIL",
                 e.name, e.rtype
             ),
             DnsErrorKind::Refused => format!(
-                "Name service error for name={} type={}: the DNS server REFUSED the query",
+                "DNS lookup failed for {} {}: the DNS server REFUSED the query",
                 e.name, e.rtype
             ),
             DnsErrorKind::Timeout => format!(
-                "DNS lookup timed out: name={} type={} (no answer before the resolve deadline)",
+                "temporary DNS failure looking up {} {}: no answer before the resolve deadline (DNS timeout)",
                 e.name, e.rtype
             ),
             _ => format!(
@@ -202,7 +202,7 @@ fn error_text(stage: Stage, err: &ProbeError) -> String {
                 partial.as_deref().unwrap_or_default()
             ),
             _ => format!(
-                "the server closed the connection while the probe was waiting for {}",
+                "lost connection with the server while waiting for {}: the server closed the connection",
                 waiting_for(stage)
             ),
         },
@@ -269,13 +269,12 @@ fn error_text(stage: Stage, err: &ProbeError) -> String {
         ProbeError::StartTlsNotOffered => {
             "TLS required but the server does not offer STARTTLS: cannot start TLS".to_string()
         }
+        ProbeError::AuthNotOffered { mechanism, offered } if offered.is_empty() => format!(
+            "SMTP AUTH extension not supported by server: no AUTH advertised (wanted {mechanism})"
+        ),
         ProbeError::AuthNotOffered { mechanism, offered } => format!(
-            "authentication mechanism {mechanism} not offered by the server (AUTH offered: {})",
-            if offered.is_empty() {
-                "none".to_string()
-            } else {
-                offered.join(" ")
-            }
+            "no suitable authentication method found: the server offers AUTH {}, not {mechanism}",
+            offered.join(" ")
         ),
         ProbeError::AuthWithoutTls => {
             "authentication not attempted: credentials are never sent without TLS".to_string()
@@ -314,5 +313,87 @@ fn cert_text(p: &CertProblem) -> String {
             p.expected_name.as_deref().unwrap_or("?")
         ),
         _ => format!("certificate verify failed: {}", p.reason),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smtp_doctor_model::probe::{DnsError, HostOrigin, MxHost};
+
+    #[test]
+    fn failures_use_wordings_the_knowledge_base_knows() {
+        let t = |stage, e: ProbeError| error_text(stage, &e);
+        assert_eq!(
+            t(
+                Stage::Auth,
+                ProbeError::AuthNotOffered {
+                    mechanism: "PLAIN".into(),
+                    offered: vec![]
+                }
+            ),
+            "SMTP AUTH extension not supported by server: no AUTH advertised (wanted PLAIN)"
+        );
+        assert!(t(
+            Stage::Auth,
+            ProbeError::AuthNotOffered {
+                mechanism: "PLAIN".into(),
+                offered: vec!["LOGIN".into()]
+            }
+        )
+        .starts_with("no suitable authentication method found"));
+        assert!(t(
+            Stage::Rcpt,
+            ProbeError::Closed {
+                received: 0,
+                partial: None
+            }
+        )
+        .starts_with("lost connection with the server while waiting for the reply to RCPT TO"));
+        assert!(t(Stage::Banner, ProbeError::Reset { errno: Some(104) })
+            .starts_with("Connection reset by peer (104) before the greeting"));
+        assert_eq!(
+            t(Stage::Connect, ProbeError::Timeout { stage: Stage::Connect, limit_ms: 10_000, total: false, partial: None }),
+            "Connection timed out: no answer to the connection attempt within 10 s (the connect deadline of 10 s passed)"
+        );
+        assert!(t(
+            Stage::Tls,
+            ProbeError::TlsHandshake {
+                reason: "x".into(),
+                alert: None,
+                plaintext: Some("220 mx".into())
+            }
+        )
+        .starts_with("wrong version number (TLS spoken to a plain-text port)"));
+    }
+
+    #[test]
+    fn resolution_failures_and_hosts_without_addresses() {
+        let mut res = Resolution {
+            mx: vec![MxHost {
+                name: "mx.test".into(),
+                preference: Some(10),
+                origin: HostOrigin::Mx,
+                addresses: vec![],
+            }],
+            ..Resolution::default()
+        };
+        assert_eq!(
+            resolution_evidence(&res)[0].text,
+            "host not found: the mail hosts have no address"
+        );
+        res.errors.push(DnsError {
+            name: "mx.test".into(),
+            rtype: "A".into(),
+            kind: DnsErrorKind::Servfail,
+            detail: String::new(),
+        });
+        let ev = resolution_evidence(&res);
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].stage, Some(Stage::Resolve));
+        assert_eq!(
+            ev[0].text,
+            "temporary DNS failure looking up mx.test A: the DNS server answered SERVFAIL"
+        );
     }
 }

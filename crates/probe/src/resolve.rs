@@ -150,11 +150,11 @@ impl Dns {
             }
             Ok(Err(e)) => {
                 let err = dns_error(name, "MX", &e);
-                let nodata = err.kind == DnsErrorKind::Nodata;
-                self.errors.push(err);
-                if nodata {
+                // No MX is not an error: the domain is its own mail host (HostOrigin::ImplicitMx).
+                if err.kind == DnsErrorKind::Nodata {
                     MxAnswer::NoData
                 } else {
+                    self.errors.push(err);
                     MxAnswer::Failed
                 }
             }
