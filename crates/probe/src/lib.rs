@@ -3,7 +3,7 @@
 //! [`probe`] walks resolve → connect → banner → EHLO (HELO fallback) → STARTTLS or implicit TLS →
 //! EHLO → AUTH → MAIL FROM → RCPT TO → DATA or RSET → QUIT against every address of a
 //! [`Target`], each stage under its own deadline and all of them under the total deadline, and
-//! records everything as a [`ProbeReport`](smtp_doctor_model::probe::ProbeReport): the stages
+//! records everything as a [`ProbeReport`]: the stages
 //! with their timings, replies and errors as data, a transcript with secrets redacted, the TLS
 //! session and certificate chain, the banner and EHLO capabilities.
 //!
