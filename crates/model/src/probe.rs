@@ -23,7 +23,7 @@ pub struct ProbeReport {
 /// How the target's name became addresses: MX hosts, their addresses and DNS errors.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resolution {
-    /// The resolver used: `system` or the `IP:PORT` given.
+    /// The resolver used: `system`, the `IP:PORT` given, or `none` for an IP target.
     pub server: String,
     /// The mail hosts in preference order; for a host or IP target, that one host.
     pub mx: Vec<MxHost>,
@@ -470,7 +470,7 @@ pub enum ProbeError {
         detail: String,
     },
     /// The server closed the connection.
-    #[error("connection closed by the server")]
+    #[error("connection closed by the server after {received} bytes of a reply")]
     Closed {
         /// Bytes of an unfinished reply received before the close.
         received: usize,
@@ -478,7 +478,7 @@ pub enum ProbeError {
         partial: Option<String>,
     },
     /// Something other than an SMTP server answered.
-    #[error("not an SMTP reply")]
+    #[error("not an SMTP reply{}: {first_bytes:?}", service.as_ref().map(|s| format!(" ({s} answered)")).unwrap_or_default())]
     NotSmtp {
         /// The service recognised, e.g. `an SSH server`.
         service: Option<String>,

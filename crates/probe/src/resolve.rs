@@ -22,6 +22,7 @@ pub(crate) async fn resolve(target: &Target, opts: &ProbeOptions, deadline: Inst
         ..Resolution::default()
     };
     if let Target::Ip { addr, .. } = target {
+        res.server = "none".to_string();
         res.mx.push(MxHost {
             name: addr.to_string(),
             preference: None,
