@@ -7,6 +7,7 @@
 
 mod codes;
 mod labels;
+pub mod probe;
 
 pub use codes::{EnhancedCode, ParseCodeError, ReplyCode};
 pub use labels::{Category, Class, Party, Stage, UnknownLabel};

@@ -1,0 +1,399 @@
+//! A probe's records as [`Evidence`] for the one classifier; nothing here decides a category.
+//!
+//! Server replies go through as sent, with their codes and stage. Failures without a reply
+//! (timeouts, refused connections, TLS and certificate problems) become the wording that the
+//! shared knowledge base knows from other tools ("Connection refused (111)", "certificate
+//! verify failed: self-signed certificate"), followed by the probe's own facts.
+
+use smtp_doctor_model::probe::{
+    AnomalyKind, Attempt, CertProblem, CertProblemKind, DnsErrorKind, LimitKind, ProbeError,
+    Resolution,
+};
+use smtp_doctor_model::{Evidence, Source, Stage};
+
+/// The evidence of one attempt, in stage order: every 4xx/5xx reply, every failure, a
+/// certificate problem passed over with `insecure`, and every read bound that tripped.
+///
+/// A healthy attempt gives none. QUIT's own reply and errors are left out: they say nothing
+/// about whether mail goes through.
+pub fn evidence(attempt: &Attempt) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    let mut cert_reported = false;
+    for rec in &attempt.stages {
+        if rec.stage == Stage::Quit {
+            continue;
+        }
+        if let Some(reply) = &rec.reply {
+            if !reply.code.is_positive() {
+                let mut text = reply.code.to_string();
+                for line in &reply.lines {
+                    text.push(' ');
+                    text.push_str(line);
+                }
+                out.push(Evidence {
+                    reply_code: Some(reply.code),
+                    enhanced_code: reply.enhanced_code,
+                    stage: Some(rec.stage),
+                    ..Evidence::text(Source::Probe, text)
+                });
+            }
+        }
+        for a in &rec.anomalies {
+            if a.kind == AnomalyKind::LineTooLong {
+                out.push(probe_text(
+                    rec.stage,
+                    format!("reply {} (line bound tripped)", a.detail),
+                ));
+            }
+        }
+        if let Some(err) = &rec.error {
+            cert_reported |= matches!(err, ProbeError::CertInvalid { .. });
+            out.push(probe_text(rec.stage, error_text(rec.stage, err)));
+        }
+    }
+    if let Some(problem) = attempt.tls.as_ref().and_then(|t| t.verify_error.as_ref()) {
+        if !cert_reported {
+            out.push(probe_text(Stage::Tls, cert_text(problem)));
+        }
+    }
+    for a in &attempt.anomalies {
+        if a.kind == AnomalyKind::TranscriptTruncated {
+            out.push(probe_text(
+                attempt.stages.last().map_or(Stage::Connect, |r| r.stage),
+                format!("{} (transcript bound tripped)", a.detail),
+            ));
+        }
+    }
+    out
+}
+
+/// The evidence of the resolve stage: every DNS failure that left a host without addresses,
+/// and a null MX.
+pub fn resolution_evidence(res: &Resolution) -> Vec<Evidence> {
+    let mut out = Vec::new();
+    if res.null_mx {
+        out.push(probe_text(
+            Stage::Resolve,
+            "the domain publishes a null MX (RFC 7505): it accepts no mail".to_string(),
+        ));
+    }
+    for e in &res.errors {
+        let text = match e.kind {
+            DnsErrorKind::Nxdomain => format!(
+                "Host or domain name not found. Name service error for name={} type={}: Host not found (NXDOMAIN)",
+                e.name, e.rtype
+            ),
+            DnsErrorKind::Nodata => {
+                format!("no {} record for {} (NODATA): host not found", e.rtype, e.name)
+            }
+            DnsErrorKind::Servfail => format!(
+                "temporary DNS failure looking up {} {}: the DNS server answered SERVFAIL",
+                e.name, e.rtype
+            ),
+            DnsErrorKind::Refused => format!(
+                "DNS lookup failed for {} {}: the DNS server REFUSED the query",
+                e.name, e.rtype
+            ),
+            DnsErrorKind::Timeout => format!(
+                "temporary DNS failure looking up {} {}: no answer before the resolve deadline (DNS timeout)",
+                e.name, e.rtype
+            ),
+            _ => format!(
+                "Name service error for name={} type={}: {}",
+                e.name, e.rtype, e.detail
+            ),
+        };
+        out.push(probe_text(Stage::Resolve, text));
+    }
+    if res.mx.iter().all(|h| h.addresses.is_empty()) && out.is_empty() && !res.mx.is_empty() {
+        out.push(probe_text(
+            Stage::Resolve,
+            "host not found: the mail hosts have no address".to_string(),
+        ));
+    }
+    out
+}
+
+fn probe_text(stage: Stage, text: String) -> Evidence {
+    Evidence {
+        stage: Some(stage),
+        ..Evidence::text(Source::Probe, text)
+    }
+}
+
+/// Whole seconds when the limit is a whole number of seconds, else milliseconds.
+fn duration(ms: u64) -> String {
+    if ms % 1000 == 0 {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{ms} ms")
+    }
+}
+
+fn errno(e: Option<i32>) -> String {
+    e.map(|n| format!(" ({n})")).unwrap_or_default()
+}
+
+/// What the command of a stage is called in a sentence.
+fn waiting_for(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Ehlo => "the reply to EHLO",
+        Stage::StartTls => "the reply to STARTTLS",
+        Stage::Auth => "the reply to AUTH",
+        Stage::Mail => "the reply to MAIL FROM",
+        Stage::Rcpt => "the reply to RCPT TO",
+        Stage::Data => "the reply to DATA",
+        Stage::EndOfData => "the reply after the message data",
+        Stage::Quit => "the reply to QUIT",
+        _ => "a reply",
+    }
+}
+
+fn error_text(stage: Stage, err: &ProbeError) -> String {
+    match err {
+        ProbeError::Timeout {
+            stage: s,
+            limit_ms,
+            total,
+            partial,
+        } => {
+            let limit = duration(*limit_ms);
+            let what = if *total {
+                format!("the total deadline of {limit} passed")
+            } else {
+                format!("the {s} deadline of {limit} passed")
+            };
+            let partial = partial
+                .as_ref()
+                .map(|p| format!("; received only {p:?} before that"))
+                .unwrap_or_default();
+            match s {
+                Stage::Connect => format!("Connection timed out: no answer to the connection attempt within {limit} ({what})"),
+                Stage::Banner => format!(
+                    "timed out waiting for the banner: no banner within {limit} ({what}){partial}"
+                ),
+                Stage::Tls => format!("TLS handshake timeout: no handshake within {limit} ({what})"),
+                _ => format!(
+                    "timed out waiting for {}: no reply within {limit} ({what}){partial}",
+                    waiting_for(*s)
+                ),
+            }
+        }
+        ProbeError::Refused { errno: e } => format!("Connection refused{}", errno(*e)),
+        ProbeError::Reset { errno: e } => match stage {
+            Stage::Banner => format!(
+                "Connection reset by peer{} before the greeting: did not receive a greeting",
+                errno(*e)
+            ),
+            _ => format!("Connection reset by peer{} waiting for {}", errno(*e), waiting_for(stage)),
+        },
+        ProbeError::Unreachable { errno: e, detail } => match e {
+            Some(113) => format!("No route to host (113): {detail}"),
+            Some(101) => format!("Network is unreachable (101): {detail}"),
+            _ => format!("Network is unreachable{}: {detail}", errno(*e)),
+        },
+        ProbeError::Io { errno: e, detail } => format!("I/O error{}: {detail}", errno(*e)),
+        ProbeError::Closed { received, partial } => match stage {
+            Stage::Banner if *received == 0 => {
+                "connection closed before greeting: the server closed the connection before the greeting".to_string()
+            }
+            Stage::Banner => format!(
+                "invalid SMTP banner: connection closed before greeting was complete, after {received} bytes: {}",
+                partial.as_deref().unwrap_or_default()
+            ),
+            _ => format!(
+                "lost connection with the server while waiting for {}: the server closed the connection",
+                waiting_for(stage)
+            ),
+        },
+        ProbeError::NotSmtp {
+            service,
+            first_bytes,
+        } => {
+            let who = service.as_deref().unwrap_or("something that is not an SMTP server");
+            let tls = who.starts_with("a TLS server");
+            format!(
+                "invalid SMTP banner: {who} answered instead of SMTP{} (first bytes: {first_bytes:?})",
+                if tls {
+                    " (wrong version number: implicit TLS port spoken to in plain text)"
+                } else {
+                    ""
+                }
+            )
+        }
+        ProbeError::Malformed { line, first_bytes } => match stage {
+            Stage::Banner => format!(
+                "invalid SMTP banner: line {} has no reply code: {first_bytes:?}",
+                line + 1
+            ),
+            _ => format!(
+                "malformed reply from server: line {} of {} has no reply code: {first_bytes:?}",
+                line + 1,
+                waiting_for(stage)
+            ),
+        },
+        ProbeError::ReadLimit { what, limit } => {
+            let tail = match what {
+                LimitKind::Reply => "reply bound tripped",
+                LimitKind::Line => "line bound tripped",
+                LimitKind::Transcript => "transcript bound tripped",
+                _ => "read bound tripped",
+            };
+            match stage {
+                Stage::Banner => format!(
+                    "invalid SMTP banner: {what} larger than {limit} bytes ({tail})"
+                ),
+                _ => format!(
+                    "{what} larger than {limit} bytes waiting for {} ({tail})",
+                    waiting_for(stage)
+                ),
+            }
+        }
+        ProbeError::TlsHandshake {
+            reason,
+            alert,
+            plaintext,
+        } => match plaintext {
+            Some(p) => format!(
+                "wrong version number (TLS spoken to a plain-text port): TLS handshake failed, the server answered in plain text: {p:?}"
+            ),
+            None => format!(
+                "TLS handshake failed: {reason}{}",
+                alert
+                    .as_ref()
+                    .map(|a| format!(" (alert {a})"))
+                    .unwrap_or_default()
+            ),
+        },
+        ProbeError::CertInvalid { problem } => cert_text(problem),
+        ProbeError::StartTlsNotOffered => {
+            "TLS required but the server does not offer STARTTLS: cannot start TLS".to_string()
+        }
+        ProbeError::AuthNotOffered { mechanism, offered } if offered.is_empty() => format!(
+            "SMTP AUTH extension not supported by server: no AUTH advertised (wanted {mechanism})"
+        ),
+        ProbeError::AuthNotOffered { mechanism, offered } => format!(
+            "no suitable authentication method found: the server offers AUTH {}, not {mechanism}",
+            offered.join(" ")
+        ),
+        ProbeError::AuthWithoutTls => {
+            "authentication not attempted: credentials are never sent without TLS".to_string()
+        }
+        ProbeError::BadChallenge { detail } => format!("authentication failed: {detail}"),
+        ProbeError::BadCommand { detail } => format!("command not sent: {detail}"),
+        ProbeError::NoAddress => "host not found: no address to connect to".to_string(),
+        _ => err.to_string(),
+    }
+}
+
+fn cert_text(p: &CertProblem) -> String {
+    match p.kind {
+        CertProblemKind::Expired => format!(
+            "certificate verify failed: certificate has expired (not after {})",
+            p.not_after.as_deref().unwrap_or("?")
+        ),
+        CertProblemKind::NotYetValid => format!(
+            "certificate verify failed: certificate is not yet valid (not before {})",
+            p.not_before.as_deref().unwrap_or("?")
+        ),
+        CertProblemKind::SelfSigned => {
+            "certificate verify failed: self-signed certificate".to_string()
+        }
+        CertProblemKind::UnknownIssuer => {
+            "certificate verify failed: unable to get local issuer certificate (unknown CA)"
+                .to_string()
+        }
+        CertProblemKind::NameMismatch => format!(
+            "certificate verify failed: hostname mismatch, certificate is valid for {}, not {}",
+            if p.presented_names.is_empty() {
+                "no name".to_string()
+            } else {
+                p.presented_names.join(", ")
+            },
+            p.expected_name.as_deref().unwrap_or("?")
+        ),
+        _ => format!("certificate verify failed: {}", p.reason),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use smtp_doctor_model::probe::{DnsError, HostOrigin, MxHost};
+
+    #[test]
+    fn failures_use_wordings_the_knowledge_base_knows() {
+        let t = |stage, e: ProbeError| error_text(stage, &e);
+        assert_eq!(
+            t(
+                Stage::Auth,
+                ProbeError::AuthNotOffered {
+                    mechanism: "PLAIN".into(),
+                    offered: vec![]
+                }
+            ),
+            "SMTP AUTH extension not supported by server: no AUTH advertised (wanted PLAIN)"
+        );
+        assert!(t(
+            Stage::Auth,
+            ProbeError::AuthNotOffered {
+                mechanism: "PLAIN".into(),
+                offered: vec!["LOGIN".into()]
+            }
+        )
+        .starts_with("no suitable authentication method found"));
+        assert!(t(
+            Stage::Rcpt,
+            ProbeError::Closed {
+                received: 0,
+                partial: None
+            }
+        )
+        .starts_with("lost connection with the server while waiting for the reply to RCPT TO"));
+        assert!(t(Stage::Banner, ProbeError::Reset { errno: Some(104) })
+            .starts_with("Connection reset by peer (104) before the greeting"));
+        assert_eq!(
+            t(Stage::Connect, ProbeError::Timeout { stage: Stage::Connect, limit_ms: 10_000, total: false, partial: None }),
+            "Connection timed out: no answer to the connection attempt within 10 s (the connect deadline of 10 s passed)"
+        );
+        assert!(t(
+            Stage::Tls,
+            ProbeError::TlsHandshake {
+                reason: "x".into(),
+                alert: None,
+                plaintext: Some("220 mx".into())
+            }
+        )
+        .starts_with("wrong version number (TLS spoken to a plain-text port)"));
+    }
+
+    #[test]
+    fn resolution_failures_and_hosts_without_addresses() {
+        let mut res = Resolution {
+            mx: vec![MxHost {
+                name: "mx.test".into(),
+                preference: Some(10),
+                origin: HostOrigin::Mx,
+                addresses: vec![],
+            }],
+            ..Resolution::default()
+        };
+        assert_eq!(
+            resolution_evidence(&res)[0].text,
+            "host not found: the mail hosts have no address"
+        );
+        res.errors.push(DnsError {
+            name: "mx.test".into(),
+            rtype: "A".into(),
+            kind: DnsErrorKind::Servfail,
+            detail: String::new(),
+        });
+        let ev = resolution_evidence(&res);
+        assert_eq!(ev.len(), 1);
+        assert_eq!(ev[0].stage, Some(Stage::Resolve));
+        assert_eq!(
+            ev[0].text,
+            "temporary DNS failure looking up mx.test A: the DNS server answered SERVFAIL"
+        );
+    }
+}
