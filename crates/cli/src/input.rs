@@ -18,7 +18,7 @@ pub(crate) fn read_line_bounded(
             break;
         }
         any = true;
-        let (part, done) = match chunk.iter().position(|b| *b == b'\n') {
+        let (part, done) = match memchr::memchr(b'\n', chunk) {
             Some(i) => (&chunk[..i], Some(i + 1)),
             None => (chunk, None),
         };

@@ -68,11 +68,14 @@ impl<'a> From<&'a Finding> for FindingView<'a> {
 impl FindingView<'_> {
     /// Writes the finding's fields into an object: every object that embeds a finding calls this.
     pub fn write_fields(&self, o: &mut JsonObject<'_>) {
-        o.string("category", self.category.as_str());
-        o.string("class", self.class.as_str());
-        o.string("party", self.party.as_str());
+        o.label("category", self.category.as_str());
+        o.label("class", self.class.as_str());
+        o.label("party", self.party.as_str());
         o.hundredths("confidence", self.confidence);
-        o.opt_string("stage", self.stage.map(Stage::as_str));
+        match self.stage {
+            Some(stage) => o.label("stage", stage.as_str()),
+            None => o.key("stage").extend_from_slice(b"null"),
+        }
         o.opt_integer("reply_code", self.reply_code.map(ReplyCode::get));
         o.opt_enhanced("enhanced_code", self.enhanced_code);
         o.text("summary", self.summary);
@@ -197,10 +200,22 @@ impl<'a> JsonObject<'a> {
         push_string(out, value);
     }
 
-    /// A string field holding shared text (knowledge-base text, mostly): see [`push_text`].
+    /// A string field holding shared text (knowledge-base text, mostly): see [`push_texts`].
     pub fn text(&mut self, name: &'static str, value: &Text) {
         let out = self.key(name);
-        push_text(out, value);
+        push_texts(out, std::slice::from_ref(value));
+    }
+
+    /// A string field holding one of the schema's own labels (a category, class, party or stage
+    /// name: lower-case ASCII words and dashes), written without escaping.
+    pub fn label(&mut self, name: &'static str, value: &'static str) {
+        debug_assert!(value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+        let out = self.key(name);
+        out.push(b'"');
+        out.extend_from_slice(value.as_bytes());
+        out.push(b'"');
     }
 
     /// A string field, `null` when absent.
@@ -279,12 +294,7 @@ impl<'a> JsonObject<'a> {
     pub fn strings(&mut self, name: &'static str, values: &[Text]) {
         let out = self.key(name);
         out.push(b'[');
-        for (i, v) in values.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            push_text(out, v);
-        }
+        push_texts(out, values);
         out.push(b']');
     }
 
@@ -342,14 +352,11 @@ impl std::hash::Hasher for AddressHasher {
     }
 }
 
-/// Appends shared text as a quoted JSON string, from [`EscapedTexts`] when it was written before.
-pub fn push_text(out: &mut Vec<u8>, text: &Text) {
-    let key = std::sync::Arc::as_ptr(text).cast::<u8>() as usize;
-    ESCAPED.with(|cell| {
-        let Ok(mut cache) = cell.try_borrow_mut() else {
-            return push_string(out, text);
-        };
-        if let Some((kept, json)) = cache.map.get(&key) {
+impl EscapedTexts {
+    /// Appends `text` as a quoted JSON string, copied from the cache when it was written before.
+    fn push(&mut self, out: &mut Vec<u8>, text: &Text) {
+        let key = std::sync::Arc::as_ptr(text).cast::<u8>() as usize;
+        if let Some((kept, json)) = self.map.get(&key) {
             if std::sync::Arc::ptr_eq(kept, text) {
                 out.extend_from_slice(json);
                 return;
@@ -357,13 +364,35 @@ pub fn push_text(out: &mut Vec<u8>, text: &Text) {
         }
         let start = out.len();
         push_string(out, text);
-        if cache.map.len() >= ESCAPED_CAPACITY {
-            cache.map.clear();
+        if self.map.len() >= ESCAPED_CAPACITY {
+            self.map.clear();
         }
-        cache.map.insert(
-            key,
-            (text.clone(), out[start..].to_vec().into_boxed_slice()),
-        );
+        let json = out[start..].to_vec().into_boxed_slice();
+        self.map.insert(key, (text.clone(), json));
+    }
+}
+
+/// Appends shared texts as quoted JSON strings separated by commas, from [`EscapedTexts`] where
+/// they were written before.
+pub fn push_texts(out: &mut Vec<u8>, texts: &[Text]) {
+    ESCAPED.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut cache) => {
+            for (i, t) in texts.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                cache.push(out, t);
+            }
+        }
+        // Only a re-entrant call could find the cache taken: it writes without it.
+        Err(_) => {
+            for (i, t) in texts.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                push_string(out, t);
+            }
+        }
     });
 }
 
