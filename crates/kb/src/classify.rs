@@ -525,7 +525,8 @@ impl Kb {
             confidence = confidence.min(0.5);
         }
         let c = &self.compiled[win];
-        let mut references = c.references.clone();
+        let mut references = Vec::with_capacity(c.references.len() + 4);
+        references.extend_from_slice(&c.references);
         for &i in &matched[1..] {
             let other = &self.entries[i];
             if other.strength() <= Strength::Medium

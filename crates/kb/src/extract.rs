@@ -426,17 +426,11 @@ fn bare_codes(text: &str) -> Option<(Option<ReplyCode>, Option<EnhancedCode>)> {
 }
 
 fn line_start(b: &[u8], i: usize) -> usize {
-    b[..i]
-        .iter()
-        .rposition(|c| *c == b'\n')
-        .map_or(0, |p| p + 1)
+    memchr::memrchr(b'\n', &b[..i]).map_or(0, |p| p + 1)
 }
 
 fn line_end(b: &[u8], i: usize) -> usize {
-    b[i..]
-        .iter()
-        .position(|c| *c == b'\n' || *c == b'\r')
-        .map_or(b.len(), |p| i + p)
+    memchr::memchr2(b'\n', b'\r', &b[i..]).map_or(b.len(), |p| i + p)
 }
 
 fn trim_ascii(b: &[u8]) -> &[u8] {
