@@ -642,8 +642,12 @@ fn normalise_into(text: &str, out: &mut Vec<u8>) {
     out.clear();
     out.reserve(text.len() + 2);
     out.push(b' ');
-    for line in text.as_bytes().split(|&c| c == b'\n') {
-        let mut line = line.trim_ascii();
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while from <= bytes.len() {
+        let end = memchr::memchr(b'\n', &bytes[from..]).map_or(bytes.len(), |p| from + p);
+        let mut line = bytes[from..end].trim_ascii();
+        from = end + 1;
         if line.len() >= 4
             && line[..3].iter().all(u8::is_ascii_digit)
             && matches!(line[3], b'-' | b' ')
@@ -658,10 +662,12 @@ fn normalise_into(text: &str, out: &mut Vec<u8>) {
         let start = out.len();
         out.extend_from_slice(line);
         out[start..].make_ascii_lowercase();
+        let pairs = line.len().saturating_sub(1);
         let odd = |acc: u8, (&a, &b): (&u8, &u8)| {
             acc | u8::from(a == b' ' && b == b' ') | u8::from(matches!(b, b'\t' | b'\r' | 0x0c))
         };
-        if line.iter().zip(line.iter().skip(1)).fold(0, odd) != 0 {
+        let next = line.get(1..).unwrap_or_default();
+        if line[..pairs].iter().zip(next).fold(0, odd) != 0 {
             let mut n = start;
             for i in start..out.len() {
                 let c = out[i];
