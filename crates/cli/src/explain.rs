@@ -89,32 +89,6 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
     })
 }
 
-/// Runs the demo: explains the classic errors every user meets.
-pub(crate) fn demo(colour: bool) -> Result<u8> {
-    const SAMPLES: &[&str] = &[
-        "Unable to read SMTP banner, connection lost",
-        "SMTP ERROR: Failed to connect to server: Connection timed out (110)",
-        "451 4.7.1 Greylisting in action, please come back in 00:02:00",
-        "550 5.7.1 Client host blocked using zen.spamhaus.org",
-        "535 5.7.8 Authentication credentials invalid",
-        "552 sorry, mailbox user@somecompany.com is over quota temporarily (#5.1.1)",
-        "250 2.0.0 Ok: queued as 3D770111AF50",
-    ];
-    let mut out = BufWriter::new(io::stdout().lock());
-    let mut sink = Sink {
-        json: false,
-        palette: Palette::new(colour),
-        count: 0,
-        failures: 0,
-        json_buf: Vec::new(),
-    };
-    for s in SAMPLES {
-        sink.one(&mut out, s.as_bytes(), s.len())?;
-    }
-    sink.finish(&mut out)?;
-    Ok(EXIT_OK)
-}
-
 /// Diagnoses messages and writes them out, counting failures.
 struct Sink {
     json: bool,

@@ -2,8 +2,11 @@
 //!
 //! A thin shell: parse the command line, call the library crates, render, map to an exit code.
 
+mod check;
+mod demo;
 mod explain;
 mod input;
+mod lab;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -50,7 +53,11 @@ enum ColorChoice {
 enum Command {
     /// Explain a reply code, an enhanced status code or an error message.
     Explain(explain::Args),
-    /// Show what smtp-doctor does, on built-in examples; needs no set-up.
+    /// Probe a mail server live: every stage timed, the transcript, TLS, and a diagnosis.
+    Check(Box<check::Args>),
+    /// Serve the built-in fault lab on 127.0.0.1 until Ctrl-C or end of input.
+    Lab(lab::Args),
+    /// Start the built-in fault lab and diagnose every scenario with `check`; needs no set-up.
     Demo,
 }
 
@@ -66,7 +73,9 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Explain(args) => explain::run(&args, colour),
-        Command::Demo => explain::demo(colour),
+        Command::Check(args) => check::run(&args, colour),
+        Command::Lab(args) => lab::run(&args),
+        Command::Demo => demo::run(colour),
     };
     match result {
         Ok(code) => ExitCode::from(code),

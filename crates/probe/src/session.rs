@@ -27,6 +27,8 @@ use tokio_rustls::TlsConnector;
 
 /// How many of the first received bytes are kept to recognise a non-SMTP service.
 const HEAD: usize = 64;
+/// Longest wait for an answer when a silent port is tried for implicit TLS.
+const TLS_SNIFF: Duration = Duration::from_secs(5);
 
 /// The most a polite QUIT may take.
 const QUIT_LIMIT: Duration = Duration::from_secs(5);
@@ -217,7 +219,7 @@ impl<'a> Session<'a> {
         self.connect().await?;
         self.stop_after(Stage::Connect, false).await?;
         if self.attempt.tls_mode == TlsMode::Implicit {
-            self.handshake().await?;
+            self.handshake(self.opts.timeouts.command).await?;
             self.stop_after(Stage::Tls, false).await?;
         }
         self.banner().await?;
@@ -344,9 +346,16 @@ impl<'a> Session<'a> {
     }
 
     async fn banner(&mut self) -> Result<(), Stop> {
-        let reply = self
+        let reply = match self
             .exchange(Stage::Banner, None, self.opts.timeouts.banner)
-            .await?;
+            .await
+        {
+            Ok(reply) => reply,
+            Err(stop) => {
+                self.sniff_tls_after_silence().await;
+                return Err(stop);
+            }
+        };
         // An FTP server greets with 220 too: recognise it from the first bytes.
         if reply.code.get() == 220 {
             if let Some(service) = smtp_doctor_wire::classify_non_smtp(&self.head) {
@@ -372,6 +381,59 @@ impl<'a> Session<'a> {
         }
         // 554 at greeting: RFC 5321 3.1 says the client should send QUIT; 421 closes at once.
         self.positive(Stage::Banner, &reply).await
+    }
+
+    /// After the banner deadline passed without one byte on a plain connection, sends a TLS
+    /// ClientHello on the same connection: a server that answers it speaks implicit TLS (as on
+    /// port 465) where plain SMTP was expected, and the banner stage's error says so. A server
+    /// that stays silent to that too leaves the timeout as it was.
+    async fn sniff_tls_after_silence(&mut self) {
+        let silent = self.attempt.tls_mode != TlsMode::Implicit
+            && self.head.is_empty()
+            && matches!(
+                self.attempt.stages.last(),
+                Some(StageRecord {
+                    stage: Stage::Banner,
+                    error: Some(ProbeError::Timeout {
+                        total: false,
+                        partial: None,
+                        ..
+                    }),
+                    ..
+                })
+            );
+        if !silent {
+            return;
+        }
+        let banner_index = self.attempt.stages.len() - 1;
+        self.note(
+            "nothing received before the banner deadline; trying a TLS ClientHello on the same connection"
+                .to_string(),
+        );
+        let _ = self
+            .handshake(self.opts.timeouts.command.min(TLS_SNIFF))
+            .await;
+        let tls = self
+            .attempt
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.version.is_some() || !t.chain.is_empty());
+        if tls {
+            if let Some(rec) = self.attempt.stages.get_mut(banner_index) {
+                rec.error = Some(ProbeError::NotSmtp {
+                    service: Some(
+                        "a TLS server (silent to plain SMTP, it answered a TLS ClientHello)"
+                            .to_string(),
+                    ),
+                    first_bytes: String::new(),
+                });
+            }
+            self.note("the port speaks implicit TLS (as on port 465), not plain SMTP".to_string());
+        } else {
+            self.attempt.stages.truncate(banner_index + 1);
+            self.attempt.tls = None;
+            self.note("no answer to the TLS ClientHello either: the server is silent".to_string());
+        }
     }
 
     async fn ehlo(&mut self) -> Result<EhloCapabilities, Stop> {
@@ -445,12 +507,12 @@ impl<'a> Session<'a> {
         if let Some(line) = self.rx.flush() {
             self.line(Direction::Received, line);
         }
-        self.handshake().await
+        self.handshake(self.opts.timeouts.command).await
     }
 
-    async fn handshake(&mut self) -> Result<(), Stop> {
+    async fn handshake(&mut self, limit: Duration) -> Result<(), Stop> {
         let start = Instant::now();
-        let (deadline, total) = self.deadline_for(self.opts.timeouts.command);
+        let (deadline, total) = self.deadline_for(limit);
         let host = self.attempt.host.clone();
         let verify_name = self.opts.sni.clone().unwrap_or(host);
         let server_name = match verify_name.parse::<std::net::IpAddr>() {
@@ -542,7 +604,7 @@ impl<'a> Session<'a> {
                 info.verify_error.as_ref(),
                 self.opts.insecure,
             )),
-            Err(_) => Err(self.timeout(Stage::Tls, self.opts.timeouts.command, total)),
+            Err(_) => Err(self.timeout(Stage::Tls, limit, total)),
         };
         let note = match (&outcome, &info.verify_error) {
             (Ok(()), None) => format!(

@@ -2,6 +2,8 @@
 //! never classify or compute a diagnosis.
 #![forbid(unsafe_code)]
 
+pub mod check;
+pub mod check_json;
 pub mod json;
 pub mod terminal;
 

@@ -1,7 +1,7 @@
 //! Human output: one screen per diagnosis, coloured through one semantic palette.
 
 use anstyle::{AnsiColor, Effects, Style};
-use smtp_doctor_model::{Category, Class, Diagnosis};
+use smtp_doctor_model::{Category, Class, Diagnosis, Finding};
 use std::fmt::Display;
 use std::io::{self, Write};
 
@@ -46,7 +46,8 @@ impl Palette {
         }
     }
 
-    fn paint(&self, style: Style, text: impl Display) -> String {
+    /// `text` in `style`, with the reset after it (plain text when colour is off).
+    pub fn paint(&self, style: Style, text: impl Display) -> String {
         format!("{}{text}{}", style.render(), style.render_reset())
     }
 }
@@ -56,16 +57,30 @@ const WIDTH: usize = 92;
 
 /// Writes one diagnosis for a person to read.
 pub fn write_explain(w: &mut impl Write, d: &Diagnosis, p: &Palette) -> io::Result<()> {
-    let f = &d.finding;
-    let (mark, style) = match (f.category, f.class) {
+    write_finding(w, &d.finding, p, "")?;
+    for note in &d.notes {
+        writeln!(w, "  {} {note}", p.paint(p.label, "Note:"))?;
+    }
+    Ok(())
+}
+
+/// The headline word of a finding and its style: OK, TEMPORARY, PERMANENT or UNKNOWN.
+pub fn mark(f: &Finding, p: &Palette) -> (&'static str, Style) {
+    match (f.category, f.class) {
         (Category::Delivered, _) => ("OK", p.ok),
         (_, Class::Transient) => ("TEMPORARY", p.transient),
         (_, Class::Permanent) => ("PERMANENT", p.permanent),
         _ => ("UNKNOWN", p.transient),
-    };
+    }
+}
+
+/// Writes one finding: headline, codes and stage, summary, explanation, fix steps, references
+/// and the knowledge-base entries used; every line starts with `indent`.
+pub fn write_finding(w: &mut impl Write, f: &Finding, p: &Palette, indent: &str) -> io::Result<()> {
+    let (mark, style) = mark(f, p);
     writeln!(
         w,
-        "{} {}  class {}  party {}  confidence {:.0}%",
+        "{indent}{} {}  class {}  party {}  confidence {:.0}%",
         p.paint(style, mark),
         p.paint(style, f.category),
         f.class,
@@ -88,25 +103,32 @@ pub fn write_explain(w: &mut impl Write, d: &Diagnosis, p: &Palette) -> io::Resu
     } else {
         codes.join(" ")
     };
-    writeln!(w, "  {}  {}", p.paint(p.code, codes), p.paint(p.dim, stage))?;
-    writeln!(w, "  {}", f.summary)?;
-    for line in textwrap::wrap(&f.explanation, WIDTH - 2) {
-        writeln!(w, "  {}", p.paint(p.dim, line))?;
+    writeln!(
+        w,
+        "{indent}  {}  {}",
+        p.paint(p.code, codes),
+        p.paint(p.dim, stage)
+    )?;
+    writeln!(w, "{indent}  {}", f.summary)?;
+    let width = WIDTH - 2 - indent.len();
+    for line in textwrap::wrap(&f.explanation, width) {
+        writeln!(w, "{indent}  {}", p.paint(p.dim, line))?;
     }
     if !f.fix.is_empty() {
-        writeln!(w, "  {}", p.paint(p.label, "Fix:"))?;
+        writeln!(w, "{indent}  {}", p.paint(p.label, "Fix:"))?;
         for (i, step) in f.fix.iter().enumerate() {
-            let first = format!("    {:>2}. ", i + 1);
+            let first = format!("{indent}    {:>2}. ", i + 1);
+            let rest = format!("{indent}        ");
             let opts = textwrap::Options::new(WIDTH)
                 .initial_indent(&first)
-                .subsequent_indent("        ");
+                .subsequent_indent(&rest);
             writeln!(w, "{}", textwrap::fill(step, opts))?;
         }
     }
     if !f.references.is_empty() {
         writeln!(
             w,
-            "  {} {}",
+            "{indent}  {} {}",
             p.paint(p.label, "See:"),
             f.references.join("; ")
         )?;
@@ -114,12 +136,9 @@ pub fn write_explain(w: &mut impl Write, d: &Diagnosis, p: &Palette) -> io::Resu
     if !f.matched.is_empty() {
         writeln!(
             w,
-            "  {}",
+            "{indent}  {}",
             p.paint(p.dim, format!("knowledge: {}", f.matched.join(", ")))
         )?;
-    }
-    for note in &d.notes {
-        writeln!(w, "  {} {note}", p.paint(p.label, "Note:"))?;
     }
     Ok(())
 }

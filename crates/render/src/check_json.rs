@@ -1,0 +1,123 @@
+//! `check --json`: one object, schema `smtp-doctor/check/v1` (`schema/check.v1.json`).
+//!
+//! The frame and the findings are written with [`JsonObject`]; every finding object is written by
+//! [`FindingView::write_fields`], the same as `explain`'s. The probe's own records (resolution,
+//! TLS, banner, EHLO, errors, anomalies, transcript) are small and go through serde_json.
+
+use crate::check::{CheckReport, Verdict};
+use crate::json::{FindingView, JsonObject};
+use serde::Serialize;
+use smtp_doctor_model::probe::{Attempt, StageRecord};
+
+/// The `schema` value of `check --json` objects.
+pub const CHECK_SCHEMA: &str = "smtp-doctor/check/v1";
+
+/// Appends the report as one JSON object and a line end to `out`.
+pub fn write_check(out: &mut Vec<u8>, c: &CheckReport) {
+    let r = &c.report;
+    let mut o = JsonObject::new(out);
+    o.string("schema", CHECK_SCHEMA);
+    o.string("target", &r.target);
+    serde_field(&mut o, "resolution", &r.resolution);
+    let list = o.key("attempts");
+    list.push(b'[');
+    for (i, a) in r.attempts.iter().enumerate() {
+        if i > 0 {
+            list.push(b',');
+        }
+        write_attempt(list, a);
+    }
+    list.push(b']');
+    let list = o.key("findings");
+    list.push(b'[');
+    for (i, f) in c.findings.iter().enumerate() {
+        if i > 0 {
+            list.push(b',');
+        }
+        let mut fo = JsonObject::new(list);
+        fo.opt_integer("attempt", f.attempt);
+        fo.string("observed", &f.observed);
+        FindingView::from(&f.finding).write_fields(&mut fo);
+        fo.end();
+    }
+    list.push(b']');
+    let mut v = JsonObject::new(o.key("verdict"));
+    match (c.verdict, c.deciding()) {
+        (Verdict::Problem { finding }, Some(f)) => {
+            v.string("status", "problem");
+            v.integer("finding", finding);
+            v.string("category", f.finding.category.as_str());
+            v.string("class", f.finding.class.as_str());
+            v.text("summary", &f.finding.summary);
+            v.strings("fix", &f.finding.fix);
+        }
+        _ => {
+            v.string("status", "healthy");
+            v.key("finding").extend_from_slice(b"null");
+            v.string("category", "delivered");
+            v.key("class").extend_from_slice(b"null");
+            v.key("summary").extend_from_slice(b"null");
+            v.strings("fix", &[]);
+        }
+    }
+    v.end();
+    o.end();
+    out.push(b'\n');
+}
+
+/// A field whose value is a model record serialised by serde_json.
+fn serde_field(o: &mut JsonObject<'_>, name: &'static str, value: &impl Serialize) {
+    let out = o.key(name);
+    if serde_json::to_writer(&mut *out, value).is_err() {
+        // The model's records are plain data: this cannot fail, but must not leave a hole.
+        out.extend_from_slice(b"null");
+    }
+}
+
+fn write_attempt(out: &mut Vec<u8>, a: &Attempt) {
+    let mut o = JsonObject::new(out);
+    o.string("host", &a.host);
+    o.string("addr", &a.addr.to_string());
+    serde_field(&mut o, "tls_mode", &a.tls_mode);
+    o.integer("start_ms", a.start_ms);
+    o.integer("duration_ms", a.duration_ms);
+    serde_field(&mut o, "outcome", &a.outcome);
+    let list = o.key("stages");
+    list.push(b'[');
+    for (i, s) in a.stages.iter().enumerate() {
+        if i > 0 {
+            list.push(b',');
+        }
+        write_stage(list, s);
+    }
+    list.push(b']');
+    serde_field(&mut o, "tls", &a.tls);
+    serde_field(&mut o, "banner", &a.banner);
+    serde_field(&mut o, "ehlo", &a.ehlo);
+    serde_field(&mut o, "anomalies", &a.anomalies);
+    serde_field(&mut o, "transcript", &a.transcript);
+    o.boolean("transcript_truncated", a.transcript_truncated);
+    o.end();
+}
+
+fn write_stage(out: &mut Vec<u8>, s: &StageRecord) {
+    let mut o = JsonObject::new(out);
+    o.string("name", s.stage.as_str());
+    o.integer("start_ms", s.start_ms);
+    o.integer("duration_ms", s.duration_ms);
+    o.opt_string("command", s.command.as_deref());
+    let out = o.key("reply");
+    match &s.reply {
+        Some(r) => {
+            let mut ro = JsonObject::new(out);
+            ro.integer("code", r.code.get());
+            ro.opt_enhanced("enhanced_code", r.enhanced_code);
+            serde_field(&mut ro, "lines", &r.lines);
+            ro.end();
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    serde_field(&mut o, "anomalies", &s.anomalies);
+    serde_field(&mut o, "error", &s.error);
+    o.end();
+}
