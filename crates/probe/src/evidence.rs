@@ -215,7 +215,7 @@ fn error_text(stage: Stage, err: &ProbeError) -> String {
             format!(
                 "invalid SMTP banner: {who} answered instead of SMTP{} (first bytes: {first_bytes:?})",
                 if tls {
-                    " (wrong version number: implicit TLS port spoken to in plain text)"
+                    " (implicit TLS port spoken to in plain text)"
                 } else {
                     ""
                 }
