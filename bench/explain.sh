@@ -16,8 +16,8 @@ if ! perl -MSisimai -e 1 2>/dev/null; then
   $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq libsisimai-perl >/dev/null
 fi
-cargo build --release -q -p smtp-doctor
-bin=target/release/smtp-doctor
+cargo build --profile dist -q -p smtp-doctor
+bin=target/dist/smtp-doctor
 
 python3 - "$CORPUS" crates/kb/tests/source-messages.tsv "$N" > "$work/lines.txt" <<'PY'
 import sys, pathlib
