@@ -19,28 +19,14 @@ pub fn write_check(out: &mut Vec<u8>, c: &CheckReport) {
     o.string("schema", CHECK_SCHEMA);
     o.string("target", &r.target);
     serde_field(&mut o, "resolution", &r.resolution);
-    let list = o.key("attempts");
-    list.push(b'[');
-    for (i, a) in r.attempts.iter().enumerate() {
-        if i > 0 {
-            list.push(b',');
-        }
-        write_attempt(list, a);
-    }
-    list.push(b']');
-    let list = o.key("findings");
-    list.push(b'[');
-    for (i, f) in c.findings.iter().enumerate() {
-        if i > 0 {
-            list.push(b',');
-        }
+    o.array("attempts", &r.attempts, write_attempt);
+    o.array("findings", &c.findings, |list, f| {
         let mut fo = JsonObject::new(list);
         fo.opt_integer("attempt", f.attempt);
         fo.string("observed", &f.observed);
         FindingView::from(&f.finding).write_fields(&mut fo);
         fo.end();
-    }
-    list.push(b']');
+    });
     let mut v = JsonObject::new(o.key("verdict"));
     match (c.verdict, c.deciding()) {
         (Verdict::Problem { finding }, Some(f)) => {
@@ -82,15 +68,7 @@ fn write_attempt(out: &mut Vec<u8>, a: &Attempt) {
     o.integer("start_ms", a.start_ms);
     o.integer("duration_ms", a.duration_ms);
     serde_field(&mut o, "outcome", &a.outcome);
-    let list = o.key("stages");
-    list.push(b'[');
-    for (i, s) in a.stages.iter().enumerate() {
-        if i > 0 {
-            list.push(b',');
-        }
-        write_stage(list, s);
-    }
-    list.push(b']');
+    o.array("stages", &a.stages, write_stage);
     serde_field(&mut o, "tls", &a.tls);
     serde_field(&mut o, "banner", &a.banner);
     serde_field(&mut o, "ehlo", &a.ehlo);

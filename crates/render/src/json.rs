@@ -127,15 +127,7 @@ impl ExplainView<'_> {
         o.string("schema", EXPLAIN_SCHEMA);
         o.string("input", self.input);
         o.boolean("bare_code", self.bare_code);
-        let list = o.key("notes");
-        list.push(b'[');
-        for (i, note) in self.notes.iter().enumerate() {
-            if i > 0 {
-                list.push(b',');
-            }
-            write_note(list, note);
-        }
-        list.push(b']');
+        o.array("notes", self.notes, write_note);
         self.finding.write_fields(&mut o);
         o.end();
     }
@@ -288,6 +280,24 @@ impl<'a> JsonObject<'a> {
             out.push(b'0' + (frac / 10) as u8);
             out.push(b'0' + (frac % 10) as u8);
         }
+    }
+
+    /// An array field whose items `write` appends, one per element of `items`.
+    pub fn array<T>(
+        &mut self,
+        name: &'static str,
+        items: &[T],
+        mut write: impl FnMut(&mut Vec<u8>, &T),
+    ) {
+        let out = self.key(name);
+        out.push(b'[');
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write(out, item);
+        }
+        out.push(b']');
     }
 
     /// An array of strings.
