@@ -314,59 +314,46 @@ impl<'a> JsonObject<'a> {
     }
 }
 
-/// Shared texts already written as JSON strings, keyed by the address of their allocation.
+/// Shared texts already written as JSON strings: a direct-mapped cache indexed by the address of
+/// each text's allocation.
 ///
 /// Findings share the knowledge base's texts (summary, explanation, fix steps, references, entry
 /// ids), so the same few thousand strings are written again and again; writing each from here is
-/// one lookup and one copy. Every entry keeps a clone of its [`Text`], so the allocation stays
-/// alive and its address cannot be reused by another text while the entry exists.
-#[derive(Default)]
+/// one slot lookup and one copy. Every slot keeps a clone of its [`Text`], so the allocation stays
+/// alive and its address cannot be reused by another text while the slot holds it; a text whose
+/// slot another text took is simply escaped again.
 struct EscapedTexts {
-    map: std::collections::HashMap<usize, (Text, Box<[u8]>), AddressHash>,
+    slots: Vec<Option<(Text, Box<[u8]>)>>,
 }
 
-/// Entries [`EscapedTexts`] holds at most: the knowledge base's texts fit many times over; the
-/// cache starts afresh when texts made at run time fill it.
-const ESCAPED_CAPACITY: usize = 16_384;
+/// Slots of [`EscapedTexts`], as a power of two: more than the texts a run writes in practice.
+const ESCAPED_BITS: u32 = 14;
+/// Slots of [`EscapedTexts`].
+const ESCAPED_SLOTS: usize = 1 << ESCAPED_BITS;
+
+impl Default for EscapedTexts {
+    fn default() -> Self {
+        EscapedTexts {
+            slots: vec![None; ESCAPED_SLOTS],
+        }
+    }
+}
 
 thread_local! {
     static ESCAPED: std::cell::RefCell<EscapedTexts> = std::cell::RefCell::default();
 }
 
-/// A hasher for allocation addresses: one multiplication (Fibonacci hashing), far cheaper than
-/// SipHash, and addresses are not attacker-chosen.
-#[derive(Default, Clone, Copy)]
-struct AddressHash;
-
-impl std::hash::BuildHasher for AddressHash {
-    type Hasher = AddressHasher;
-    fn build_hasher(&self) -> AddressHasher {
-        AddressHasher(0)
-    }
-}
-
-/// The hasher [`AddressHash`] builds.
-struct AddressHasher(u64);
-
-impl std::hash::Hasher for AddressHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8 | u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_usize(&mut self, n: usize) {
-        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
 impl EscapedTexts {
     /// Appends `text` as a quoted JSON string, copied from the cache when it was written before.
     fn push(&mut self, out: &mut Vec<u8>, text: &Text) {
-        let key = std::sync::Arc::as_ptr(text).cast::<u8>() as usize;
-        if let Some((kept, json)) = self.map.get(&key) {
+        let addr = std::sync::Arc::as_ptr(text).cast::<u8>() as usize;
+        // Fibonacci hashing of the address: allocations are aligned, so the low bits say little.
+        let hash = (addr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - ESCAPED_BITS);
+        let slot = usize::try_from(hash).unwrap_or_default();
+        let Some(entry) = self.slots.get_mut(slot) else {
+            return push_string(out, text);
+        };
+        if let Some((kept, json)) = entry {
             if std::sync::Arc::ptr_eq(kept, text) {
                 out.extend_from_slice(json);
                 return;
@@ -374,11 +361,7 @@ impl EscapedTexts {
         }
         let start = out.len();
         push_string(out, text);
-        if self.map.len() >= ESCAPED_CAPACITY {
-            self.map.clear();
-        }
-        let json = out[start..].to_vec().into_boxed_slice();
-        self.map.insert(key, (text.clone(), json));
+        *entry = Some((text.clone(), out[start..].to_vec().into_boxed_slice()));
     }
 }
 
