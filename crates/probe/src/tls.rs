@@ -290,6 +290,11 @@ impl<S> Recording<S> {
             head: Vec::new(),
         }
     }
+
+    /// The wrapped stream.
+    pub(crate) fn get_ref(&self) -> &S {
+        &self.inner
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Recording<S> {
