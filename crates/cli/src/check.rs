@@ -305,7 +305,6 @@ fn prompt() -> Result<Secret> {
 
 /// Classifies every piece of evidence of a report with THE classifier and picks the verdict.
 pub(crate) fn diagnose(report: ProbeReport) -> CheckReport {
-    let kb = smtp_doctor_kb::builtin();
     let mut sources: Vec<(Option<usize>, Evidence)> = resolution_evidence(&report.resolution)
         .into_iter()
         .map(|ev| (None, ev))
@@ -323,14 +322,21 @@ pub(crate) fn diagnose(report: ProbeReport) -> CheckReport {
             },
         ));
     }
-    let findings: Vec<CheckFinding> = sources
-        .into_iter()
-        .map(|(attempt, ev)| CheckFinding {
-            attempt,
-            finding: kb.classify(&ev),
-            observed: ev.text,
-        })
-        .collect();
+    // The knowledge base takes ~30 ms to load: only when there is evidence to classify (a
+    // healthy probe has none).
+    let findings: Vec<CheckFinding> = if sources.is_empty() {
+        Vec::new()
+    } else {
+        let kb = smtp_doctor_kb::builtin();
+        sources
+            .into_iter()
+            .map(|(attempt, ev)| CheckFinding {
+                attempt,
+                finding: kb.classify(&ev),
+                observed: ev.text,
+            })
+            .collect()
+    };
     // Evidence comes in stage order, resolution first: the first failure is the deciding one.
     let verdict = match findings.iter().position(|f| f.finding.is_failure()) {
         Some(finding) => Verdict::Problem { finding },

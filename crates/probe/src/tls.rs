@@ -290,6 +290,11 @@ impl<S> Recording<S> {
             head: Vec::new(),
         }
     }
+
+    /// The wrapped stream.
+    pub(crate) fn get_ref(&self) -> &S {
+        &self.inner
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Recording<S> {
@@ -320,6 +325,21 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Recording<S> {
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    // rustls hands its queued records over as one vectored write: without this the default
+    // would send them one syscall (one TCP segment) each, e.g. ChangeCipherSpec apart from
+    // Finished, and a server then answers the next command a delayed ACK (~40 ms) late.
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {

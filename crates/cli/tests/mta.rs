@@ -1,0 +1,940 @@
+//! `smtp-doctor check` against the real lab servers of `../shared/lab`: Postfix, Exim and
+//! OpenSMTPD on 127.0.0.1 (`start-mtas.sh`), Knot for `lab.test` on 127.0.0.1:5353
+//! (`start-dns.sh`), and kernel-level connection faults in a network namespace
+//! (`netns-firewall.sh`).
+//!
+//! Under `CI=true` (`.ci/run` starts the servers first) a server that does not answer is a
+//! failure. Outside CI the first test that needs them starts them when run as root, and
+//! otherwise every test prints a `SKIPPED` notice naming what is missing.
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use serde_json::Value;
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_smtp-doctor");
+/// Longest any one run of the binary may take.
+const RUN_LIMIT: Duration = Duration::from_secs(60);
+/// Longest the lab scripts may take when a test starts them (first run: apt-get).
+const START_LIMIT: Duration = Duration::from_secs(900);
+/// The lab's AUTH password, handed to the binary through this variable only.
+const PW_VAR: &str = "SMTP_DOCTOR_LAB_PW";
+const PASSWORD: &str = "labpass";
+const USER: &str = "lab";
+/// A recipient every lab MTA accepts.
+const LOCAL_RCPT: &str = "someone@lab.test";
+/// A recipient in a domain none of them serves (`.invalid`: never a real domain).
+const FOREIGN_RCPT: &str = "nobody@elsewhere.invalid";
+
+/// One lab MTA.
+struct Mta {
+    name: &'static str,
+    /// STARTTLS port.
+    port: u16,
+    /// Implicit-TLS port.
+    tls_port: u16,
+    /// Its hostname (banner and EHLO).
+    host: &'static str,
+    /// The `software` the banner analysis should name.
+    software: &'static str,
+}
+
+const POSTFIX: Mta = Mta {
+    name: "Postfix",
+    port: 2525,
+    tls_port: 2465,
+    host: "mx.lab.test",
+    software: "Postfix",
+};
+const EXIM: Mta = Mta {
+    name: "Exim",
+    port: 2526,
+    tls_port: 2466,
+    host: "mx2.lab.test",
+    software: "Exim",
+};
+const OPENSMTPD: Mta = Mta {
+    name: "OpenSMTPD",
+    port: 2527,
+    tls_port: 2467,
+    host: "mx3.lab.test",
+    software: "OpenSMTPD",
+};
+const MTAS: [&Mta; 3] = [&POSTFIX, &EXIM, &OPENSMTPD];
+const DNS: &str = "127.0.0.1:5353";
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// `../shared/lab` beside the repository.
+fn shared_lab() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/lab")
+}
+
+/// `$SMTP_LAB_DIR`, where the lab keeps its CA, logs and mailboxes.
+fn lab_dir() -> PathBuf {
+    std::env::var_os("SMTP_LAB_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/tmp/smtp-doctor-lab"))
+}
+
+fn ca() -> String {
+    lab_dir().join("tls/ca.pem").to_string_lossy().into_owned()
+}
+
+/// Every TCP port the lab serves on 127.0.0.1.
+fn lab_ports() -> Vec<u16> {
+    let mut ports: Vec<u16> = MTAS.iter().flat_map(|m| [m.port, m.tls_port]).collect();
+    ports.push(5353);
+    ports
+}
+
+fn listening(port: u16) -> bool {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
+}
+
+fn missing_ports() -> Vec<u16> {
+    lab_ports().into_iter().filter(|p| !listening(*p)).collect()
+}
+
+/// Runs a lab script, killed if it outlives `limit`; its output goes to the test's stderr.
+fn run_script(script: &Path, args: &[&str], limit: Duration) -> Result<(), String> {
+    let mut child = Command::new("bash")
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return if status.success() {
+                Ok(())
+            } else {
+                Err(format!("{} {args:?} failed: {status}", script.display()))
+            };
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("{} ran longer than {limit:?}", script.display()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Whether the lab servers answer: `Ok(())`, or why not. Under CI a missing server is a
+/// panic; outside CI, as root, the lab scripts are run once to start them.
+fn lab() -> Result<(), String> {
+    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+    READY
+        .get_or_init(|| {
+            let missing = missing_ports();
+            if missing.is_empty() {
+                return Ok(());
+            }
+            if ci() {
+                return Err(format!(
+                    "under CI=true the lab servers must be running (.ci/run starts them with \
+                     ../shared/lab/start-mtas.sh and start-dns.sh), but nothing answers on \
+                     127.0.0.1 ports {missing:?}"
+                ));
+            }
+            let dir = shared_lab();
+            if !dir.join("start-mtas.sh").exists() {
+                return Err(format!(
+                    "the lab servers are not running (ports {missing:?}) and {} is missing",
+                    dir.display()
+                ));
+            }
+            if !is_root() {
+                return Err(format!(
+                    "the lab servers are not running (ports {missing:?}); starting them needs \
+                     root: sudo {0}/start-mtas.sh && sudo {0}/start-dns.sh",
+                    dir.display()
+                ));
+            }
+            eprintln!("mta tests: starting the lab servers with {}", dir.display());
+            run_script(&dir.join("start-mtas.sh"), &[], START_LIMIT)?;
+            run_script(&dir.join("start-dns.sh"), &[], START_LIMIT)?;
+            match missing_ports() {
+                m if m.is_empty() => Ok(()),
+                m => Err(format!("the lab scripts ran but ports {m:?} do not answer")),
+            }
+        })
+        .clone()
+}
+
+/// `true` when the lab answers; else panics under CI, or prints a visible notice and returns
+/// `false` so that the test ends.
+fn need_lab(test: &str) -> bool {
+    match lab() {
+        Ok(()) => true,
+        Err(why) if ci() => panic!("{test}: {why}"),
+        Err(why) => {
+            eprintln!("SKIPPED {test}: {why}");
+            false
+        }
+    }
+}
+
+/// Runs `program args`, with the lab password in the environment, killed if it outlives
+/// [`RUN_LIMIT`].
+fn spawn_limited(program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("the binary starts");
+    let start = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if start.elapsed() > RUN_LIMIT {
+            let _ = child.kill();
+            panic!("{program} {args:?} ran longer than {RUN_LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// `smtp-doctor check ARGS`, the password in [`PW_VAR`].
+fn check(args: &[&str]) -> Output {
+    let mut all = vec!["check"];
+    all.extend_from_slice(args);
+    spawn_limited(BIN, &all, &[(PW_VAR, PASSWORD)])
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// `check ARGS --json`, parsed.
+fn check_json(args: &[&str]) -> (i32, Value) {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let o = check(&all);
+    let v = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", text(&o)));
+    (code(&o), v)
+}
+
+fn addr(port: u16) -> String {
+    format!("127.0.0.1:{port}")
+}
+
+fn attempt(v: &Value) -> &Value {
+    let attempts = v["attempts"].as_array().expect("attempts");
+    assert_eq!(attempts.len(), 1, "one attempt: {v:#}");
+    &attempts[0]
+}
+
+/// The stages of an attempt with this name, in order.
+fn stages<'a>(a: &'a Value, name: &str) -> Vec<&'a Value> {
+    a["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .filter(|s| s["name"] == name)
+        .collect()
+}
+
+/// The reply code of the last stage with this name.
+fn reply_code(a: &Value, name: &str) -> u64 {
+    let s = stages(a, name);
+    let last = s
+        .last()
+        .unwrap_or_else(|| panic!("no {name} stage: {:#}", a["stages"]));
+    last["reply"]["code"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{name} has no reply: {last:#}"))
+}
+
+fn assert_healthy(v: &Value, what: &str) {
+    assert_eq!(v["verdict"]["status"], "healthy", "{what}: {v:#}");
+    assert_eq!(v["schema"], "smtp-doctor/check/v1");
+}
+
+/// The category of the deciding finding.
+fn verdict_category(v: &Value) -> &str {
+    v["verdict"]["category"].as_str().unwrap_or("")
+}
+
+fn assert_verified(a: &Value, mode: &str, what: &str) {
+    assert_eq!(a["tls_mode"], mode, "{what}: {a:#}");
+    let tls = &a["tls"];
+    assert_eq!(tls["verified"], true, "{what}: {tls:#}");
+    assert_eq!(tls["verify_error"], Value::Null, "{what}");
+    assert_eq!(tls["version"], "TLSv1.3", "{what}: {tls:#}");
+    let chain = tls["chain"].as_array().expect("chain");
+    assert_eq!(chain[0]["subject"], "CN=mx.lab.test", "{what}: {tls:#}");
+    assert_eq!(chain[0]["issuer"], "CN=smtp-doctor lab CA", "{what}");
+    let san: Vec<&str> = chain[0]["san"]
+        .as_array()
+        .expect("san")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(san.contains(&"127.0.0.1"), "{what}: {san:?}");
+}
+
+fn assert_banner(a: &Value, m: &Mta) {
+    assert_eq!(
+        a["banner"]["hostname"], m.host,
+        "{}: {:#}",
+        m.name, a["banner"]
+    );
+    assert_eq!(a["banner"]["software"], m.software, "{}", m.name);
+    assert_eq!(a["ehlo"]["domain"], m.host, "{}: {:#}", m.name, a["ehlo"]);
+}
+
+#[test]
+fn starttls_is_verified_with_the_lab_ca() {
+    if !need_lab("starttls_is_verified_with_the_lab_ca") {
+        return;
+    }
+    let ca = ca();
+    for m in MTAS {
+        let (rc, v) = check_json(&[
+            &addr(m.port),
+            "--tls",
+            "starttls",
+            "--ca",
+            &ca,
+            "--quit-after",
+            "ehlo",
+        ]);
+        let a = attempt(&v);
+        assert_eq!(rc, 0, "{}: {v:#}", m.name);
+        assert_healthy(&v, m.name);
+        assert_verified(a, "starttls", m.name);
+        assert_banner(a, m);
+        assert_eq!(reply_code(a, "starttls"), 220, "{}", m.name);
+        // EHLO twice: before STARTTLS (which it advertises) and over TLS (AUTH offered only then).
+        assert_eq!(stages(a, "ehlo").len(), 2, "{}: {:#}", m.name, a["stages"]);
+        assert_eq!(a["ehlo"]["over_tls"], true, "{}", m.name);
+        assert_eq!(a["ehlo"]["auth_before_tls"], false, "{}", m.name);
+        let auth: Vec<&str> = a["ehlo"]["auth"]
+            .as_array()
+            .expect("auth")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            auth.contains(&"PLAIN") && auth.contains(&"LOGIN"),
+            "{}: {auth:?}",
+            m.name
+        );
+    }
+}
+
+#[test]
+fn starttls_without_the_lab_ca_is_a_certificate_failure() {
+    if !need_lab("starttls_without_the_lab_ca_is_a_certificate_failure") {
+        return;
+    }
+    for m in MTAS {
+        let (rc, v) = check_json(&[&addr(m.port), "--tls", "starttls", "--quit-after", "tls"]);
+        assert_eq!(rc, 1, "{}: {v:#}", m.name);
+        assert_eq!(verdict_category(&v), "tlsfailure", "{}: {v:#}", m.name);
+        let tls = &attempt(&v)["tls"];
+        assert_eq!(tls["verified"], false, "{}: {tls:#}", m.name);
+        let reason = tls["verify_error"]["reason"].as_str().unwrap_or_default();
+        assert!(reason.contains("UnknownIssuer"), "{}: {tls:#}", m.name);
+    }
+}
+
+#[test]
+fn implicit_tls_on_the_246x_ports() {
+    if !need_lab("implicit_tls_on_the_246x_ports") {
+        return;
+    }
+    let ca = ca();
+    for m in MTAS {
+        let (rc, v) = check_json(&[
+            &addr(m.tls_port),
+            "--tls",
+            "implicit",
+            "--ca",
+            &ca,
+            "--quit-after",
+            "ehlo",
+        ]);
+        let a = attempt(&v);
+        assert_eq!(rc, 0, "{}: {v:#}", m.name);
+        assert_healthy(&v, m.name);
+        assert_verified(a, "implicit", m.name);
+        assert_banner(a, m);
+        // TLS first, then the banner; no STARTTLS.
+        let names: Vec<&str> = a["stages"]
+            .as_array()
+            .expect("stages")
+            .iter()
+            .filter_map(|s| s["name"].as_str())
+            .collect();
+        assert_eq!(
+            &names[..3],
+            &["connect", "tls", "banner"],
+            "{}: {names:?}",
+            m.name
+        );
+        assert!(!names.contains(&"starttls"), "{}: {names:?}", m.name);
+        assert_eq!(a["ehlo"]["over_tls"], true, "{}", m.name);
+    }
+}
+
+/// Every form the lab password could leak in: itself, and the base64 of itself and of the
+/// AUTH PLAIN responses built from it.
+fn secret_forms() -> Vec<String> {
+    vec![
+        PASSWORD.to_string(),
+        BASE64.encode(PASSWORD),
+        BASE64.encode(format!("\0{USER}\0{PASSWORD}")),
+        BASE64.encode(format!("{USER}\0{USER}\0{PASSWORD}")),
+        BASE64.encode(format!("\0{USER}@lab.test\0{PASSWORD}")),
+    ]
+}
+
+fn assert_no_secret(output: &str, what: &str) {
+    for s in secret_forms() {
+        assert!(
+            !output.contains(&s),
+            "{what}: the password leaked as {s:?}:\n{output}"
+        );
+    }
+}
+
+#[test]
+fn auth_plain_and_login_with_the_password_from_the_environment() {
+    if !need_lab("auth_plain_and_login_with_the_password_from_the_environment") {
+        return;
+    }
+    let ca = ca();
+    for m in MTAS {
+        for mech in ["PLAIN", "LOGIN"] {
+            let what = format!("{} AUTH {mech}", m.name);
+            let args = [
+                addr(m.port),
+                "--ca".into(),
+                ca.clone(),
+                "--auth".into(),
+                mech.into(),
+                "--auth-user".into(),
+                USER.into(),
+                "--auth-password-env".into(),
+                PW_VAR.into(),
+                "--quit-after".into(),
+                "auth".into(),
+            ];
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (rc, v) = check_json(&args);
+            let a = attempt(&v);
+            assert_eq!(rc, 0, "{what}: {v:#}");
+            assert_healthy(&v, &what);
+            assert_eq!(reply_code(a, "auth"), 235, "{what}: {:#}", a["stages"]);
+            // PLAIN sends its response with the command, redacted; LOGIN sends it later.
+            let command = stages(a, "auth")[0]["command"].as_str().unwrap_or_default();
+            let expected = match mech {
+                "PLAIN" => "AUTH PLAIN <redacted>",
+                _ => "AUTH LOGIN",
+            };
+            assert_eq!(command, expected, "{what}");
+            // Every output format, stdout and stderr.
+            assert_no_secret(&v.to_string(), &what);
+            for format in [&["--format", "text"][..], &["--format", "nagios"][..]] {
+                let mut all = args.clone();
+                all.extend_from_slice(format);
+                let o = check(&all);
+                assert_eq!(code(&o), 0, "{what} {format:?}: {}", text(&o));
+                assert_no_secret(&text(&o), &what);
+                let seen = if format[1] == "text" {
+                    "235 "
+                } else {
+                    "SMTP OK"
+                };
+                assert!(text(&o).contains(seen), "{what} {format:?}: {}", text(&o));
+            }
+        }
+    }
+}
+
+#[test]
+fn auth_with_a_wrong_password_is_refused() {
+    if !need_lab("auth_with_a_wrong_password_is_refused") {
+        return;
+    }
+    let ca = ca();
+    for m in MTAS {
+        let o = spawn_limited(
+            BIN,
+            &[
+                "check",
+                &addr(m.port),
+                "--ca",
+                &ca,
+                "--auth",
+                "PLAIN",
+                "--auth-user",
+                USER,
+                "--auth-password-env",
+                PW_VAR,
+                "--quit-after",
+                "auth",
+                "--json",
+            ],
+            &[(PW_VAR, "not-the-password")],
+        );
+        let v: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+        assert_eq!(code(&o), 1, "{}: {v:#}", m.name);
+        assert_eq!(reply_code(attempt(&v), "auth"), 535, "{}: {v:#}", m.name);
+        assert_eq!(verdict_category(&v), "securityerror", "{}: {v:#}", m.name);
+        assert!(!text(&o).contains("not-the-password"), "{}", m.name);
+    }
+}
+
+#[test]
+fn rcpt_to_lab_test_is_accepted() {
+    if !need_lab("rcpt_to_lab_test_is_accepted") {
+        return;
+    }
+    let ca = ca();
+    for m in MTAS {
+        let (rc, v) = check_json(&[
+            &addr(m.port),
+            "--ca",
+            &ca,
+            "--to",
+            LOCAL_RCPT,
+            "--quit-after",
+            "rcpt",
+        ]);
+        let a = attempt(&v);
+        assert_eq!(rc, 0, "{}: {v:#}", m.name);
+        assert_healthy(&v, m.name);
+        assert_eq!(reply_code(a, "mail"), 250, "{}", m.name);
+        assert_eq!(reply_code(a, "rcpt"), 250, "{}", m.name);
+        assert_eq!(
+            stages(a, "rcpt")[0]["command"],
+            format!("RCPT TO:<{LOCAL_RCPT}>"),
+            "{}",
+            m.name
+        );
+    }
+}
+
+/// A foreign domain without AUTH. Each server words the refusal its own way: Exim says
+/// "relay not permitted" (norelaying); Postfix counts 127.0.0.0/8 as `mynetworks`, so it would
+/// relay, but its transports for other domains are `error:`, and it refuses the address at
+/// RCPT with 550 5.1.1 (a bad destination mailbox, userunknown by its code); OpenSMTPD, whose
+/// rules match no unauthenticated relay, answers "550 Invalid recipient".
+#[test]
+fn rcpt_to_a_foreign_domain_without_auth_is_refused() {
+    if !need_lab("rcpt_to_a_foreign_domain_without_auth_is_refused") {
+        return;
+    }
+    let ca = ca();
+    for (m, category, enhanced, words) in [
+        (&EXIM, "norelaying", None, "relay not permitted"),
+        (
+            &POSTFIX,
+            "userunknown",
+            Some("5.1.1"),
+            "Recipient address rejected",
+        ),
+        (&OPENSMTPD, "userunknown", None, "Invalid recipient"),
+    ] {
+        let (rc, v) = check_json(&[
+            &addr(m.port),
+            "--ca",
+            &ca,
+            "--to",
+            FOREIGN_RCPT,
+            "--quit-after",
+            "rcpt",
+        ]);
+        let a = attempt(&v);
+        assert_eq!(rc, 1, "{}: {v:#}", m.name);
+        let rcpt = stages(a, "rcpt")[0];
+        assert_eq!(rcpt["reply"]["code"], 550, "{}: {rcpt:#}", m.name);
+        assert_eq!(
+            rcpt["reply"]["enhanced_code"].as_str(),
+            enhanced,
+            "{}: {rcpt:#}",
+            m.name
+        );
+        assert!(
+            rcpt["reply"]["lines"][0]
+                .as_str()
+                .is_some_and(|l| l.contains(words)),
+            "{}: {rcpt:#}",
+            m.name
+        );
+        assert_eq!(verdict_category(&v), category, "{}: {v:#}", m.name);
+        assert_eq!(v["verdict"]["class"], "permanent", "{}", m.name);
+        let f = &v["findings"][v["verdict"]["finding"].as_u64().expect("finding") as usize];
+        assert_eq!(f["stage"], "rcpt", "{}: {f:#}", m.name);
+        assert_eq!(f["reply_code"], 550, "{}", m.name);
+    }
+}
+
+#[test]
+fn exim_refuses_nosuchuser_as_user_unknown() {
+    if !need_lab("exim_refuses_nosuchuser_as_user_unknown") {
+        return;
+    }
+    let (rc, v) = check_json(&[
+        &addr(EXIM.port),
+        "--ca",
+        &ca(),
+        "--to",
+        "nosuchuser-42@lab.test",
+        "--quit-after",
+        "rcpt",
+    ]);
+    assert_eq!(rc, 1, "{v:#}");
+    let rcpt = stages(attempt(&v), "rcpt")[0];
+    assert_eq!(rcpt["reply"]["code"], 550, "{rcpt:#}");
+    assert_eq!(verdict_category(&v), "userunknown", "{v:#}");
+    assert_eq!(v["findings"][0]["stage"], "rcpt");
+}
+
+/// The `Message-ID` of the generated message, from the transcript.
+fn message_id(a: &Value) -> String {
+    a["transcript"]
+        .as_array()
+        .expect("transcript")
+        .iter()
+        .filter(|l| l["dir"] == "sent")
+        .find_map(|l| l["text"].as_str()?.strip_prefix("Message-ID: "))
+        .map(|id| id.trim_matches(['<', '>']).to_string())
+        .unwrap_or_else(|| panic!("no Message-ID sent: {:#}", a["transcript"]))
+}
+
+/// The first line of the last reply of a stage.
+fn reply_line(a: &Value, name: &str) -> String {
+    stages(a, name).last().expect("stage")["reply"]["lines"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Waits (at most 15 s) until `file` holds every one of `needles`; returns its text.
+fn wait_for_in(file: &Path, needles: &[&str]) -> String {
+    let start = Instant::now();
+    loop {
+        let body = std::fs::read(file)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        if needles.iter().all(|n| body.contains(n)) {
+            return body;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "{} does not hold {needles:?}",
+            file.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn data_is_accepted_and_the_message_reaches_the_server() {
+    if !need_lab("data_is_accepted_and_the_message_reaches_the_server") {
+        return;
+    }
+    let ca = ca();
+    let lab = lab_dir();
+    let postfix_log = lab.join("postfix/log/maillog");
+    for m in MTAS {
+        let (rc, v) = check_json(&[&addr(m.port), "--ca", &ca, "--to", LOCAL_RCPT, "--data"]);
+        let a = attempt(&v);
+        assert_eq!(rc, 0, "{}: {v:#}", m.name);
+        assert_healthy(&v, m.name);
+        assert_eq!(reply_code(a, "data"), 354, "{}", m.name);
+        assert_eq!(reply_code(a, "end-of-data"), 250, "{}", m.name);
+        assert_eq!(reply_code(a, "quit"), 221, "{}", m.name);
+        let id = message_id(a);
+        let queued = reply_line(a, "end-of-data");
+        match m.name {
+            "Postfix" => {
+                // "250 2.0.0 Ok: queued as 4F1D99C684": the queue id logs the Message-ID.
+                let qid = queued.rsplit(' ').next().expect("queue id");
+                wait_for_in(&postfix_log, &[&format!("{qid}: message-id=<{id}>")]);
+            }
+            "Exim" => {
+                // "250 OK id=1xYHoJ-00088s-0P": received under that id, delivered to the mbox.
+                let eid = queued.strip_prefix("OK id=").expect("Exim id");
+                wait_for_in(
+                    &lab.join("exim/log/mainlog"),
+                    &[&format!("{eid} <= <>"), &format!("id={id}")],
+                );
+                wait_for_in(
+                    &lab.join("exim/mail/inbox"),
+                    &[&format!("Message-ID: <{id}>"), &format!("id {eid}")],
+                );
+            }
+            _ => {
+                // "250 2.0.0 9269c8a6 Message accepted for delivery": logged as msgid=, then
+                // relayed to the lab Postfix, which logs the Message-ID.
+                let msgid = queued.split(' ').nth(1).expect("OpenSMTPD msgid");
+                wait_for_in(
+                    &lab.join("opensmtpd/smtpd.log"),
+                    &[&format!("msgid={msgid} ")],
+                );
+                wait_for_in(&postfix_log, &[&format!("message-id=<{id}>")]);
+            }
+        }
+    }
+}
+
+#[test]
+fn an_address_at_lab_test_walks_the_lab_mx_set() {
+    if !need_lab("an_address_at_lab_test_walks_the_lab_mx_set") {
+        return;
+    }
+    let (rc, v) = check_json(&[
+        LOCAL_RCPT,
+        "--dns-server",
+        DNS,
+        "--port",
+        "2525",
+        "--ca",
+        &ca(),
+        "--quit-after",
+        "rcpt",
+    ]);
+    assert_eq!(rc, 0, "{v:#}");
+    assert_healthy(&v, "MX walk");
+    let res = &v["resolution"];
+    assert_eq!(res["server"], DNS, "{res:#}");
+    assert_eq!(res["null_mx"], false);
+    let mx: Vec<(&str, u64)> = res["mx"]
+        .as_array()
+        .expect("mx")
+        .iter()
+        .map(|h| {
+            (
+                h["name"].as_str().unwrap_or(""),
+                h["preference"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    assert_eq!(
+        mx,
+        [
+            ("mx.lab.test", 10),
+            ("mx2.lab.test", 20),
+            ("mx3.lab.test", 30)
+        ],
+        "{res:#}"
+    );
+    assert_eq!(
+        res["mx"][0]["addresses"],
+        serde_json::json!(["127.0.0.1", "::1"])
+    );
+    // One attempt per MX host, in preference order, first address of each; every one reaches
+    // the lab Postfix on 2525 (DNS cannot carry ports), which accepts the address.
+    let attempts = v["attempts"].as_array().expect("attempts");
+    let hosts: Vec<&str> = attempts.iter().filter_map(|a| a["host"].as_str()).collect();
+    assert_eq!(hosts, ["mx.lab.test", "mx2.lab.test", "mx3.lab.test"]);
+    for a in attempts {
+        assert_eq!(a["addr"], "127.0.0.1:2525", "{a:#}");
+        assert_eq!(a["outcome"]["status"], "stopped_after", "{a:#}");
+        assert_eq!(a["outcome"]["stage"], "rcpt", "{a:#}");
+        assert_eq!(
+            a["tls"]["sni"], a["host"],
+            "SNI is the MX name: {:#}",
+            a["tls"]
+        );
+        assert_eq!(a["tls"]["verified"], true, "{:#}", a["tls"]);
+        assert_eq!(
+            stages(a, "rcpt")[0]["command"],
+            format!("RCPT TO:<{LOCAL_RCPT}>")
+        );
+        assert_eq!(reply_code(a, "rcpt"), 250);
+    }
+}
+
+#[test]
+fn every_address_of_the_mx_set_finds_postfix_not_on_ipv6() {
+    if !need_lab("every_address_of_the_mx_set_finds_postfix_not_on_ipv6") {
+        return;
+    }
+    let (rc, v) = check_json(&[
+        LOCAL_RCPT,
+        "--dns-server",
+        DNS,
+        "--port",
+        "2525",
+        "--ca",
+        &ca(),
+        "--all-ips",
+        "--quit-after",
+        "ehlo",
+    ]);
+    assert_eq!(rc, 1, "{v:#}");
+    let addrs: Vec<&str> = v["attempts"]
+        .as_array()
+        .expect("attempts")
+        .iter()
+        .filter_map(|a| a["addr"].as_str())
+        .collect();
+    // mx.lab.test also has AAAA ::1, where the lab Postfix (inet_protocols = ipv4) does not listen.
+    assert_eq!(
+        addrs,
+        [
+            "127.0.0.1:2525",
+            "[::1]:2525",
+            "127.0.0.1:2525",
+            "127.0.0.1:2525"
+        ]
+    );
+    assert_eq!(v["attempts"][1]["outcome"]["stage"], "connect");
+    assert_eq!(verdict_category(&v), "connectionrefused", "{v:#}");
+    assert_eq!(
+        v["findings"][v["verdict"]["finding"].as_u64().expect("f") as usize]["attempt"],
+        1
+    );
+}
+
+#[test]
+fn broken_lab_domains_are_named() {
+    if !need_lab("broken_lab_domains_are_named") {
+        return;
+    }
+    // deadmx: its MX points at 127.0.0.9, where nothing listens.
+    let (rc, v) = check_json(&[
+        "someone@deadmx.lab.test",
+        "--dns-server",
+        DNS,
+        "--port",
+        "2525",
+        "--timeout-connect",
+        "3",
+    ]);
+    assert_eq!(rc, 1, "{v:#}");
+    assert_eq!(v["resolution"]["mx"][0]["name"], "dead.lab.test", "{v:#}");
+    assert_eq!(v["attempts"][0]["addr"], "127.0.0.9:2525");
+    assert_eq!(verdict_category(&v), "connectionrefused", "{v:#}");
+    // nullmx: RFC 7505, the domain accepts no mail; nothing is connected to.
+    let (rc, v) = check_json(&["someone@nullmx.lab.test", "--dns-server", DNS]);
+    assert_eq!(rc, 1, "{v:#}");
+    assert_eq!(v["resolution"]["null_mx"], true, "{v:#}");
+    assert_eq!(v["attempts"].as_array().map(Vec::len), Some(0), "{v:#}");
+    assert_eq!(verdict_category(&v), "notaccept", "{v:#}");
+}
+
+/// A network namespace from `netns-firewall.sh up`, removed again on drop.
+struct Netns {
+    name: String,
+}
+
+impl Netns {
+    fn up() -> Netns {
+        let name = format!("sdmta-{}", std::process::id());
+        let status = Command::new("bash")
+            .arg(shared_lab().join("netns-firewall.sh"))
+            .arg("up")
+            .env("SMTP_LAB_NETNS", &name)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .status()
+            .expect("netns-firewall.sh runs");
+        assert!(status.success(), "netns-firewall.sh up failed");
+        Netns { name }
+    }
+
+    /// `smtp-doctor check ARGS --json` inside the namespace.
+    fn check_json(&self, args: &[&str]) -> (i32, Value) {
+        let mut all = vec!["netns", "exec", &self.name, BIN, "check"];
+        all.extend_from_slice(args);
+        all.push("--json");
+        let o = spawn_limited("ip", &all, &[]);
+        let v = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", text(&o)));
+        (code(&o), v)
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(shared_lab().join("netns-firewall.sh"))
+            .arg("down")
+            .env("SMTP_LAB_NETNS", &self.name)
+            .stdout(Stdio::null())
+            .status();
+    }
+}
+
+#[test]
+fn network_faults_from_the_firewall_namespace() {
+    let test = "network_faults_from_the_firewall_namespace";
+    let script = shared_lab().join("netns-firewall.sh");
+    let why = if !script.exists() {
+        Some(format!("{} is missing", script.display()))
+    } else if !is_root() {
+        Some("network namespaces need root".to_string())
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        assert!(!ci(), "{test}: {why}");
+        eprintln!("SKIPPED {test}: {why}");
+        return;
+    }
+    let ns = Netns::up();
+    // port, category, error kind, errno
+    for (port, category, kind, errno) in [
+        (2598, "connectionrefused", "refused", Some(111)),
+        (2599, "connectiontimeout", "timeout", None),
+        (2597, "networkerror", "unreachable", Some(113)),
+        (2596, "networkerror", "unreachable", Some(101)),
+        (2595, "networkerror", "unreachable", Some(113)),
+    ] {
+        let (rc, v) = ns.check_json(&[&addr(port), "--timeout-connect", "0.5"]);
+        let what = format!("port {port}");
+        assert_eq!(rc, 1, "{what}: {v:#}");
+        let a = attempt(&v);
+        assert_eq!(a["outcome"]["stage"], "connect", "{what}: {a:#}");
+        let err = &stages(a, "connect")[0]["error"];
+        assert_eq!(err["kind"], kind, "{what}: {err:#}");
+        if let Some(n) = errno {
+            assert_eq!(err["errno"], n, "{what}: {err:#}");
+        } else {
+            assert_eq!(err["stage"], "connect", "{what}: {err:#}");
+            assert_eq!(err["limit_ms"], 500, "{what}: {err:#}");
+        }
+        assert_eq!(verdict_category(&v), category, "{what}: {v:#}");
+        assert_eq!(v["findings"][0]["stage"], "connect", "{what}");
+    }
+}
