@@ -125,6 +125,7 @@ const DEMO: &[(&str, &str, &str)] = &[
     ("cert-wrong-name", "tlsfailure", "wrong-name.lab.invalid"),
     ("multiline-banner", "delivered", "verified"),
     ("garbage", "bannerfailure", "not an SMTP server"),
+    ("junk-banner", "bannerfailure", "41 bytes in 2 lines"),
     ("bare-lf", "delivered", "anomalies"),
 ];
 
@@ -203,6 +204,7 @@ fn json_output_matches_the_committed_schema() {
         ("plain-on-tls", &["--tls", "implicit"], "tlsfailure"),
         ("garbage", &[], "bannerfailure"),
         ("bare-lf", &["--quit-after", "ehlo"], "delivered"),
+        ("junk-banner", &["--quit-after", "ehlo"], "bannerfailure"),
         ("starttls-broken", &[], "tlsfailure"),
     ];
     for (name, extra, category) in cases {

@@ -48,6 +48,8 @@ pub(crate) enum Fault {
 /// The parameters of the SMTP state machine.
 #[derive(Debug, Clone)]
 pub(crate) struct Dialogue {
+    /// Bytes sent before the greeting (a protocol anomaly); empty for a healthy server.
+    pub(crate) before_banner: &'static str,
     /// The greeting's lines, each with its code and separator ("220-...", "220 ...").
     pub(crate) banner: &'static [&'static str],
     /// The greeting refuses the session: close after it.
@@ -69,6 +71,7 @@ impl Dialogue {
     /// A healthy dialogue: ordinary banner, CRLF, STARTTLS with the good certificate.
     const fn healthy() -> Dialogue {
         Dialogue {
+            before_banner: "",
             banner: BANNER,
             refuse: false,
             tarpit: false,
@@ -268,6 +271,16 @@ pub(crate) fn all() -> Vec<Spec> {
             B::Garbage,
         ),
         spec(
+            "junk-banner",
+            "two lines of text without a reply code before an otherwise healthy 220 greeting",
+            ClientTls::StartTls,
+            C::BannerFailure,
+            B::Smtp(Dialogue {
+                before_banner: "* proxy ready\r\nconnecting to backend...\r\n",
+                ..Dialogue::healthy()
+            }),
+        ),
+        spec(
             "bare-lf",
             "healthy, but every reply line ends with a bare LF (a protocol anomaly to report)",
             ClientTls::StartTls,
@@ -294,7 +307,7 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), specs.len());
-        assert_eq!(specs.len(), 19);
+        assert_eq!(specs.len(), 20);
     }
 
     #[test]

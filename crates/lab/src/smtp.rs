@@ -240,7 +240,7 @@ pub(crate) async fn run(mut io: Io, d: &Dialogue, ctx: &Ctx) -> io::Result<()> {
 
 /// Sends the greeting, paced one byte per interval for the tarpit.
 async fn send_banner(io: &mut Io, d: &Dialogue, ctx: &Ctx) -> io::Result<()> {
-    let mut banner = String::new();
+    let mut banner = d.before_banner.to_string();
     for line in d.banner {
         banner.push_str(line);
         banner.push_str(d.eol);

@@ -196,11 +196,11 @@ async fn every_scenario_starts_on_its_own_loopback_port() {
         let lab = Lab::start().await.expect("lab starts");
         let names: Vec<&str> = lab.scenarios().iter().map(|s| s.name).collect();
         assert_eq!(names, Lab::names());
-        assert_eq!(names.len(), 19);
+        assert_eq!(names.len(), 20);
         let mut ports: Vec<u16> = lab.scenarios().iter().map(|s| s.addr.port()).collect();
         ports.sort_unstable();
         ports.dedup();
-        assert_eq!(ports.len(), 19);
+        assert_eq!(ports.len(), 20);
         for s in lab.scenarios() {
             assert!(s.addr.ip().is_loopback(), "{}", s.name);
             assert!(!s.description.is_empty());
@@ -723,6 +723,52 @@ async fn garbage_sends_exactly_its_cap_of_printable_bytes_then_closes() {
         let mut reader = ReplyReader::new();
         assert!(reader.push(&got[..128 * 1024]).is_err());
         lab.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn junk_banner_sends_lines_without_a_code_before_its_greeting() {
+    bounded(async {
+        let (lab, addr) = lab("junk-banner").await;
+        assert_eq!(
+            lab.scenario("junk-banner").expect("runs").expect,
+            Category::BannerFailure
+        );
+        let mut tcp = TcpStream::connect(addr).await.expect("connect");
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 512];
+        while !raw.ends_with(b"smtp-doctor-lab\r\n") {
+            let n = timeout(READ_LIMIT, tcp.read(&mut buf))
+                .await
+                .expect("greeting in time")
+                .expect("read");
+            assert!(n > 0, "closed after {raw:?}");
+            raw.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(
+            raw,
+            b"* proxy ready\r\nconnecting to backend...\r\n220 mx.lab.invalid ESMTP smtp-doctor-lab\r\n"
+        );
+        // Read as a greeting, the junk is skipped and reported; the dialogue then is healthy.
+        let mut reader = ReplyReader::new();
+        reader.expect_greeting(4096);
+        let Ok(Progress::Complete(banner)) = reader.push(&raw) else {
+            panic!("a greeting")
+        };
+        assert_eq!(code(&banner), 220);
+        assert!(
+            matches!(
+                banner.anomalies.as_slice(),
+                [Anomaly::BytesBeforeGreeting { bytes: 41, lines: 2, .. }]
+            ),
+            "{:?}",
+            banner.anomalies
+        );
+        let mut c = Client::new(tcp);
+        assert_eq!(code(&c.cmd(ehlo()).await), 250);
+        // A reader not told to expect a greeting calls it not SMTP.
+        assert!(ReplyReader::new().push(&raw).is_err());
     })
     .await;
 }

@@ -257,6 +257,8 @@ pub enum AnomalyKind {
     AuthBeforeTls,
     /// Bytes sent after the STARTTLS reply and before the handshake (possible injection).
     BytesAfterStartTls,
+    /// Lines without a reply code sent before the 220 greeting.
+    BytesBeforeBanner,
     /// The transcript reached its size limit.
     TranscriptTruncated,
     /// Anything else.

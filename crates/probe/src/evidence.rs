@@ -39,11 +39,20 @@ pub fn evidence(attempt: &Attempt) -> Vec<Evidence> {
             }
         }
         for a in &rec.anomalies {
-            if a.kind == AnomalyKind::LineTooLong {
-                out.push(probe_text(
+            match a.kind {
+                AnomalyKind::LineTooLong => out.push(probe_text(
                     rec.stage,
                     format!("reply {} (line bound tripped)", a.detail),
-                ));
+                )),
+                // Without the bytes themselves: the server's junk must not steer the classifier.
+                AnomalyKind::BytesBeforeBanner => out.push(probe_text(
+                    rec.stage,
+                    format!(
+                        "protocol anomaly, bytes before the SMTP greeting: {}",
+                        a.detail.split(": ").next().unwrap_or_default()
+                    ),
+                )),
+                _ => {}
             }
         }
         if let Some(err) = &rec.error {

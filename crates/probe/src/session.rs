@@ -366,6 +366,8 @@ impl<'a> Session<'a> {
     }
 
     async fn banner(&mut self) -> Result<(), Stop> {
+        // Lines without a code before the 220 are their own anomaly, up to one line's bound.
+        self.reader.expect_greeting(self.opts.bounds.line);
         let reply = match self
             .exchange(Stage::Banner, None, self.opts.timeouts.banner)
             .await
@@ -951,7 +953,9 @@ impl<'a> Session<'a> {
     }
 
     fn timeout(&self, stage: Stage, limit: Duration, total: bool) -> ProbeError {
-        let partial = self.reader.partial_line();
+        // Lines skipped before a greeting that never came are part of what was received.
+        let mut partial = self.reader.skipped().to_vec();
+        partial.extend_from_slice(self.reader.partial_line());
         ProbeError::Timeout {
             stage,
             limit_ms: if total {
@@ -960,7 +964,7 @@ impl<'a> Session<'a> {
                 ms(limit)
             },
             total,
-            partial: (!partial.is_empty()).then(|| escape(partial)),
+            partial: (!partial.is_empty()).then(|| escape(&partial)),
         }
     }
 
@@ -1046,6 +1050,7 @@ fn anomaly(a: &Anomaly) -> ProtocolAnomaly {
         Anomaly::EightBit { .. } => AnomalyKind::EightBit,
         Anomaly::MissingSpace { .. } => AnomalyKind::MissingSpace,
         Anomaly::TooManyLines { .. } => AnomalyKind::TooManyLines,
+        Anomaly::BytesBeforeGreeting { .. } => AnomalyKind::BytesBeforeBanner,
         _ => AnomalyKind::Other,
     };
     ProtocolAnomaly {

@@ -277,6 +277,70 @@ async fn slow_drip_banner_times_out_with_what_arrived() {
 }
 
 #[tokio::test]
+async fn bytes_before_the_banner_are_their_own_anomaly() {
+    let addr = serve(|s| async move {
+        let mut p = Peer::new(s);
+        p.send("Welcome!\r\n\r\n220 mx.example.test ESMTP\r\n")
+            .await;
+        while let Some(line) = p.line().await {
+            if line.starts_with("QUIT") {
+                p.send("221 bye\r\n").await;
+                break;
+            }
+            p.send("250 mx.example.test\r\n").await;
+        }
+    })
+    .await;
+    let opts = ProbeOptions {
+        tls: TlsPolicy::None,
+        ..opts()
+    };
+    let a = run(addr, &opts).await.attempts.remove(0);
+    assert_eq!(a.outcome, Outcome::Completed, "{a:#?}");
+    let banner = a.stages.iter().find(|s| s.stage == Stage::Banner).unwrap();
+    assert_eq!(banner.reply.as_ref().map(|r| r.code), Some(code(220)));
+    assert_eq!(banner.anomalies.len(), 1, "{banner:#?}");
+    assert_eq!(banner.anomalies[0].kind, AnomalyKind::BytesBeforeBanner);
+    assert!(banner.anomalies[0]
+        .detail
+        .starts_with("12 bytes in 2 lines without a reply code came before the greeting"));
+    assert_eq!(
+        a.banner.as_ref().and_then(|b| b.hostname.as_deref()),
+        Some("mx.example.test")
+    );
+    let texts = evidence_texts(&a);
+    assert_eq!(
+        texts,
+        ["protocol anomaly, bytes before the SMTP greeting: 12 bytes in 2 lines without a reply code came before the greeting"]
+    );
+    // The junk is in the transcript as received.
+    assert!(a.transcript.iter().any(|l| l.text == "Welcome!"));
+}
+
+#[tokio::test]
+async fn junk_and_then_silence_times_out_showing_the_junk() {
+    let addr = serve(|s| async move {
+        let mut p = Peer::new(s);
+        p.send("please wait\r\n").await;
+        p.hold().await;
+    })
+    .await;
+    let opts = ProbeOptions {
+        timeouts: Timeouts {
+            banner: Duration::from_millis(300),
+            ..fast()
+        },
+        ..opts()
+    };
+    let a = run(addr, &opts).await.attempts.remove(0);
+    let ProbeError::Timeout { partial, .. } = error_at(&a, Stage::Banner) else {
+        panic!("{a:#?}")
+    };
+    assert_eq!(partial.as_deref(), Some("please wait\\x0d\\x0a"));
+    assert!(evidence_texts(&a)[0].contains("no banner within 300 ms"));
+}
+
+#[tokio::test]
 async fn close_before_greeting() {
     let addr = serve(|s| async move { drop(s) }).await;
     let report = run(addr, &opts()).await;

@@ -135,6 +135,16 @@ pub enum Anomaly {
         /// The limit.
         limit: usize,
     },
+    /// Lines without a reply code came before the greeting (see
+    /// [`ReplyReader::expect_greeting`]); they were skipped.
+    BytesBeforeGreeting {
+        /// Bytes skipped, line endings included.
+        bytes: usize,
+        /// Lines skipped.
+        lines: usize,
+        /// Up to 64 of those bytes, as received.
+        first_bytes: Vec<u8>,
+    },
 }
 
 impl fmt::Display for Anomaly {
@@ -188,6 +198,16 @@ impl fmt::Display for Anomaly {
             Anomaly::TooManyLines { lines, limit } => {
                 write!(f, "reply has {lines} lines, only {limit} kept")
             }
+            Anomaly::BytesBeforeGreeting {
+                bytes,
+                lines,
+                first_bytes,
+            } => write!(
+                f,
+                "{bytes} bytes in {lines} line{} without a reply code came before the greeting: {}",
+                if *lines == 1 { "" } else { "s" },
+                show(first_bytes)
+            ),
         }
     }
 }
@@ -292,6 +312,14 @@ pub struct ReplyReader {
     raw_len: usize,
     anomalies: Vec<Anomaly>,
     failed: Option<ReplyError>,
+    /// Bytes of lines without a code still tolerated before the first reply (greeting mode).
+    junk_allowance: usize,
+    /// Bytes of such lines skipped so far, line endings included.
+    junk_bytes: usize,
+    /// Lines of them skipped so far.
+    junk_lines: usize,
+    /// The first bytes of them, as received.
+    junk_head: Vec<u8>,
 }
 
 impl ReplyReader {
@@ -315,6 +343,23 @@ impl ReplyReader {
     /// The limits in force.
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// Says the next reply is the server's greeting: up to `max_junk` bytes of whole lines
+    /// without a reply code may come before it. They are skipped and reported on the greeting
+    /// as [`Anomaly::BytesBeforeGreeting`], instead of making the reply [`ReplyError::NotSmtp`].
+    ///
+    /// A skipped line that shows another service (HTTP, SSH, ...; see
+    /// [`classify_non_smtp`](crate::classify_non_smtp)), more than `max_junk` bytes of such
+    /// lines, or the end of input after them still give [`ReplyError::NotSmtp`], with the first
+    /// bytes received. Only the next reply is read this way.
+    pub fn expect_greeting(&mut self, max_junk: usize) {
+        self.junk_allowance = max_junk;
+    }
+
+    /// The first bytes of the lines skipped before the greeting so far (empty when none).
+    pub fn skipped(&self) -> &[u8] {
+        &self.junk_head
     }
 
     /// Adds `bytes` and reads at most one reply; bytes after it wait for the next call.
@@ -366,12 +411,12 @@ impl ReplyReader {
                 return Ok(Some(reply));
             }
         }
-        if self.raw_len == 0 {
+        if self.raw_len == 0 && self.junk_bytes == 0 {
             return Ok(None);
         }
-        let err = if self.line_count == 0 && !code_prefix_ok(&self.line) {
+        let err = if self.line_count == 0 && (self.raw_len == 0 || !code_prefix_ok(&self.line)) {
             ReplyError::NotSmtp {
-                first_bytes: self.head.clone(),
+                first_bytes: self.first_bytes(),
             }
         } else {
             ReplyError::Incomplete {
@@ -422,13 +467,58 @@ impl ReplyReader {
             b'\n' => return self.end_line(true),
             _ => self.add(byte),
         }
-        // Junk with no line ending: give up once there is enough of it to show.
-        if self.line_count == 0 && self.line_len >= HEAD_BYTES && !code_prefix_ok(&self.line) {
+        // Junk with no line ending: give up once there is enough of it to show (in greeting
+        // mode, once it is more than the greeting may be preceded by).
+        if self.line_count == 0
+            && self.line_len >= HEAD_BYTES.max(self.junk_room())
+            && !code_prefix_ok(&self.line)
+        {
             return Err(ReplyError::NotSmtp {
-                first_bytes: self.head.clone(),
+                first_bytes: self.first_bytes(),
             });
         }
         Ok(None)
+    }
+
+    /// Bytes of lines without a code that may still come before the greeting.
+    fn junk_room(&self) -> usize {
+        self.junk_allowance.saturating_sub(self.junk_bytes)
+    }
+
+    /// The first bytes received for the reply being read, skipped lines included.
+    fn first_bytes(&self) -> Vec<u8> {
+        if self.junk_head.is_empty() {
+            self.head.clone()
+        } else {
+            let mut b = self.junk_head.clone();
+            let room = HEAD_BYTES.saturating_sub(b.len());
+            b.extend(self.head.iter().take(room));
+            b
+        }
+    }
+
+    /// Skips a line without a code before the greeting, when greeting mode allows it; `false`
+    /// when it does not (not in greeting mode, too much junk, or the line shows a service).
+    fn skip_junk_line(&mut self) -> bool {
+        // Every byte of the reply so far belongs to this line: earlier junk was moved out.
+        let bytes = self.raw_len;
+        if self.junk_allowance == 0
+            || bytes > self.junk_room()
+            || crate::classify_non_smtp(&self.head).is_some()
+            || crate::classify_non_smtp(&self.first_bytes()).is_some()
+        {
+            return false;
+        }
+        self.junk_head = self.first_bytes();
+        self.junk_bytes += bytes;
+        self.junk_lines += 1;
+        self.raw_len = 0;
+        self.head.clear();
+        self.line_len = 0;
+        self.line_nul = false;
+        self.line_8bit = false;
+        self.line_bare_cr = false;
+        true
     }
 
     /// Adds a byte of line content.
@@ -449,8 +539,14 @@ impl ReplyReader {
         let index = self.line_count;
         let line = std::mem::take(&mut self.line);
         let Some(code) = line_code(&line) else {
-            let first_bytes = if index == 0 {
+            if index == 0 && self.skip_junk_line() {
+                return Ok(None);
+            }
+            let first_bytes = if index == 0 && crate::classify_non_smtp(&self.head).is_some() {
+                // A service's own line after skipped junk: show that line, which names it.
                 self.head.clone()
+            } else if index == 0 {
+                self.first_bytes()
             } else {
                 line.iter().take(HEAD_BYTES).copied().collect()
             };
@@ -550,12 +646,27 @@ impl ReplyReader {
                 limit: self.limits.max_lines,
             });
         }
+        let mut anomalies = std::mem::take(&mut self.anomalies);
+        if self.junk_lines > 0 {
+            anomalies.insert(
+                0,
+                Anomaly::BytesBeforeGreeting {
+                    bytes: self.junk_bytes,
+                    lines: self.junk_lines,
+                    first_bytes: std::mem::take(&mut self.junk_head),
+                },
+            );
+        }
+        self.junk_allowance = 0;
+        self.junk_bytes = 0;
+        self.junk_lines = 0;
+        self.junk_head.clear();
         let reply = Reply {
             code: self.code.unwrap_or(code),
             enhanced: self.enhanced.take(),
             lines: std::mem::take(&mut self.lines),
             raw_len: self.raw_len,
-            anomalies: std::mem::take(&mut self.anomalies),
+            anomalies,
         };
         self.code = None;
         self.line_count = 0;
@@ -984,6 +1095,99 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    /// Reads one greeting in greeting mode, `chunk` bytes at a time, then `finish`.
+    fn greeting(input: &[u8], max_junk: usize, chunk: usize) -> Result<Reply, ReplyError> {
+        let mut reader = ReplyReader::new();
+        reader.expect_greeting(max_junk);
+        for part in input.chunks(chunk.max(1)) {
+            if let Progress::Complete(r) = reader.push(part)? {
+                return Ok(r);
+            }
+        }
+        reader.finish()?.ok_or(ReplyError::Incomplete {
+            received: 0,
+            first_bytes: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn bytes_before_the_greeting_are_skipped_and_reported() {
+        let input = b"\x00junk\r\nmore junk\n220 mx.example.org ESMTP\r\n";
+        for chunk in 1..input.len() {
+            let r = greeting(input, 4096, chunk).unwrap();
+            assert_eq!(r.code, code(220));
+            assert_eq!(r.lines, ["mx.example.org ESMTP"]);
+            assert_eq!(
+                r.anomalies,
+                [Anomaly::BytesBeforeGreeting {
+                    bytes: 17,
+                    lines: 2,
+                    first_bytes: b"\x00junk\r\nmore junk\n".to_vec(),
+                }],
+                "chunk {chunk}"
+            );
+        }
+        let shown = greeting(input, 4096, 64).unwrap().anomalies[0].to_string();
+        assert_eq!(
+            shown,
+            "17 bytes in 2 lines without a reply code came before the greeting: \"\\x00junk\\r\\nmore junk\\n\""
+        );
+        // Only the greeting: a later reply with junk in front is not SMTP.
+        let mut reader = ReplyReader::new();
+        reader.expect_greeting(4096);
+        assert!(matches!(
+            reader.push(b"junk\r\n220 hi\r\n"),
+            Ok(Progress::Complete(_))
+        ));
+        assert!(matches!(
+            reader.push(b"junk\r\n250 ok\r\n"),
+            Err(ReplyError::NotSmtp { .. })
+        ));
+        // Without greeting mode, the first line decides as before.
+        assert!(matches!(
+            parse_reply(b"junk\r\n220 hi\r\n"),
+            Err(ReplyError::NotSmtp { .. })
+        ));
+    }
+
+    #[test]
+    fn junk_before_the_greeting_is_bounded_and_services_are_still_named() {
+        // More junk than allowed, in lines or in one line without an end.
+        let many = b"0123456789\r\n".repeat(10);
+        let Err(ReplyError::NotSmtp { first_bytes }) = greeting(&many, 50, 7) else {
+            panic!()
+        };
+        // Four lines fit in 50 bytes; the fifth does not, and every byte so far is shown.
+        assert_eq!(first_bytes, many[..60].to_vec());
+        let endless = [b'x'; 10_000];
+        assert!(matches!(
+            greeting(&endless, 4096, 1000),
+            Err(ReplyError::NotSmtp { .. })
+        ));
+        // A line that shows another service ends reading at once: no waiting for a greeting.
+        for (input, service) in [
+            (&b"SSH-2.0-OpenSSH_9.6\r\n"[..], "an SSH server"),
+            (b"HTTP/1.1 400 Bad Request\r\n", "an HTTP server"),
+            (b"hello\r\n+OK POP3 ready\r\n", "a POP3 server"),
+        ] {
+            let mut reader = ReplyReader::new();
+            reader.expect_greeting(4096);
+            let err = reader.push(input).unwrap_err();
+            assert_eq!(err.looks_like(), Some(service), "{input:?}");
+        }
+        // Junk and then the end of input: not SMTP, showing the junk.
+        let mut reader = ReplyReader::new();
+        reader.expect_greeting(4096);
+        assert_eq!(reader.push(b"junk\r\n"), Ok(Progress::NeedMore));
+        assert_eq!(reader.skipped(), b"junk\r\n");
+        assert_eq!(
+            reader.finish(),
+            Err(ReplyError::NotSmtp {
+                first_bytes: b"junk\r\n".to_vec()
+            })
+        );
     }
 
     #[test]
