@@ -236,6 +236,14 @@ fn json_output_matches_the_committed_schema() {
     let a = &v["attempts"][0];
     assert_eq!(a["tls"]["verified"], true);
     assert_eq!(a["ehlo"]["over_tls"], true);
+    // The three names: banner, EHLO reply, PTR (loopback: RFC 6761's localhost, not looked up).
+    let b = &a["banner"];
+    assert_eq!(b["hostname"], "mx.lab.invalid", "{b:#}");
+    assert_eq!(b["ehlo_name"], "mx.lab.invalid", "{b:#}");
+    assert_eq!(b["matches_ehlo"], true);
+    assert_eq!(b["ptr"]["source"], "special_use", "{b:#}");
+    assert_eq!(b["ptr"]["names"], serde_json::json!(["localhost"]));
+    assert_eq!(b["matches_ptr"], serde_json::Value::Null);
     let stages: Vec<&str> = a["stages"]
         .as_array()
         .expect("stages")
@@ -264,6 +272,8 @@ fn exit_codes() {
         "→ EHLO",
         "← 250",
         "TLS: TLSv1.3",
+        "Banner: name mx.lab.invalid;",
+        "same name as the EHLO reply; PTR localhost (loopback: RFC 6761 special-use name, not looked up)",
         "Timing",
         "Verdict: HEALTHY",
     ] {

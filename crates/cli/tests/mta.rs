@@ -315,6 +315,11 @@ fn assert_banner(a: &Value, m: &Mta) {
     );
     assert_eq!(a["banner"]["software"], m.software, "{}", m.name);
     assert_eq!(a["ehlo"]["domain"], m.host, "{}: {:#}", m.name, a["ehlo"]);
+    // The three names: the EHLO reply's agrees; 127.0.0.1's PTR is RFC 6761's, not looked up.
+    assert_eq!(a["banner"]["ehlo_name"], m.host, "{}", m.name);
+    assert_eq!(a["banner"]["matches_ehlo"], true, "{}", m.name);
+    assert_eq!(a["banner"]["ptr"]["source"], "special_use", "{}", m.name);
+    assert_eq!(a["banner"]["matches_ptr"], Value::Null, "{}", m.name);
 }
 
 #[test]
@@ -625,6 +630,60 @@ fn exim_refuses_nosuchuser_as_user_unknown() {
     assert_eq!(rcpt["reply"]["code"], 550, "{rcpt:#}");
     assert_eq!(verdict_category(&v), "userunknown", "{v:#}");
     assert_eq!(v["findings"][0]["stage"], "rcpt");
+}
+
+/// The PTR lookup the probe makes for every address it connects to, through the lab Knot: the
+/// 192.0.2.x cases of its reverse zone (nothing connects to them; hickory would answer 127.x
+/// itself).
+#[test]
+fn ptr_names_come_from_the_lab_dns() {
+    if !need_lab("ptr_names_come_from_the_lab_dns") {
+        return;
+    }
+    use smtp_doctor_model::probe::{DnsErrorKind, PtrSource};
+    let opts = smtp_doctor_probe::ProbeOptions {
+        dns_server: Some(DNS.parse().expect("DNS address")),
+        timeouts: smtp_doctor_probe::Timeouts {
+            resolve: Duration::from_secs(5),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let lookup = |ip: &str| {
+        let ip = ip.parse().expect("an IP");
+        rt.block_on(async {
+            tokio::time::timeout(RUN_LIMIT, smtp_doctor_probe::reverse_lookup(ip, &opts))
+                .await
+                .expect("the lookup ends")
+        })
+    };
+    for (ip, names) in [
+        ("192.0.2.10", &["mx.lab.test"][..]),
+        ("192.0.2.12", &["generic-192-0-2-12.dynamic.lab.test"]),
+        ("192.0.2.13", &["a.lab.test", "b.lab.test"]),
+    ] {
+        let p = lookup(ip);
+        assert_eq!(p.source, PtrSource::Dns, "{ip}: {p:?}");
+        assert_eq!(p.names, names, "{ip}: {p:?}");
+        assert_eq!(p.error, None, "{ip}");
+    }
+    let p = lookup("192.0.2.14");
+    assert!(p.names.is_empty(), "{p:?}");
+    let e = p.error.expect("no PTR is an error");
+    assert_eq!(
+        (e.kind, e.rtype.as_str(), e.name.as_str()),
+        (DnsErrorKind::Nxdomain, "PTR", "14.2.0.192.in-addr.arpa")
+    );
+    // Loopback is never asked for.
+    let p = lookup("127.0.0.1");
+    assert_eq!(
+        (p.source, p.names),
+        (PtrSource::SpecialUse, vec!["localhost".to_string()])
+    );
 }
 
 /// The `Message-ID` of the generated message, from the transcript.

@@ -385,6 +385,36 @@ pub struct BannerInfo {
     pub lines: Vec<String>,
     /// True when the EHLO reply names the same host as the banner; `None` before EHLO.
     pub matches_ehlo: Option<bool>,
+    /// The name the first EHLO (or HELO) reply gives (first word of its first line).
+    pub ehlo_name: Option<String>,
+    /// The reverse DNS of the address connected to; `None` when not looked up.
+    pub ptr: Option<PtrInfo>,
+    /// True when one PTR name is the banner's name; `None` when there is nothing to compare
+    /// (no banner name, no PTR from DNS, or a special-use address).
+    pub matches_ptr: Option<bool>,
+}
+
+/// The reverse DNS (PTR) of an address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PtrInfo {
+    /// Where the names come from.
+    pub source: PtrSource,
+    /// The PTR names, lower case, without the final dot; empty when there are none.
+    pub names: Vec<String>,
+    /// Why the lookup failed (NXDOMAIN: the address has no PTR).
+    pub error: Option<DnsError>,
+}
+
+/// Where PTR names come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PtrSource {
+    /// A PTR query answered by the DNS.
+    Dns,
+    /// Not looked up: a loopback address, whose name is `localhost` by RFC 6761 (resolvers
+    /// such as hickory answer it themselves without asking any server).
+    SpecialUse,
 }
 
 /// The extensions an EHLO reply advertised.

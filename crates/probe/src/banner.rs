@@ -54,6 +54,9 @@ pub(crate) fn analyse(lines: &[String]) -> BannerInfo {
         esmtp,
         lines: lines.to_vec(),
         matches_ehlo: None,
+        ehlo_name: None,
+        ptr: None,
+        matches_ptr: None,
     }
 }
 

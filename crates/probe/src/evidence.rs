@@ -7,7 +7,7 @@
 
 use smtp_doctor_model::probe::{
     AnomalyKind, Attempt, CertProblem, CertProblemKind, DnsErrorKind, LimitKind, ProbeError,
-    Resolution,
+    PtrSource, Resolution,
 };
 use smtp_doctor_model::{Evidence, Source, Stage};
 
@@ -74,6 +74,44 @@ pub fn evidence(attempt: &Attempt) -> Vec<Evidence> {
         }
     }
     out
+}
+
+/// Observations of one attempt that are worth a finding but do not stop mail to this server:
+/// the banner's name against the PTR of the address connected to. The CLI classifies them
+/// like any evidence and keeps them out of the verdict.
+///
+/// Only DNS answers count: a loopback address (named `localhost` by RFC 6761, not looked up)
+/// and a failed lookup (timeout, SERVFAIL) give none.
+pub fn observations(attempt: &Attempt) -> Vec<Evidence> {
+    let Some(banner) = &attempt.banner else {
+        return Vec::new();
+    };
+    let (Some(name), Some(ptr)) = (&banner.hostname, &banner.ptr) else {
+        return Vec::new();
+    };
+    if ptr.source != PtrSource::Dns {
+        return Vec::new();
+    }
+    let ip = attempt.addr.ip();
+    let text = if banner.matches_ptr == Some(false) {
+        format!(
+            "probe observation: the banner names {name}, the PTR names of {ip} are {} (banner and PTR disagree)",
+            ptr.names.join(", ")
+        )
+    } else if ptr.names.is_empty()
+        && ptr
+            .error
+            .as_ref()
+            .is_some_and(|e| matches!(e.kind, DnsErrorKind::Nxdomain | DnsErrorKind::Nodata))
+    {
+        let kind = ptr.error.as_ref().map_or("", |e| e.kind.as_str());
+        format!(
+            "probe observation: the address {ip} has no name in reverse DNS (PTR query: {kind}); the banner names {name}"
+        )
+    } else {
+        return Vec::new();
+    };
+    vec![probe_text(Stage::Banner, text)]
 }
 
 /// The evidence of the resolve stage: every DNS failure that left a host without addresses,
@@ -328,7 +366,7 @@ fn cert_text(p: &CertProblem) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use smtp_doctor_model::probe::{DnsError, HostOrigin, MxHost};
+    use smtp_doctor_model::probe::{BannerInfo, DnsError, HostOrigin, MxHost, PtrInfo};
 
     #[test]
     fn failures_use_wordings_the_knowledge_base_knows() {
@@ -374,6 +412,93 @@ mod tests {
             }
         )
         .starts_with("wrong version number (TLS spoken to a plain-text port)"));
+    }
+
+    /// An attempt to `ip` whose banner names `name`, with this PTR answer.
+    fn attempt_with_ptr(ip: &str, name: &str, ptr: PtrInfo, matches: Option<bool>) -> Attempt {
+        Attempt {
+            host: ip.to_string(),
+            addr: std::net::SocketAddr::new(ip.parse().unwrap(), 25),
+            tls_mode: smtp_doctor_model::probe::TlsMode::None,
+            start_ms: 0,
+            duration_ms: 1,
+            stages: Vec::new(),
+            transcript: Vec::new(),
+            transcript_truncated: false,
+            tls: None,
+            banner: Some(BannerInfo {
+                hostname: Some(name.to_string()),
+                ptr: Some(ptr),
+                matches_ptr: matches,
+                ..BannerInfo::default()
+            }),
+            ehlo: None,
+            anomalies: Vec::new(),
+            outcome: smtp_doctor_model::probe::Outcome::Completed,
+        }
+    }
+
+    #[test]
+    fn the_banner_name_against_the_ptr() {
+        let dns = |names: &[&str], error: Option<DnsErrorKind>| PtrInfo {
+            source: PtrSource::Dns,
+            names: names.iter().map(|n| n.to_string()).collect(),
+            error: error.map(|kind| DnsError {
+                name: "14.2.0.192.in-addr.arpa".into(),
+                rtype: "PTR".into(),
+                kind,
+                detail: String::new(),
+            }),
+        };
+        let texts =
+            |a: &Attempt| -> Vec<String> { observations(a).into_iter().map(|e| e.text).collect() };
+        let a = attempt_with_ptr(
+            "192.0.2.10",
+            "mx.example.org",
+            dns(&["other.example.net"], None),
+            Some(false),
+        );
+        assert_eq!(
+            texts(&a),
+            ["probe observation: the banner names mx.example.org, the PTR names of 192.0.2.10 are other.example.net (banner and PTR disagree)"]
+        );
+        assert_eq!(observations(&a)[0].stage, Some(Stage::Banner));
+        let a = attempt_with_ptr(
+            "192.0.2.14",
+            "mx.example.org",
+            dns(&[], Some(DnsErrorKind::Nxdomain)),
+            None,
+        );
+        assert_eq!(
+            texts(&a),
+            ["probe observation: the address 192.0.2.14 has no name in reverse DNS (PTR query: NXDOMAIN); the banner names mx.example.org"]
+        );
+        // Nothing to say: the names agree, the lookup failed for want of an answer, loopback.
+        let same = attempt_with_ptr(
+            "192.0.2.11",
+            "a.example.org",
+            dns(&["a.example.org"], None),
+            Some(true),
+        );
+        let timeout = attempt_with_ptr(
+            "192.0.2.14",
+            "a.example.org",
+            dns(&[], Some(DnsErrorKind::Timeout)),
+            None,
+        );
+        let loopback = attempt_with_ptr(
+            "127.0.0.1",
+            "mx.example.org",
+            PtrInfo {
+                source: PtrSource::SpecialUse,
+                names: vec!["localhost".into()],
+                error: None,
+            },
+            None,
+        );
+        for a in [same, timeout, loopback] {
+            assert!(observations(&a).is_empty(), "{a:?}");
+        }
     }
 
     #[test]

@@ -24,11 +24,11 @@ mod session;
 mod target;
 mod tls;
 
-pub use evidence::{evidence, resolution_evidence};
+pub use evidence::{evidence, observations, resolution_evidence};
 pub use options::{Auth, AuthMechanism, Bounds, IpVersion, ProbeOptions, Timeouts, TlsPolicy};
 pub use target::{Target, TargetError};
 
-use smtp_doctor_model::probe::{ProbeReport, TlsMode};
+use smtp_doctor_model::probe::{Attempt, ProbeReport, PtrInfo, TlsMode};
 use std::net::{IpAddr, SocketAddr};
 use tokio::time::Instant;
 
@@ -75,7 +75,13 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> ProbeReport {
             }
             let addr = SocketAddr::new(*ip, port);
             let session = session::Session::new(opts, &host.name, addr, tls_mode, origin, deadline);
-            attempts.push(session.run(&rcpts).await);
+            // The PTR lookup runs beside the conversation, under the resolve deadline.
+            let ptr_deadline = (Instant::now() + opts.timeouts.resolve).min(deadline);
+            let (attempt, ptr) = tokio::join!(
+                session.run(&rcpts),
+                resolve::reverse(*ip, opts, ptr_deadline)
+            );
+            attempts.push(with_ptr(attempt, ptr));
         }
     }
     ProbeReport {
@@ -83,6 +89,28 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> ProbeReport {
         resolution,
         attempts,
     }
+}
+
+/// The reverse DNS of `ip` as [`probe`] looks it up for each address it connects to: through
+/// [`ProbeOptions::dns_server`] (or the system's resolver), within [`Timeouts::resolve`]. A
+/// loopback address is not looked up (RFC 6761 calls it `localhost`).
+pub async fn reverse_lookup(ip: IpAddr, opts: &ProbeOptions) -> PtrInfo {
+    resolve::reverse(ip, opts, Instant::now() + opts.timeouts.resolve).await
+}
+
+/// Puts the PTR names beside the banner's name and compares them.
+fn with_ptr(mut attempt: Attempt, ptr: PtrInfo) -> Attempt {
+    if let Some(banner) = &mut attempt.banner {
+        banner.matches_ptr = match (&banner.hostname, ptr.source) {
+            (Some(name), smtp_doctor_model::probe::PtrSource::Dns) if !ptr.names.is_empty() => {
+                let name = name.trim_end_matches('.');
+                Some(ptr.names.iter().any(|n| n.eq_ignore_ascii_case(name)))
+            }
+            _ => None,
+        };
+        banner.ptr = Some(ptr);
+    }
+    attempt
 }
 
 fn family_ok(ip: IpAddr, version: IpVersion) -> bool {

@@ -8,7 +8,9 @@ use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::xfer::Protocol;
 use hickory_resolver::proto::ProtoErrorKind;
 use hickory_resolver::{ResolveError, TokioResolver};
-use smtp_doctor_model::probe::{DnsError, DnsErrorKind, HostOrigin, MxHost, Resolution};
+use smtp_doctor_model::probe::{
+    DnsError, DnsErrorKind, HostOrigin, MxHost, PtrInfo, PtrSource, Resolution,
+};
 use std::net::IpAddr;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -91,6 +93,72 @@ pub(crate) async fn resolve(target: &Target, opts: &ProbeOptions, deadline: Inst
     }
     res.errors = dns.errors;
     res
+}
+
+/// The reverse DNS of `ip`, within `deadline`, through the resolver the options name.
+///
+/// A loopback address is not looked up: RFC 6761 names it `localhost`, and hickory answers such
+/// queries itself without asking any server, so the answer says nothing about the DNS.
+pub(crate) async fn reverse(ip: IpAddr, opts: &ProbeOptions, deadline: Instant) -> PtrInfo {
+    if ip.is_loopback() {
+        return PtrInfo {
+            source: PtrSource::SpecialUse,
+            names: vec!["localhost".to_string()],
+            error: None,
+        };
+    }
+    let name = reverse_name(ip);
+    let failed = |error| PtrInfo {
+        source: PtrSource::Dns,
+        names: Vec::new(),
+        error: Some(error),
+    };
+    let resolver = match build_resolver(opts, deadline) {
+        Ok(r) => r,
+        Err(e) => {
+            return failed(DnsError {
+                name,
+                rtype: "PTR".to_string(),
+                kind: DnsErrorKind::Other,
+                detail: format!("resolver configuration: {e}"),
+            })
+        }
+    };
+    match tokio::time::timeout_at(deadline, resolver.reverse_lookup(ip)).await {
+        Ok(Ok(lookup)) => {
+            let mut names: Vec<String> = lookup
+                .iter()
+                .map(|n| n.to_ascii().trim_end_matches('.').to_ascii_lowercase())
+                .collect();
+            names.sort();
+            names.dedup();
+            PtrInfo {
+                source: PtrSource::Dns,
+                names,
+                error: None,
+            }
+        }
+        Ok(Err(e)) => failed(dns_error(&name, "PTR", &e)),
+        Err(_) => failed(timeout(&name, "PTR")),
+    }
+}
+
+/// The `in-addr.arpa` / `ip6.arpa` name of an address, without the final dot.
+fn reverse_name(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            format!("{d}.{c}.{b}.{a}.in-addr.arpa")
+        }
+        IpAddr::V6(v6) => {
+            let mut out = String::with_capacity(73);
+            for byte in v6.octets().iter().rev() {
+                out.push_str(&format!("{:x}.{:x}.", byte & 0xf, byte >> 4));
+            }
+            out.push_str("ip6.arpa");
+            out
+        }
+    }
 }
 
 fn build_resolver(opts: &ProbeOptions, deadline: Instant) -> Result<TokioResolver, ResolveError> {
@@ -231,5 +299,34 @@ fn dns_error(name: &str, rtype: &str, e: &ResolveError) -> DnsError {
         rtype: rtype.to_string(),
         kind,
         detail: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reverse_names() {
+        assert_eq!(
+            reverse_name("192.0.2.10".parse().unwrap()),
+            "10.2.0.192.in-addr.arpa"
+        );
+        assert_eq!(
+            reverse_name("2001:db8::1".parse().unwrap()),
+            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
+        );
+    }
+
+    #[tokio::test]
+    async fn loopback_is_not_looked_up() {
+        let opts = ProbeOptions::default();
+        // Were it looked up, this deadline (already past) would make it a timeout.
+        let p = reverse("127.0.0.1".parse().unwrap(), &opts, Instant::now()).await;
+        assert_eq!(p.source, PtrSource::SpecialUse);
+        assert_eq!(p.names, ["localhost"]);
+        assert_eq!(p.error, None);
+        let p = reverse("::1".parse().unwrap(), &opts, Instant::now()).await;
+        assert_eq!(p.source, PtrSource::SpecialUse);
     }
 }

@@ -497,10 +497,14 @@ impl<'a> Session<'a> {
             );
         }
         if let Some(banner) = &mut self.attempt.banner {
-            banner.matches_ehlo = banner
-                .hostname
-                .as_ref()
-                .map(|h| h.eq_ignore_ascii_case(&summary.domain));
+            // The first EHLO reply's name is compared: later ones (after STARTTLS) rarely differ.
+            if banner.ehlo_name.is_none() && !summary.domain.is_empty() {
+                banner.ehlo_name = Some(summary.domain.clone());
+                banner.matches_ehlo = banner
+                    .hostname
+                    .as_ref()
+                    .map(|h| h.eq_ignore_ascii_case(&summary.domain));
+            }
         }
         self.attempt.ehlo = Some(summary);
         Ok(caps)

@@ -128,6 +128,13 @@ async fn healthy_starttls_dialogue_is_verified_and_recorded() {
     assert_eq!(banner.hostname.as_deref(), Some("mx.test"));
     assert_eq!(banner.software.as_deref(), Some("Postfix"));
     assert_eq!(banner.matches_ehlo, Some(true));
+    assert_eq!(banner.ehlo_name.as_deref(), Some("mx.test"));
+    // Loopback: named by RFC 6761, not looked up, not compared.
+    let ptr = banner.ptr.as_ref().unwrap();
+    assert_eq!(ptr.source, smtp_doctor_model::probe::PtrSource::SpecialUse);
+    assert_eq!(ptr.names, ["localhost"]);
+    assert_eq!(banner.matches_ptr, None);
+    assert!(smtp_doctor_probe::observations(a).is_empty());
     let ehlo = a.ehlo.as_ref().unwrap();
     assert!(ehlo.over_tls && ehlo.pipelining && ehlo.eight_bit_mime);
     assert_eq!(ehlo.size, Some(10_240_000));

@@ -7,7 +7,7 @@
 use crate::terminal::{mark, write_finding, Palette};
 use anstyle::Style;
 use smtp_doctor_model::probe::{
-    Attempt, Direction, EhloSummary, Outcome, ProbeReport, StageRecord, TlsInfo, TlsMode,
+    Attempt, Direction, EhloSummary, Outcome, ProbeReport, PtrSource, StageRecord, TlsInfo, TlsMode,
 };
 use smtp_doctor_model::{Category, Class, Finding, Stage};
 use std::io::{self, Write};
@@ -22,6 +22,9 @@ pub struct CheckFinding {
     pub observed: String,
     /// The classifier's finding.
     pub finding: Finding,
+    /// True for an observation that does not stop mail to this server (the banner's name
+    /// against the PTR): reported, never the verdict.
+    pub informational: bool,
 }
 
 /// The outcome of a check as a whole.
@@ -96,11 +99,19 @@ pub fn write_check(w: &mut impl Write, c: &CheckReport, p: &Palette) -> io::Resu
                 Some(a) => format!("attempt {} ({})", f.attempt.unwrap_or(0) + 1, a.addr),
                 None => "resolution".to_string(),
             };
+            let note = if f.informational {
+                " (informational: not counted in the verdict)"
+            } else {
+                ""
+            };
             writeln!(
                 w,
                 "  {}. {}",
                 i + 1,
-                p.paint(p.dim, format!("{from}: {}", one_line(&f.observed, 200)))
+                p.paint(
+                    p.dim,
+                    format!("{from}: {}{note}", one_line(&f.observed, 200))
+                )
             )?;
             write_finding(w, &f.finding, p, "    ")?;
         }
@@ -246,10 +257,22 @@ fn write_attempt(w: &mut impl Write, i: usize, a: &Attempt, p: &Palette) -> io::
         if b.lines.len() > 1 {
             parts.push(format!("{} lines", b.lines.len()));
         }
-        match b.matches_ehlo {
-            Some(true) => parts.push("same name as the EHLO reply".to_string()),
-            Some(false) => parts.push("EHLO reply names another host".to_string()),
-            None => {}
+        match (&b.ehlo_name, b.matches_ehlo) {
+            (Some(_), Some(true)) => parts.push("same name as the EHLO reply".to_string()),
+            (Some(e), _) => parts.push(format!("EHLO reply names {e}")),
+            (None, _) => {}
+        }
+        if let Some(ptr) = &b.ptr {
+            let names = ptr.names.join(", ");
+            parts.push(match (ptr.source, b.matches_ptr, &ptr.error) {
+                (PtrSource::SpecialUse, _, _) => {
+                    format!("PTR {names} (loopback: RFC 6761 special-use name, not looked up)")
+                }
+                (_, Some(true), _) => format!("PTR {names} (the same name)"),
+                (_, Some(false), _) => format!("PTR {names} (another name)"),
+                (_, None, Some(e)) => format!("no PTR ({}: {})", e.kind.as_str(), e.name),
+                (_, None, None) => format!("PTR {names}"),
+            });
         }
         writeln!(w, "  {} {}", p.paint(p.label, "Banner:"), parts.join("; "))?;
     }

@@ -24,6 +24,7 @@ pub fn write_check(out: &mut Vec<u8>, c: &CheckReport) {
         let mut fo = JsonObject::new(list);
         fo.opt_integer("attempt", f.attempt);
         fo.string("observed", &f.observed);
+        fo.boolean("informational", f.informational);
         FindingView::from(&f.finding).write_fields(&mut fo);
         fo.end();
     });
