@@ -411,7 +411,7 @@ mod tests {
     /// A completed attempt to 192.0.2.10 whose banner names `mx.example.org`, with this PTR.
     fn attempt(ptr_names: &[&str], matches_ptr: Option<bool>) -> Attempt {
         let mut a: Attempt = serde_json::from_value(serde_json::json!({
-            "host": "192.0.2.10", "addr": "192.0.2.10:25", "tls_mode": "none",
+            "host": "192.0.2.10", "mail_domain": null, "addr": "192.0.2.10:25", "tls_mode": "none",
             "start_ms": 0, "duration_ms": 5, "stages": [], "transcript": [],
             "transcript_truncated": false, "tls": null,
             "banner": {"hostname": "mx.example.org", "software": null, "version": null,

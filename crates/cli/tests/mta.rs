@@ -556,11 +556,13 @@ fn rcpt_to_lab_test_is_accepted() {
     }
 }
 
-/// A foreign domain without AUTH. Each server words the refusal its own way: Exim says
-/// "relay not permitted" (norelaying); Postfix counts 127.0.0.0/8 as `mynetworks`, so it would
-/// relay, but its transports for other domains are `error:`, and it refuses the address at
-/// RCPT with 550 5.1.1 (a bad destination mailbox, userunknown by its code); OpenSMTPD, whose
-/// rules match no unauthenticated relay, answers "550 Invalid recipient".
+/// A foreign domain without AUTH: every server refuses to relay, each in its own words. Exim
+/// says "relay not permitted". Postfix counts 127.0.0.0/8 as `mynetworks`, so it would relay,
+/// but its transports for other domains are `error:`, and it refuses the address at RCPT with
+/// 550 5.1.1 (a bad destination mailbox by its code). OpenSMTPD, whose rules match no
+/// unauthenticated relay, answers "550 Invalid recipient", its words for an unknown local user
+/// too. The last two are vague by themselves; the probe's context (no AUTH, a recipient domain
+/// that is not among the server's names) makes them a relaying refusal.
 #[test]
 fn rcpt_to_a_foreign_domain_without_auth_is_refused() {
     if !need_lab("rcpt_to_a_foreign_domain_without_auth_is_refused") {
@@ -571,11 +573,11 @@ fn rcpt_to_a_foreign_domain_without_auth_is_refused() {
         (&EXIM, "norelaying", None, "relay not permitted"),
         (
             &POSTFIX,
-            "userunknown",
+            "norelaying",
             Some("5.1.1"),
             "Recipient address rejected",
         ),
-        (&OPENSMTPD, "userunknown", None, "Invalid recipient"),
+        (&OPENSMTPD, "norelaying", None, "Invalid recipient"),
     ] {
         let (rc, v) = check_json(&[
             &addr(m.port),
@@ -608,6 +610,15 @@ fn rcpt_to_a_foreign_domain_without_auth_is_refused() {
         let f = &v["findings"][v["verdict"]["finding"].as_u64().expect("finding") as usize];
         assert_eq!(f["stage"], "rcpt", "{}: {f:#}", m.name);
         assert_eq!(f["reply_code"], 550, "{}", m.name);
+        assert_eq!(f["party"], "sender-config", "{}: {f:#}", m.name);
+        let observed = f["observed"].as_str().unwrap_or_default();
+        assert!(
+            observed.contains(
+                "(probe context: unauthenticated client; the recipient domain elsewhere.invalid is not among the names of this server)"
+            ),
+            "{}: {observed}",
+            m.name
+        );
     }
 }
 
@@ -827,6 +838,7 @@ fn an_address_at_lab_test_walks_the_lab_mx_set() {
     assert_eq!(hosts, ["mx.lab.test", "mx2.lab.test", "mx3.lab.test"]);
     for a in attempts {
         assert_eq!(a["addr"], "127.0.0.1:2525", "{a:#}");
+        assert_eq!(a["mail_domain"], "lab.test", "{a:#}");
         assert_eq!(a["outcome"]["status"], "stopped_after", "{a:#}");
         assert_eq!(a["outcome"]["stage"], "rcpt", "{a:#}");
         assert_eq!(

@@ -128,6 +128,9 @@ pub enum TlsMode {
 pub struct Attempt {
     /// The host name the address belongs to.
     pub host: String,
+    /// The mail domain the host was found for (the target domain's MX, or the domain itself
+    /// when it has none); `None` for a host or IP target.
+    pub mail_domain: Option<String>,
     /// The address and port connected to.
     pub addr: SocketAddr,
     /// The TLS mode planned for this connection.

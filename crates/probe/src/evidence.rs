@@ -30,6 +30,11 @@ pub fn evidence(attempt: &Attempt) -> Vec<Evidence> {
                     text.push(' ');
                     text.push_str(line);
                 }
+                if rec.stage == Stage::Rcpt {
+                    if let Some(context) = rcpt_context(attempt, rec.command.as_deref()) {
+                        text.push_str(&context);
+                    }
+                }
                 out.push(Evidence {
                     reply_code: Some(reply.code),
                     enhanced_code: reply.enhanced_code,
@@ -74,6 +79,49 @@ pub fn evidence(attempt: &Attempt) -> Vec<Evidence> {
         }
     }
     out
+}
+
+/// What the probe knows around a refused RCPT that the reply may not say: the client did not
+/// authenticate, and the recipient's domain is neither the mail domain the host was found for
+/// nor a domain the server names itself in (its host name, banner or EHLO name). Together they
+/// make a vague refusal ("Invalid recipient", a bare 5.1.1) most likely a relaying refusal.
+fn rcpt_context(attempt: &Attempt, command: Option<&str>) -> Option<String> {
+    let authenticated = attempt.stages.iter().any(|s| {
+        s.stage == Stage::Auth && s.reply.as_ref().is_some_and(|r| r.code.class_digit() == 2)
+    });
+    if authenticated {
+        return None;
+    }
+    let addr = command?
+        .get("RCPT TO:".len()..)?
+        .trim_start_matches('<')
+        .split('>')
+        .next()?;
+    let domain = addr
+        .rsplit_once('@')?
+        .1
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    if domain.is_empty() || domain.starts_with('[') {
+        return None;
+    }
+    let own = |name: &str| {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        name == domain || name.ends_with(&format!(".{domain}"))
+    };
+    let names = [
+        attempt.mail_domain.as_deref(),
+        Some(attempt.host.as_str()),
+        attempt.banner.as_ref().and_then(|b| b.hostname.as_deref()),
+        attempt.banner.as_ref().and_then(|b| b.ehlo_name.as_deref()),
+        attempt.ehlo.as_ref().map(|e| e.domain.as_str()),
+    ];
+    if names.into_iter().flatten().any(own) {
+        return None;
+    }
+    Some(format!(
+        " (probe context: unauthenticated client; the recipient domain {domain} is not among the names of this server)"
+    ))
 }
 
 /// Observations of one attempt that are worth a finding but do not stop mail to this server:
@@ -418,6 +466,7 @@ mod tests {
     fn attempt_with_ptr(ip: &str, name: &str, ptr: PtrInfo, matches: Option<bool>) -> Attempt {
         Attempt {
             host: ip.to_string(),
+            mail_domain: None,
             addr: std::net::SocketAddr::new(ip.parse().unwrap(), 25),
             tls_mode: smtp_doctor_model::probe::TlsMode::None,
             start_ms: 0,
@@ -499,6 +548,54 @@ mod tests {
         for a in [same, timeout, loopback] {
             assert!(observations(&a).is_empty(), "{a:?}");
         }
+    }
+
+    #[test]
+    fn a_refused_rcpt_carries_the_relaying_context() {
+        use smtp_doctor_model::probe::{ReplyRecord, StageRecord};
+        use smtp_doctor_model::ReplyCode;
+        let rec = |stage, command: &str, code| StageRecord {
+            stage,
+            start_ms: 0,
+            duration_ms: 1,
+            command: Some(command.to_string()),
+            reply: Some(ReplyRecord {
+                code: ReplyCode::new(code).unwrap(),
+                enhanced_code: None,
+                lines: vec!["Invalid recipient".into()],
+            }),
+            anomalies: Vec::new(),
+            error: None,
+        };
+        let ptr = PtrInfo {
+            source: PtrSource::SpecialUse,
+            names: vec!["localhost".into()],
+            error: None,
+        };
+        let mut a = attempt_with_ptr("127.0.0.1", "mx.example.org", ptr, None);
+        let rcpt = |a: &mut Attempt, to: &str| {
+            a.stages = vec![rec(Stage::Rcpt, &format!("RCPT TO:<{to}>"), 550)];
+            evidence(a).remove(0).text
+        };
+        let context = " (probe context: unauthenticated client; the recipient domain example.net is not among the names of this server)";
+        assert_eq!(
+            rcpt(&mut a, "u@Example.NET"),
+            format!("550 Invalid recipient{context}")
+        );
+        // A domain of the server's names, or the domain the host was found for: no context.
+        assert_eq!(rcpt(&mut a, "u@example.org"), "550 Invalid recipient");
+        assert_eq!(rcpt(&mut a, "u@mx.example.org"), "550 Invalid recipient");
+        a.mail_domain = Some("example.net".into());
+        assert_eq!(rcpt(&mut a, "u@example.net"), "550 Invalid recipient");
+        a.mail_domain = None;
+        // After a successful AUTH the client is trusted: no context either.
+        a.stages = vec![
+            rec(Stage::Auth, "AUTH PLAIN <redacted>", 235),
+            rec(Stage::Rcpt, "RCPT TO:<u@example.net>", 550),
+        ];
+        assert_eq!(evidence(&a)[0].text, "550 Invalid recipient");
+        // An address literal names no domain.
+        assert_eq!(rcpt(&mut a, "u@[192.0.2.1]"), "550 Invalid recipient");
     }
 
     #[test]

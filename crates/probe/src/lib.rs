@@ -28,7 +28,7 @@ pub use evidence::{evidence, observations, resolution_evidence};
 pub use options::{Auth, AuthMechanism, Bounds, IpVersion, ProbeOptions, Timeouts, TlsPolicy};
 pub use target::{Target, TargetError};
 
-use smtp_doctor_model::probe::{Attempt, ProbeReport, PtrInfo, TlsMode};
+use smtp_doctor_model::probe::{Attempt, HostOrigin, ProbeReport, PtrInfo, TlsMode};
 use std::net::{IpAddr, SocketAddr};
 use tokio::time::Instant;
 
@@ -64,6 +64,13 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> ProbeReport {
 
     let mut attempts = Vec::new();
     'hosts: for host in &resolution.mx {
+        let mail_domain = match (host.origin, target) {
+            (
+                HostOrigin::Mx | HostOrigin::ImplicitMx,
+                Target::Domain { name } | Target::Address { domain: name, .. },
+            ) => Some(name.clone()),
+            _ => None,
+        };
         let addresses = host
             .addresses
             .iter()
@@ -81,7 +88,9 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> ProbeReport {
                 session.run(&rcpts),
                 resolve::reverse(*ip, opts, ptr_deadline)
             );
-            attempts.push(with_ptr(attempt, ptr));
+            let mut attempt = with_ptr(attempt, ptr);
+            attempt.mail_domain = mail_domain.clone();
+            attempts.push(attempt);
         }
     }
     ProbeReport {

@@ -199,6 +199,7 @@ impl<'a> Session<'a> {
             tls_active: false,
             attempt: Attempt {
                 host: host.to_string(),
+                mail_domain: None,
                 addr,
                 tls_mode,
                 start_ms: ms(started.saturating_duration_since(origin)),

@@ -64,6 +64,7 @@ fn serde_field(o: &mut JsonObject<'_>, name: &'static str, value: &impl Serializ
 fn write_attempt(out: &mut Vec<u8>, a: &Attempt) {
     let mut o = JsonObject::new(out);
     o.string("host", &a.host);
+    o.opt_string("mail_domain", a.mail_domain.as_deref());
     o.string("addr", &a.addr.to_string());
     serde_field(&mut o, "tls_mode", &a.tls_mode);
     o.integer("start_ms", a.start_ms);
