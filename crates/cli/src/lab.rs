@@ -12,6 +12,13 @@ pub(crate) struct Args {
     /// Start only this scenario; repeat for several (default: all).
     #[arg(long, value_name = "NAME")]
     only: Vec<String>,
+    /// Listen on this loopback address (127.0.0.1 or ::1).
+    #[arg(long, value_name = "IP", default_value = "127.0.0.1")]
+    address: std::net::IpAddr,
+    /// Listen on PORT for the first scenario and the ports after it for the next ones
+    /// (default: ports chosen by the system).
+    #[arg(long, value_name = "PORT")]
+    port: Option<u16>,
 }
 
 /// Runs `lab`: starts the servers, prints them and the CA file, and serves until stopped.
@@ -20,6 +27,8 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
     rt.block_on(async {
         let options = LabOptions {
             only: (!args.only.is_empty()).then(|| args.only.clone()),
+            address: args.address,
+            base_port: args.port,
             ..LabOptions::default()
         };
         let lab = Lab::start_with(options).await?;
@@ -32,8 +41,9 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
         let mut out = io::stdout().lock();
         writeln!(
             out,
-            "smtp-doctor lab: {} fault servers on 127.0.0.1 (Ctrl-C or end of input stops them)",
-            lab.scenarios().len()
+            "smtp-doctor lab: {} fault servers on {} (Ctrl-C or end of input stops them)",
+            lab.scenarios().len(),
+            args.address
         )?;
         writeln!(out, "CA certificate: {}", ca.display())?;
         writeln!(out, "AUTH (after TLS): user {LAB_USER}, password {LAB_PASSWORD}")?;

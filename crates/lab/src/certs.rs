@@ -13,7 +13,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Which certificate a TLS server presents.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CertKind {
-    /// Signed by the lab CA, valid now, for the lab names.
+    /// Signed by the lab intermediate CA (itself signed by the lab CA), valid now, for the lab
+    /// names; the server sends the intermediate after the leaf.
     Good,
     /// Signed by the lab CA, for the lab names, but `notAfter` lies in the past.
     Expired,
@@ -23,7 +24,8 @@ pub(crate) enum CertKind {
     WrongName,
 }
 
-/// The lab CA and one server configuration per [`CertKind`].
+/// The lab CA and one server configuration per [`CertKind`]; the good certificate comes from an
+/// intermediate CA, as most real servers' do.
 pub(crate) struct Certs {
     pub(crate) ca_pem: String,
     pub(crate) ca_der: Vec<u8>,
@@ -55,6 +57,7 @@ fn lab_names() -> Vec<String> {
         LAB_HOSTNAME.to_string(),
         "localhost".to_string(),
         "127.0.0.1".to_string(),
+        "::1".to_string(),
     ]
 }
 
@@ -76,9 +79,9 @@ fn leaf_params(names: Vec<String>, from: i32, until: i32) -> Result<CertificateP
     Ok(params)
 }
 
-/// A rustls server configuration presenting `cert` with `key` (ring provider).
+/// A rustls server configuration presenting `chain` (leaf first) with `key` (ring provider).
 fn server_config(
-    cert: CertificateDer<'static>,
+    chain: Vec<CertificateDer<'static>>,
     key: &KeyPair,
 ) -> Result<Arc<ServerConfig>, LabError> {
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
@@ -86,7 +89,7 @@ fn server_config(
         ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_safe_default_protocol_versions()?
             .with_no_client_auth()
-            .with_single_cert(vec![cert], key)?;
+            .with_single_cert(chain, key)?;
     Ok(Arc::new(config))
 }
 
@@ -110,19 +113,40 @@ impl Certs {
         ca_params.not_before = date_time_ymd(year - 4, 1, 1);
         ca_params.not_after = date_time_ymd(year + 3, 1, 1);
         let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
+        let mut inter_params = CertificateParams::new(Vec::<String>::new())?;
+        inter_params
+            .distinguished_name
+            .push(DnType::CommonName, "smtp-doctor lab intermediate CA");
+        inter_params
+            .distinguished_name
+            .push(DnType::OrganizationName, "smtp-doctor lab");
+        inter_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        inter_params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        inter_params.not_before = date_time_ymd(year - 3, 1, 1);
+        inter_params.not_after = date_time_ymd(year + 3, 1, 1);
+        let intermediate = CertifiedIssuer::signed_by(inter_params, KeyPair::generate()?, &ca)?;
 
         let signed = |names: Vec<String>, from: i32, until: i32| {
             let key = KeyPair::generate()?;
             let cert = leaf_params(names, from, until)?.signed_by(&key, &ca)?;
-            server_config(cert.der().clone(), &key)
+            server_config(vec![cert.der().clone()], &key)
         };
-        let good = signed(lab_names(), year - 1, year + 2)?;
+        let good = {
+            let key = KeyPair::generate()?;
+            let cert =
+                leaf_params(lab_names(), year - 1, year + 2)?.signed_by(&key, &intermediate)?;
+            server_config(vec![cert.der().clone(), intermediate.der().clone()], &key)?
+        };
         let expired = signed(lab_names(), year - 3, year - 1)?;
         let wrong_name = signed(vec![WRONG_NAME.to_string()], year - 1, year + 2)?;
         let self_signed = {
             let key = KeyPair::generate()?;
             let cert = leaf_params(lab_names(), year - 1, year + 2)?.self_signed(&key)?;
-            server_config(cert.der().clone(), &key)?
+            server_config(vec![cert.der().clone()], &key)?
         };
         Ok(Certs {
             ca_pem: ca.pem(),

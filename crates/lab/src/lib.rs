@@ -1,7 +1,8 @@
 //! The smtp-doctor fault lab: in-process fake SMTP servers on loopback.
 //!
-//! Each [`Scenario`] is one small server bound to `127.0.0.1` port 0, showing one fault that a real
-//! server cannot easily be made to show: silence, a close at once, an HTTP or SSH service, the
+//! Each [`Scenario`] is one small server bound to `127.0.0.1` (or `::1`: [`LabOptions::address`])
+//! port 0 (or fixed ports: [`LabOptions::base_port`]), showing one fault that a real server cannot
+//! easily be made to show: silence, a close at once, an HTTP or SSH service, the
 //! wrong TLS mode, a 421 greeting, a tarpit, greylisting, refused recipients, AUTH required,
 //! broken STARTTLS, bad certificates, a multi-line banner, garbage and bare-LF replies. Each
 //! scenario names the diagnosis a correct probe reaches ([`Scenario::expect`], a TAXONOMY
@@ -50,14 +51,14 @@ mod server;
 mod smtp;
 
 use smtp_doctor_model::Category;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 /// The host name every lab server calls itself; the good certificate is valid for it, for
-/// `localhost` and for `127.0.0.1`. `.invalid` never resolves (RFC 2606), so nothing leaves the host.
+/// `localhost`, `127.0.0.1` and `::1`. `.invalid` never resolves (RFC 2606), so nothing leaves the host.
 pub const LAB_HOSTNAME: &str = "mx.lab.invalid";
 /// The name the wrong-name certificate is issued for instead.
 pub const WRONG_NAME: &str = "wrong-name.lab.invalid";
@@ -136,6 +137,11 @@ pub struct LabOptions {
     pub command_timeout: Duration,
     /// Delay between the tarpit banner's bytes.
     pub tarpit_interval: Duration,
+    /// The loopback address every server listens on (`127.0.0.1`, or `::1` for IPv6).
+    pub address: IpAddr,
+    /// The port of the first started scenario, the next ones on the ports after it; `None`:
+    /// ports chosen by the system.
+    pub base_port: Option<u16>,
 }
 
 impl Default for LabOptions {
@@ -146,6 +152,8 @@ impl Default for LabOptions {
             connection_lifetime: Duration::from_secs(120),
             command_timeout: Duration::from_secs(60),
             tarpit_interval: Duration::from_secs(1),
+            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            base_port: None,
         }
     }
 }
@@ -158,8 +166,20 @@ pub enum LabError {
     #[error("no lab scenario is called {0:?} (known: {known})", known = Lab::names().join(", "))]
     UnknownScenario(String),
     /// Binding a loopback listener failed.
-    #[error("cannot listen on 127.0.0.1: {0}")]
-    Bind(#[source] std::io::Error),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address and port.
+        addr: SocketAddr,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The address asked for is not a loopback address: the lab serves nothing beyond the host.
+    #[error("{0} is not a loopback address: the lab listens on loopback only")]
+    NotLoopback(IpAddr),
+    /// The ports from `base_port` on run past 65535.
+    #[error("not enough ports from {0} for every scenario")]
+    PortRange(u16),
     /// Generating a lab certificate failed.
     #[error("cannot generate the lab certificates: {0}")]
     Certificate(#[from] rcgen::Error),
@@ -202,6 +222,9 @@ impl Lab {
                 return Err(LabError::UnknownScenario(unknown.clone()));
             }
         }
+        if !options.address.is_loopback() {
+            return Err(LabError::NotLoopback(options.address));
+        }
         let certs = certs::Certs::generate()?;
         let ca_pem = certs.ca_pem.clone();
         let ca_der = certs.ca_der.clone();
@@ -214,10 +237,17 @@ impl Lab {
                     continue;
                 }
             }
-            let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-                .await
-                .map_err(LabError::Bind)?;
-            let addr = listener.local_addr().map_err(LabError::Bind)?;
+            let port = match options.base_port {
+                Some(base) => u16::try_from(listeners.len())
+                    .ok()
+                    .and_then(|n| base.checked_add(n))
+                    .ok_or(LabError::PortRange(base))?,
+                None => 0,
+            };
+            let want = SocketAddr::new(options.address, port);
+            let bind_error = |source| LabError::Bind { addr: want, source };
+            let listener = TcpListener::bind(want).await.map_err(bind_error)?;
+            let addr = listener.local_addr().map_err(bind_error)?;
             scenarios.push(Scenario {
                 name: spec.name,
                 description: spec.description,

@@ -236,6 +236,104 @@ async fn an_unknown_scenario_is_an_error() {
 }
 
 #[tokio::test]
+async fn the_lab_listens_on_ipv6_loopback_at_fixed_ports_and_never_beyond_loopback() {
+    bounded(async {
+        // A port free a moment ago on ::1.
+        let port = std::net::TcpListener::bind("[::1]:0")
+            .and_then(|l| l.local_addr())
+            .expect("::1 is available")
+            .port();
+        let lab = Lab::start_with(LabOptions {
+            only: Some(vec!["healthy".into()]),
+            address: "::1".parse().expect("an IP"),
+            base_port: Some(port),
+            ..LabOptions::default()
+        })
+        .await
+        .expect("lab starts on ::1");
+        let addr = lab.scenario("healthy").expect("runs").addr;
+        assert_eq!(addr, SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], port)));
+        // The good certificate is valid for ::1 too.
+        let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
+        assert_eq!(code(&c.reply().await), 220);
+        c.cmd(ehlo()).await;
+        assert_eq!(code(&c.cmd(Command::StartTls).await), 220);
+        let name = ServerName::try_from("::1").expect("an IP server name");
+        let tls = tls_connect(&lab, c.stream, name)
+            .await
+            .expect("valid for ::1");
+        let mut c = Client::new(tls);
+        assert_eq!(code(&c.cmd(ehlo()).await), 250);
+        lab.shutdown().await;
+        let err = Lab::start_with(LabOptions {
+            address: "192.0.2.1".parse().expect("an IP"),
+            ..LabOptions::default()
+        })
+        .await
+        .expect_err("not loopback");
+        assert!(matches!(err, LabError::NotLoopback(_)), "{err}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn healthy_sends_its_certificate_with_the_intermediate_ca() {
+    bounded(async {
+        let (lab, addr) = lab("healthy").await;
+        let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
+        c.reply().await;
+        c.cmd(ehlo()).await;
+        assert_eq!(code(&c.cmd(Command::StartTls).await), 220);
+        // Trusting only the root: the intermediate the server sends completes the chain.
+        let tls = tls_connect(&lab, c.stream, ip_name())
+            .await
+            .expect("verified through the intermediate");
+        let chain = tls
+            .get_ref()
+            .1
+            .peer_certificates()
+            .expect("a chain")
+            .to_vec();
+        assert_eq!(chain.len(), 2, "leaf and intermediate");
+        assert_ne!(
+            chain[1].as_ref(),
+            lab.ca_der(),
+            "the root itself is not sent"
+        );
+        // Without the intermediate, the leaf alone does not verify against the root.
+        let roots = {
+            let mut r = RootCertStore::empty();
+            r.add(CertificateDer::from(lab.ca_der().to_vec()))
+                .expect("CA");
+            r
+        };
+        let verifier = rustls::client::WebPkiServerVerifier::builder_with_provider(
+            Arc::new(roots),
+            Arc::new(rustls::crypto::ring::default_provider()),
+        )
+        .build()
+        .expect("verifier");
+        use rustls::client::danger::ServerCertVerifier as _;
+        let now = rustls::pki_types::UnixTime::now();
+        let alone = verifier.verify_server_cert(&chain[0], &[], &ip_name(), &[], now);
+        assert!(
+            matches!(
+                alone,
+                Err(rustls::Error::InvalidCertificate(
+                    CertificateError::UnknownIssuer
+                ))
+            ),
+            "{alone:?}"
+        );
+        assert!(verifier
+            .verify_server_cert(&chain[0], &chain[1..], &ip_name(), &[], now)
+            .is_ok());
+        lab.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn healthy_speaks_esmtp_with_starttls_auth_and_data() {
     bounded(async {
         let (lab, addr) = lab("healthy").await;
