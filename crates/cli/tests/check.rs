@@ -1,18 +1,15 @@
 //! `smtp-doctor check`, `lab` and `demo` end to end: the real binary against the built-in lab
 //! (started by the test process, on 127.0.0.1 only).
 
+mod common;
+
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
+use common::{failing_dns, run_env, DnsFault, LabProcess};
 use smtp_doctor_lab::{Lab, Scenario};
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
-use std::sync::{mpsc, OnceLock};
-use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_smtp-doctor");
-/// Longest any one run of the binary may take.
-const RUN_LIMIT: Duration = Duration::from_secs(60);
+use std::process::Output;
+use std::sync::OnceLock;
 
 /// One lab for every test of this file, kept running by its own runtime.
 struct Shared {
@@ -56,31 +53,6 @@ fn addr(name: &str) -> String {
 
 fn ca() -> String {
     lab().ca.to_string_lossy().into_owned()
-}
-
-/// Runs the binary with `args` and extra environment, killed if it outlives [`RUN_LIMIT`].
-fn run_env(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("the binary starts");
-    let start = Instant::now();
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            return child.wait_with_output().expect("output");
-        }
-        if start.elapsed() > RUN_LIMIT {
-            let _ = child.kill();
-            panic!("{args:?} ran longer than {RUN_LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
 }
 
 fn run(args: &[&str]) -> Output {
@@ -402,67 +374,122 @@ fn secrets_never_appear_in_any_output() {
 
 #[test]
 fn lab_serves_until_end_of_input() {
-    let mut child = Command::new(BIN)
-        .args(["lab", "--only", "healthy", "--only", "greylist"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("lab starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut lines = Vec::new();
-    while !lines.iter().any(|l: &String| l.starts_with("Try:")) {
-        match rx.recv_timeout(Duration::from_secs(20)) {
-            Ok(l) => lines.push(l),
-            Err(_) => {
-                let _ = child.kill();
-                panic!("the lab printed {lines:?} and then nothing");
-            }
-        }
-    }
-    let field = |prefix: &str, n: usize| {
-        lines
-            .iter()
-            .find(|l| l.starts_with(prefix))
-            .and_then(|l| l.split_whitespace().nth(n))
-            .map(str::to_string)
-            .unwrap_or_else(|| panic!("no {prefix:?} line in {lines:?}"))
-    };
-    let ca = field("CA certificate:", 2);
-    let healthy = field("healthy ", 1);
-    assert!(field("greylist ", 3).starts_with("greylisted"));
-    assert_eq!(lines.iter().filter(|l| l.starts_with("127.")).count(), 0);
+    let lab = LabProcess::start(&[], &["--only", "healthy", "--only", "greylist"]);
+    let ca = lab.ca();
+    let healthy = lab.addr("healthy");
+    assert!(lab.field("greylist ", 3).starts_with("greylisted"));
+    assert_eq!(
+        lab.lines.iter().filter(|l| l.starts_with("127.")).count(),
+        0
+    );
     let pem = std::fs::read_to_string(&ca).expect("the CA file is there");
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
     let out = run(&["check", &healthy, "--tls", "starttls", "--ca", &ca]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
-    drop(child.stdin.take());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("the lab did not stop at end of input");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let (status, err) = lab.stop();
     assert_eq!(status.code(), Some(0));
-    let mut err = String::new();
-    let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
     assert!(err.is_empty(), "{err}");
     assert!(
         !std::path::Path::new(&ca).exists(),
         "the CA file is removed"
     );
-    let _ = std::io::stdout().flush();
+}
+
+#[test]
+fn the_whole_chain_is_listed_and_verified_with_the_root() {
+    let out = run_owned(
+        &envelope("healthy", &["--quit-after", "ehlo", "--json"]),
+        &[],
+    );
+    let v = json(&out);
+    assert_eq!(code(&out), 0, "{v:#}");
+    let tls = &v["attempts"][0]["tls"];
+    let chain = tls["chain"].as_array().expect("chain");
+    assert_eq!(chain.len(), 2, "leaf and intermediate: {tls:#}");
+    assert_eq!(chain[0]["issuer"], chain[1]["subject"], "{tls:#}");
+    let inter = chain[1]["subject"].as_str().unwrap_or_default();
+    assert!(
+        inter.contains("CN=smtp-doctor lab intermediate CA"),
+        "{tls:#}"
+    );
+    let root = chain[1]["issuer"].as_str().unwrap_or_default();
+    assert!(root.contains("CN=smtp-doctor lab CA"), "{tls:#}");
+    assert_eq!(chain[1]["self_signed"], false);
+    // --ca holds the root only: the intermediate from the server completes the path.
+    let pem = std::fs::read_to_string(ca()).expect("CA file");
+    assert_eq!(pem.matches("BEGIN CERTIFICATE").count(), 1);
+    assert_eq!(tls["verified"], true, "{tls:#}");
+    assert_eq!(tls["verify_error"], serde_json::Value::Null);
+    // The text report shows every certificate.
+    let out = run_owned(&envelope("healthy", &["--quit-after", "ehlo"]), &[]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("certificate 0: subject CN=mx.lab.invalid"),
+        "{text}"
+    );
+    assert!(
+        text.contains("certificate 1: subject CN=smtp-doctor lab intermediate CA"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_lab_on_ipv6_loopback_is_probed_as_v6_address_and_port() {
+    let lab = LabProcess::start(&[], &["--only", "healthy", "--address", "::1"]);
+    let target = lab.addr("healthy");
+    assert!(target.starts_with("[::1]:"), "{target}");
+    let ca = lab.ca();
+    let out = run(&[
+        "check",
+        &target,
+        "--ca",
+        &ca,
+        "--quit-after",
+        "ehlo",
+        "--json",
+    ]);
+    let v = json(&out);
+    assert_eq!(code(&out), 0, "{v:#}");
+    assert_eq!(v["target"], target);
+    assert_eq!(
+        v["resolution"]["mx"][0]["addresses"],
+        serde_json::json!(["::1"])
+    );
+    let a = &v["attempts"][0];
+    assert_eq!(a["addr"], target);
+    assert_eq!(a["tls"]["verify_name"], "::1", "{:#}", a["tls"]);
+    assert_eq!(a["tls"]["sni"], serde_json::Value::Null, "no SNI for an IP");
+    assert_eq!(a["tls"]["verified"], true, "{:#}", a["tls"]);
+    assert_eq!(a["banner"]["ptr"]["source"], "special_use");
+    let (status, _) = lab.stop();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn dns_failures_keep_their_kind() {
+    for (fault, kind, extra) in [
+        (DnsFault::Refused, "refused", &[][..]),
+        // Nothing answers: the total deadline (2 s) bounds the resolve stage.
+        (DnsFault::Silent, "timeout", &["--timeout-total", "2"][..]),
+    ] {
+        let server = failing_dns(fault).to_string();
+        // Not a .invalid name: hickory answers those itself (RFC 6761), without asking.
+        let mut args = vec!["check", "mx.lab.test", "--dns-server", &server, "--json"];
+        args.extend_from_slice(extra);
+        let out = run(&args);
+        let v = json(&out);
+        assert_eq!(code(&out), 1, "{fault:?}: {v:#}");
+        let res = &v["resolution"];
+        assert_eq!(res["server"], server.as_str());
+        let errors = res["errors"].as_array().expect("errors");
+        assert!(!errors.is_empty(), "{fault:?}: {res:#}");
+        for e in errors {
+            assert_eq!(e["kind"], kind, "{fault:?}: {e:#}");
+            assert_eq!(e["name"], "mx.lab.test", "{e:#}");
+        }
+        assert_eq!(v["attempts"].as_array().map(Vec::len), Some(0), "{v:#}");
+        let f = &v["findings"][0];
+        assert_eq!(f["stage"], "resolve", "{f:#}");
+        assert_eq!(v["verdict"]["category"], "networkerror", "{fault:?}: {v:#}");
+    }
 }

@@ -7,18 +7,17 @@
 //! failure. Outside CI the first test that needs them starts them when run as root, and
 //! otherwise every test prints a `SKIPPED` notice naming what is missing.
 
+mod common;
+
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
+use common::{spawn_limited, LabProcess, BIN, RUN_LIMIT};
 use serde_json::Value;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_smtp-doctor");
-/// Longest any one run of the binary may take.
-const RUN_LIMIT: Duration = Duration::from_secs(60);
 /// Longest the lab scripts may take when a test starts them (first run: apt-get).
 const START_LIMIT: Duration = Duration::from_secs(900);
 /// The lab's AUTH password, handed to the binary through this variable only.
@@ -190,32 +189,6 @@ fn need_lab(test: &str) -> bool {
             eprintln!("SKIPPED {test}: {why}");
             false
         }
-    }
-}
-
-/// Runs `program args`, with the lab password in the environment, killed if it outlives
-/// [`RUN_LIMIT`].
-fn spawn_limited(program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(program);
-    cmd.args(args)
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child = cmd.spawn().expect("the binary starts");
-    let start = Instant::now();
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            return child.wait_with_output().expect("output");
-        }
-        if start.elapsed() > RUN_LIMIT {
-            let _ = child.kill();
-            panic!("{program} {args:?} ran longer than {RUN_LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(5));
     }
 }
 
@@ -930,8 +903,27 @@ struct Netns {
 }
 
 impl Netns {
-    fn up() -> Netns {
-        let name = format!("sdmta-{}", std::process::id());
+    /// A namespace for one test (`tag`), or why there cannot be one: then the test ends, with
+    /// a visible notice (a failure under CI).
+    fn for_test(test: &str, tag: &str) -> Option<Netns> {
+        let script = shared_lab().join("netns-firewall.sh");
+        let why = if !script.exists() {
+            Some(format!("{} is missing", script.display()))
+        } else if !is_root() {
+            Some("network namespaces need root".to_string())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            assert!(!ci(), "{test}: {why}");
+            eprintln!("SKIPPED {test}: {why}");
+            return None;
+        }
+        Some(Netns::up(tag))
+    }
+
+    fn up(tag: &str) -> Netns {
+        let name = format!("sdmta-{}-{tag}", std::process::id());
         let status = Command::new("bash")
             .arg(shared_lab().join("netns-firewall.sh"))
             .arg("up")
@@ -969,21 +961,9 @@ impl Drop for Netns {
 
 #[test]
 fn network_faults_from_the_firewall_namespace() {
-    let test = "network_faults_from_the_firewall_namespace";
-    let script = shared_lab().join("netns-firewall.sh");
-    let why = if !script.exists() {
-        Some(format!("{} is missing", script.display()))
-    } else if !is_root() {
-        Some("network namespaces need root".to_string())
-    } else {
-        None
-    };
-    if let Some(why) = why {
-        assert!(!ci(), "{test}: {why}");
-        eprintln!("SKIPPED {test}: {why}");
+    let Some(ns) = Netns::for_test("network_faults_from_the_firewall_namespace", "net") else {
         return;
-    }
-    let ns = Netns::up();
+    };
     // port, category, error kind, errno
     for (port, category, kind, errno) in [
         (2598, "connectionrefused", "refused", Some(111)),
@@ -1008,4 +988,51 @@ fn network_faults_from_the_firewall_namespace() {
         assert_eq!(verdict_category(&v), category, "{what}: {v:#}");
         assert_eq!(v["findings"][0]["stage"], "connect", "{what}");
     }
+}
+
+/// Port 2593 of the firewall namespace drops every client packet that holds "STARTTLS": the
+/// built-in lab's healthy server runs there (inside the namespace), answers the banner and
+/// EHLO, and never sees STARTTLS. The probe names a middlebox dropping STARTTLS.
+#[test]
+fn a_middlebox_that_drops_starttls_is_a_tls_failure() {
+    let Some(ns) = Netns::for_test("a_middlebox_that_drops_starttls_is_a_tls_failure", "tls")
+    else {
+        return;
+    };
+    let lab = LabProcess::start(
+        &["ip", "netns", "exec", &ns.name],
+        &["--only", "healthy", "--port", "2593"],
+    );
+    assert_eq!(lab.addr("healthy"), "127.0.0.1:2593");
+    let ca = lab.ca();
+    let (rc, v) = ns.check_json(&[
+        "127.0.0.1:2593",
+        "--ca",
+        &ca,
+        "--timeout-command",
+        "1",
+        "--quit-after",
+        "ehlo",
+    ]);
+    assert_eq!(rc, 1, "{v:#}");
+    let a = attempt(&v);
+    assert_eq!(reply_code(a, "banner"), 220, "{a:#}");
+    assert_eq!(reply_code(a, "ehlo"), 250, "{a:#}");
+    assert_eq!(a["ehlo"]["starttls"], true, "advertised: {:#}", a["ehlo"]);
+    assert_eq!(a["outcome"]["stage"], "starttls", "{a:#}");
+    let err = &stages(a, "starttls")[0]["error"];
+    assert_eq!(err["kind"], "timeout", "{err:#}");
+    assert_eq!(err["limit_ms"], 1000, "{err:#}");
+    assert_eq!(verdict_category(&v), "tlsfailure", "{v:#}");
+    let f = &v["findings"][v["verdict"]["finding"].as_u64().expect("finding") as usize];
+    assert_eq!(f["stage"], "starttls", "{f:#}");
+    assert_eq!(f["party"], "network", "{f:#}");
+    assert!(
+        f["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("middlebox")),
+        "{f:#}"
+    );
+    let (status, _) = lab.stop();
+    assert_eq!(status.code(), Some(0));
 }

@@ -268,6 +268,10 @@ fn error_text(stage: Stage, err: &ProbeError) -> String {
                     "timed out waiting for the banner: no banner within {limit} ({what}){partial}"
                 ),
                 Stage::Tls => format!("TLS handshake timeout: no handshake within {limit} ({what})"),
+                // The server answered the commands before it on the same connection.
+                Stage::StartTls if !*total => format!(
+                    "timed out waiting for the reply to STARTTLS: no reply within {limit} ({what}){partial}, though the server answered every command before it: something on the path may be dropping STARTTLS (STARTTLS stripping)"
+                ),
                 _ => format!(
                     "timed out waiting for {}: no reply within {limit} ({what}){partial}",
                     waiting_for(*s)

@@ -348,6 +348,45 @@ async fn junk_and_then_silence_times_out_showing_the_junk() {
 }
 
 #[tokio::test]
+async fn starttls_that_never_gets_an_answer_names_a_middlebox() {
+    let addr = serve(|s| async move {
+        let mut p = Peer::new(s);
+        p.send("220 mx.example.test ESMTP\r\n").await;
+        while let Some(line) = p.line().await {
+            if line.starts_with("EHLO") {
+                p.send("250-mx.example.test\r\n250 STARTTLS\r\n").await;
+            } else {
+                // STARTTLS, swallowed as by a firewall that drops the packet.
+                p.hold().await;
+            }
+        }
+    })
+    .await;
+    let opts = ProbeOptions {
+        timeouts: Timeouts {
+            command: Duration::from_millis(300),
+            ..fast()
+        },
+        ..opts()
+    };
+    let a = run(addr, &opts).await.attempts.remove(0);
+    assert_eq!(
+        a.outcome,
+        Outcome::Failed {
+            stage: Stage::StartTls
+        }
+    );
+    let texts = evidence_texts(&a);
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        texts[0].starts_with("timed out waiting for the reply to STARTTLS: no reply within 300 ms")
+            && texts[0]
+                .ends_with("something on the path may be dropping STARTTLS (STARTTLS stripping)"),
+        "{texts:?}"
+    );
+}
+
+#[tokio::test]
 async fn close_before_greeting() {
     let addr = serve(|s| async move { drop(s) }).await;
     let report = run(addr, &opts()).await;

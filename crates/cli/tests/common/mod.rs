@@ -1,0 +1,229 @@
+//! Helpers shared by the binary's integration tests: running a program under a time limit, a
+//! `smtp-doctor lab` child process, and tiny DNS servers that fail on purpose.
+// Each test file uses only some of these.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_smtp-doctor");
+/// Longest any one run of a program may take.
+pub(crate) const RUN_LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs `program args` with extra environment (and `NO_COLOR` removed), stdin closed; killed
+/// and a panic if it outlives [`RUN_LIMIT`].
+pub(crate) fn spawn_limited(program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("the program starts");
+    let start = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if start.elapsed() > RUN_LIMIT {
+            let _ = child.kill();
+            panic!("{program} {args:?} ran longer than {RUN_LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// `smtp-doctor ARGS` (the binary), with extra environment.
+pub(crate) fn run_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    spawn_limited(BIN, args, env)
+}
+
+/// A running `smtp-doctor lab`, as printed: the CA file and each scenario's address.
+/// Stopped (end of input) on [`LabProcess::stop`] or drop.
+pub(crate) struct LabProcess {
+    child: Child,
+    /// Every line printed up to the `Try:` line.
+    pub(crate) lines: Vec<String>,
+}
+
+impl LabProcess {
+    /// Starts `[prefix...] smtp-doctor lab ARGS` (a prefix such as `ip netns exec NS` runs it
+    /// elsewhere) and waits at most 20 s for its listing.
+    pub(crate) fn start(prefix: &[&str], args: &[&str]) -> LabProcess {
+        let (program, rest) = match prefix.split_first() {
+            Some((p, rest)) => (*p, rest.to_vec()),
+            None => (BIN, Vec::new()),
+        };
+        let mut cmd = Command::new(program);
+        cmd.args(&rest);
+        if !prefix.is_empty() {
+            cmd.arg(BIN);
+        }
+        let mut child = cmd
+            .arg("lab")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the lab starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut lines = Vec::new();
+        while !lines.iter().any(|l: &String| l.starts_with("Try:")) {
+            match rx.recv_timeout(Duration::from_secs(20)) {
+                Ok(l) => lines.push(l),
+                Err(_) => {
+                    let _ = child.kill();
+                    let mut err = String::new();
+                    let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+                    panic!("the lab printed {lines:?} and then nothing; stderr: {err}");
+                }
+            }
+        }
+        LabProcess { child, lines }
+    }
+
+    /// Word `n` (0-based) of the first line that starts with `prefix`.
+    pub(crate) fn field(&self, prefix: &str, n: usize) -> String {
+        self.lines
+            .iter()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.split_whitespace().nth(n))
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no {prefix:?} line in {:?}", self.lines))
+    }
+
+    /// The CA certificate file the lab wrote.
+    pub(crate) fn ca(&self) -> String {
+        self.field("CA certificate:", 2)
+    }
+
+    /// The address of a scenario, as printed (`127.0.0.1:PORT`, `[::1]:PORT`).
+    pub(crate) fn addr(&self, scenario: &str) -> String {
+        self.field(&format!("{scenario} "), 1)
+    }
+
+    /// Ends the lab's input and waits (at most 20 s) for it to exit; its status and stderr.
+    pub(crate) fn stop(mut self) -> (ExitStatus, String) {
+        drop(self.child.stdin.take());
+        let start = Instant::now();
+        let status = loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                break s;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                let _ = self.child.kill();
+                panic!("the lab did not stop at end of input");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        let _ = self
+            .child
+            .stderr
+            .take()
+            .map(|mut e| e.read_to_string(&mut err));
+        let _ = std::io::stdout().flush();
+        (status, err)
+    }
+}
+
+impl Drop for LabProcess {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// How a test DNS server fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DnsFault {
+    /// Every query is answered REFUSED.
+    Refused,
+    /// No query is ever answered (over TCP: accepted, then silence).
+    Silent,
+}
+
+/// A DNS server on 127.0.0.1 (UDP and TCP, the same port) that fails every query the same
+/// way; it lives as long as the test process.
+pub(crate) fn failing_dns(fault: DnsFault) -> SocketAddr {
+    // The TCP port first, then the same UDP port; another process may hold that one.
+    for _ in 0..20 {
+        let tcp = TcpListener::bind("127.0.0.1:0").expect("a TCP port");
+        let addr = tcp.local_addr().expect("its address");
+        let Ok(udp) = UdpSocket::bind(addr) else {
+            continue;
+        };
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1500];
+            while let Ok((n, peer)) = udp.recv_from(&mut buf) {
+                if let (DnsFault::Refused, Some(reply)) = (fault, refused(&buf[..n])) {
+                    let _ = udp.send_to(&reply, peer);
+                }
+            }
+        });
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in tcp.incoming().map_while(Result::ok) {
+                let mut stream = stream;
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+                if fault == DnsFault::Refused {
+                    let mut len = [0u8; 2];
+                    if stream.read_exact(&mut len).is_ok() {
+                        let mut query = vec![0u8; usize::from(u16::from_be_bytes(len))];
+                        if stream.read_exact(&mut query).is_ok() {
+                            if let Some(reply) = refused(&query) {
+                                let n = u16::try_from(reply.len()).unwrap_or(0).to_be_bytes();
+                                let _ = stream.write_all(&[&n[..], &reply].concat());
+                            }
+                        }
+                    }
+                }
+                // Silent: keep the connection open and say nothing.
+                held.push(stream);
+            }
+        });
+        return addr;
+    }
+    panic!("no port free for both UDP and TCP on 127.0.0.1");
+}
+
+/// The REFUSED answer to a DNS query: its id and question, no records.
+fn refused(query: &[u8]) -> Option<Vec<u8>> {
+    let header = query.get(..12)?;
+    // The question: labels up to the root label, then type and class.
+    let mut at = 12;
+    loop {
+        let len = usize::from(*query.get(at)?);
+        at += 1 + len;
+        if len == 0 {
+            break;
+        }
+    }
+    let question = query.get(12..at + 4)?;
+    let mut reply = Vec::with_capacity(12 + question.len());
+    reply.extend_from_slice(&header[..2]);
+    // QR, the query's opcode and RD; RA; RCODE 5 (REFUSED).
+    reply.push(0x80 | (header[2] & 0x79));
+    reply.push(0x80 | 5);
+    reply.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]);
+    reply.extend_from_slice(question);
+    Some(reply)
+}
