@@ -5,7 +5,7 @@ mod common;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use common::{failing_dns, run_env, DnsFault, LabProcess};
+use common::{failing_dns, run_env, strings, DnsFault, LabProcess};
 use smtp_doctor_lab::{Lab, Scenario};
 use std::path::PathBuf;
 use std::process::Output;
@@ -216,12 +216,7 @@ fn json_output_matches_the_committed_schema() {
     assert_eq!(b["ptr"]["source"], "special_use", "{b:#}");
     assert_eq!(b["ptr"]["names"], serde_json::json!(["localhost"]));
     assert_eq!(b["matches_ptr"], serde_json::Value::Null);
-    let stages: Vec<&str> = a["stages"]
-        .as_array()
-        .expect("stages")
-        .iter()
-        .filter_map(|s| s["name"].as_str())
-        .collect();
+    let stages = strings(a, "stages", "name");
     assert_eq!(
         stages,
         ["connect", "banner", "ehlo", "starttls", "tls", "ehlo", "mail", "rcpt", "data", "quit"]

@@ -11,7 +11,7 @@ mod common;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use common::{spawn_limited, LabProcess, BIN, RUN_LIMIT};
+use common::{spawn_limited, strings, LabProcess, BIN, RUN_LIMIT};
 use serde_json::Value;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -295,43 +295,57 @@ fn assert_banner(a: &Value, m: &Mta) {
     assert_eq!(a["banner"]["matches_ptr"], Value::Null, "{}", m.name);
 }
 
+/// STARTTLS on the 252x ports and implicit TLS on the 246x ports, verified with the lab CA.
 #[test]
-fn starttls_is_verified_with_the_lab_ca() {
-    if !need_lab("starttls_is_verified_with_the_lab_ca") {
+fn tls_is_verified_with_the_lab_ca() {
+    if !need_lab("tls_is_verified_with_the_lab_ca") {
         return;
     }
     let ca = ca();
     for m in MTAS {
-        let (rc, v) = check_json(&[
-            &addr(m.port),
-            "--tls",
-            "starttls",
-            "--ca",
-            &ca,
-            "--quit-after",
-            "ehlo",
-        ]);
-        let a = attempt(&v);
-        assert_eq!(rc, 0, "{}: {v:#}", m.name);
-        assert_healthy(&v, m.name);
-        assert_verified(a, "starttls", m.name);
-        assert_banner(a, m);
-        assert_eq!(reply_code(a, "starttls"), 220, "{}", m.name);
-        // EHLO twice: before STARTTLS (which it advertises) and over TLS (AUTH offered only then).
-        assert_eq!(stages(a, "ehlo").len(), 2, "{}: {:#}", m.name, a["stages"]);
-        assert_eq!(a["ehlo"]["over_tls"], true, "{}", m.name);
-        assert_eq!(a["ehlo"]["auth_before_tls"], false, "{}", m.name);
-        let auth: Vec<&str> = a["ehlo"]["auth"]
-            .as_array()
-            .expect("auth")
-            .iter()
-            .filter_map(Value::as_str)
-            .collect();
-        assert!(
-            auth.contains(&"PLAIN") && auth.contains(&"LOGIN"),
-            "{}: {auth:?}",
-            m.name
-        );
+        for (mode, port) in [("starttls", m.port), ("implicit", m.tls_port)] {
+            let what = format!("{} {mode}", m.name);
+            let (rc, v) = check_json(&[
+                &addr(port),
+                "--tls",
+                mode,
+                "--ca",
+                &ca,
+                "--quit-after",
+                "ehlo",
+            ]);
+            let a = attempt(&v);
+            assert_eq!(rc, 0, "{what}: {v:#}");
+            assert_healthy(&v, &what);
+            assert_verified(a, mode, &what);
+            assert_banner(a, m);
+            assert_eq!(a["ehlo"]["over_tls"], true, "{what}");
+            let names = strings(a, "stages", "name");
+            if mode == "implicit" {
+                // TLS first, then the banner; no STARTTLS.
+                assert_eq!(
+                    &names[..3],
+                    &["connect", "tls", "banner"],
+                    "{what}: {names:?}"
+                );
+                assert!(!names.contains(&"starttls"), "{what}: {names:?}");
+                continue;
+            }
+            assert_eq!(reply_code(a, "starttls"), 220, "{what}");
+            // EHLO twice: before STARTTLS (which it advertises) and over TLS (AUTH only then).
+            assert_eq!(stages(a, "ehlo").len(), 2, "{what}: {names:?}");
+            assert_eq!(a["ehlo"]["auth_before_tls"], false, "{what}");
+            let auth: Vec<&str> = a["ehlo"]["auth"]
+                .as_array()
+                .expect("auth")
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            assert!(
+                auth.contains(&"PLAIN") && auth.contains(&"LOGIN"),
+                "{what}: {auth:?}"
+            );
+        }
     }
 }
 
@@ -348,45 +362,6 @@ fn starttls_without_the_lab_ca_is_a_certificate_failure() {
         assert_eq!(tls["verified"], false, "{}: {tls:#}", m.name);
         let reason = tls["verify_error"]["reason"].as_str().unwrap_or_default();
         assert!(reason.contains("UnknownIssuer"), "{}: {tls:#}", m.name);
-    }
-}
-
-#[test]
-fn implicit_tls_on_the_246x_ports() {
-    if !need_lab("implicit_tls_on_the_246x_ports") {
-        return;
-    }
-    let ca = ca();
-    for m in MTAS {
-        let (rc, v) = check_json(&[
-            &addr(m.tls_port),
-            "--tls",
-            "implicit",
-            "--ca",
-            &ca,
-            "--quit-after",
-            "ehlo",
-        ]);
-        let a = attempt(&v);
-        assert_eq!(rc, 0, "{}: {v:#}", m.name);
-        assert_healthy(&v, m.name);
-        assert_verified(a, "implicit", m.name);
-        assert_banner(a, m);
-        // TLS first, then the banner; no STARTTLS.
-        let names: Vec<&str> = a["stages"]
-            .as_array()
-            .expect("stages")
-            .iter()
-            .filter_map(|s| s["name"].as_str())
-            .collect();
-        assert_eq!(
-            &names[..3],
-            &["connect", "tls", "banner"],
-            "{}: {names:?}",
-            m.name
-        );
-        assert!(!names.contains(&"starttls"), "{}: {names:?}", m.name);
-        assert_eq!(a["ehlo"]["over_tls"], true, "{}", m.name);
     }
 }
 
@@ -529,6 +504,7 @@ fn rcpt_to_lab_test_is_accepted() {
     }
 }
 
+/// Refused recipients. Exim refuses local parts that start with `nosuchuser` (userunknown).
 /// A foreign domain without AUTH: every server refuses to relay, each in its own words. Exim
 /// says "relay not permitted". Postfix counts 127.0.0.0/8 as `mynetworks`, so it would relay,
 /// but its transports for other domains are `error:`, and it refuses the address at RCPT with
@@ -537,83 +513,90 @@ fn rcpt_to_lab_test_is_accepted() {
 /// too. The last two are vague by themselves; the probe's context (no AUTH, a recipient domain
 /// that is not among the server's names) makes them a relaying refusal.
 #[test]
-fn rcpt_to_a_foreign_domain_without_auth_is_refused() {
-    if !need_lab("rcpt_to_a_foreign_domain_without_auth_is_refused") {
+fn refused_recipients_are_named() {
+    if !need_lab("refused_recipients_are_named") {
         return;
     }
     let ca = ca();
-    for (m, category, enhanced, words) in [
-        (&EXIM, "norelaying", None, "relay not permitted"),
+    let context = "(probe context: unauthenticated client; the recipient domain elsewhere.invalid is not among the names of this server)";
+    // server, recipient, category, party, enhanced code, words of the reply, context added
+    let cases = [
+        (
+            &EXIM,
+            "nosuchuser-42@lab.test",
+            "userunknown",
+            "sender",
+            None,
+            "no such user",
+            false,
+        ),
+        (
+            &EXIM,
+            FOREIGN_RCPT,
+            "norelaying",
+            "sender-config",
+            None,
+            "relay not permitted",
+            true,
+        ),
         (
             &POSTFIX,
+            FOREIGN_RCPT,
             "norelaying",
+            "sender-config",
             Some("5.1.1"),
             "Recipient address rejected",
+            true,
         ),
-        (&OPENSMTPD, "norelaying", None, "Invalid recipient"),
-    ] {
+        (
+            &OPENSMTPD,
+            FOREIGN_RCPT,
+            "norelaying",
+            "sender-config",
+            None,
+            "Invalid recipient",
+            true,
+        ),
+    ];
+    for (m, rcpt, category, party, enhanced, words, with_context) in cases {
+        let what = format!("{} RCPT TO:<{rcpt}>", m.name);
         let (rc, v) = check_json(&[
             &addr(m.port),
             "--ca",
             &ca,
             "--to",
-            FOREIGN_RCPT,
+            rcpt,
             "--quit-after",
             "rcpt",
         ]);
         let a = attempt(&v);
-        assert_eq!(rc, 1, "{}: {v:#}", m.name);
+        assert_eq!(rc, 1, "{what}: {v:#}");
         let rcpt = stages(a, "rcpt")[0];
-        assert_eq!(rcpt["reply"]["code"], 550, "{}: {rcpt:#}", m.name);
+        assert_eq!(rcpt["reply"]["code"], 550, "{what}: {rcpt:#}");
         assert_eq!(
             rcpt["reply"]["enhanced_code"].as_str(),
             enhanced,
-            "{}: {rcpt:#}",
-            m.name
+            "{what}: {rcpt:#}"
         );
         assert!(
             rcpt["reply"]["lines"][0]
                 .as_str()
                 .is_some_and(|l| l.contains(words)),
-            "{}: {rcpt:#}",
-            m.name
+            "{what}: {rcpt:#}"
         );
-        assert_eq!(verdict_category(&v), category, "{}: {v:#}", m.name);
-        assert_eq!(v["verdict"]["class"], "permanent", "{}", m.name);
+        assert_eq!(verdict_category(&v), category, "{what}: {v:#}");
+        assert_eq!(v["verdict"]["class"], "permanent", "{what}");
         let f = &v["findings"][v["verdict"]["finding"].as_u64().expect("finding") as usize];
-        assert_eq!(f["stage"], "rcpt", "{}: {f:#}", m.name);
-        assert_eq!(f["reply_code"], 550, "{}", m.name);
-        assert_eq!(f["party"], "sender-config", "{}: {f:#}", m.name);
+        assert_eq!(f["stage"], "rcpt", "{what}: {f:#}");
+        assert_eq!(f["reply_code"], 550, "{what}");
+        assert_eq!(f["party"], party, "{what}: {f:#}");
         let observed = f["observed"].as_str().unwrap_or_default();
-        assert!(
-            observed.contains(
-                "(probe context: unauthenticated client; the recipient domain elsewhere.invalid is not among the names of this server)"
-            ),
-            "{}: {observed}",
-            m.name
+        assert_eq!(
+            observed.contains(context),
+            with_context,
+            "{what}: {observed}"
         );
     }
-}
-
-#[test]
-fn exim_refuses_nosuchuser_as_user_unknown() {
-    if !need_lab("exim_refuses_nosuchuser_as_user_unknown") {
-        return;
-    }
-    let (rc, v) = check_json(&[
-        &addr(EXIM.port),
-        "--ca",
-        &ca(),
-        "--to",
-        "nosuchuser-42@lab.test",
-        "--quit-after",
-        "rcpt",
-    ]);
-    assert_eq!(rc, 1, "{v:#}");
-    let rcpt = stages(attempt(&v), "rcpt")[0];
-    assert_eq!(rcpt["reply"]["code"], 550, "{rcpt:#}");
-    assert_eq!(verdict_category(&v), "userunknown", "{v:#}");
-    assert_eq!(v["findings"][0]["stage"], "rcpt");
 }
 
 /// The PTR lookup the probe makes for every address it connects to, through the lab Knot: the
@@ -807,7 +790,7 @@ fn an_address_at_lab_test_walks_the_lab_mx_set() {
     // One attempt per MX host, in preference order, first address of each; every one reaches
     // the lab Postfix on 2525 (DNS cannot carry ports), which accepts the address.
     let attempts = v["attempts"].as_array().expect("attempts");
-    let hosts: Vec<&str> = attempts.iter().filter_map(|a| a["host"].as_str()).collect();
+    let hosts = strings(&v, "attempts", "host");
     assert_eq!(hosts, ["mx.lab.test", "mx2.lab.test", "mx3.lab.test"]);
     for a in attempts {
         assert_eq!(a["addr"], "127.0.0.1:2525", "{a:#}");
@@ -846,12 +829,7 @@ fn every_address_of_the_mx_set_finds_postfix_not_on_ipv6() {
         "ehlo",
     ]);
     assert_eq!(rc, 1, "{v:#}");
-    let addrs: Vec<&str> = v["attempts"]
-        .as_array()
-        .expect("attempts")
-        .iter()
-        .filter_map(|a| a["addr"].as_str())
-        .collect();
+    let addrs = strings(&v, "attempts", "addr");
     // mx.lab.test also has AAAA ::1, where the lab Postfix (inet_protocols = ipv4) does not listen.
     assert_eq!(
         addrs,

@@ -79,6 +79,29 @@ fn leaf_params(names: Vec<String>, from: i32, until: i32) -> Result<CertificateP
     Ok(params)
 }
 
+/// Parameters of a CA certificate called `name`, valid from `from` to `until` (years).
+fn ca_params(
+    name: &str,
+    constraints: BasicConstraints,
+    from: i32,
+    until: i32,
+) -> Result<CertificateParams, LabError> {
+    let mut params = CertificateParams::new(Vec::<String>::new())?;
+    params.distinguished_name.push(DnType::CommonName, name);
+    params
+        .distinguished_name
+        .push(DnType::OrganizationName, "smtp-doctor lab");
+    params.is_ca = IsCa::Ca(constraints);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    params.not_before = date_time_ymd(from, 1, 1);
+    params.not_after = date_time_ymd(until, 1, 1);
+    Ok(params)
+}
+
 /// A rustls server configuration presenting `chain` (leaf first) with `key` (ring provider).
 fn server_config(
     chain: Vec<CertificateDer<'static>>,
@@ -94,40 +117,24 @@ fn server_config(
 }
 
 impl Certs {
-    /// Generates the CA and the four server certificates.
+    /// Generates the CA, its intermediate and the four server certificates.
     pub(crate) fn generate() -> Result<Certs, LabError> {
         let year = this_year();
-        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-        ca_params
-            .distinguished_name
-            .push(DnType::CommonName, "smtp-doctor lab CA");
-        ca_params
-            .distinguished_name
-            .push(DnType::OrganizationName, "smtp-doctor lab");
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        ca_params.not_before = date_time_ymd(year - 4, 1, 1);
-        ca_params.not_after = date_time_ymd(year + 3, 1, 1);
-        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate()?)?;
-        let mut inter_params = CertificateParams::new(Vec::<String>::new())?;
-        inter_params
-            .distinguished_name
-            .push(DnType::CommonName, "smtp-doctor lab intermediate CA");
-        inter_params
-            .distinguished_name
-            .push(DnType::OrganizationName, "smtp-doctor lab");
-        inter_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-        inter_params.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        inter_params.not_before = date_time_ymd(year - 3, 1, 1);
-        inter_params.not_after = date_time_ymd(year + 3, 1, 1);
+        let ca = CertifiedIssuer::self_signed(
+            ca_params(
+                "smtp-doctor lab CA",
+                BasicConstraints::Unconstrained,
+                year - 4,
+                year + 3,
+            )?,
+            KeyPair::generate()?,
+        )?;
+        let inter_params = ca_params(
+            "smtp-doctor lab intermediate CA",
+            BasicConstraints::Constrained(0),
+            year - 3,
+            year + 3,
+        )?;
         let intermediate = CertifiedIssuer::signed_by(inter_params, KeyPair::generate()?, &ca)?;
 
         let signed = |names: Vec<String>, from: i32, until: i32| {

@@ -152,14 +152,19 @@ fn enhanced(reply: &Reply) -> String {
     reply.enhanced.map(|e| e.to_string()).unwrap_or_default()
 }
 
-/// Connects, reads the banner, EHLOs, STARTTLS, handshakes as `name`, EHLOs again.
-async fn starttls(lab: &Lab, addr: SocketAddr) -> (Client<TlsStream<TcpStream>>, EhloCapabilities) {
+/// Connects, reads the banner, EHLOs and sends STARTTLS: the stream, ready for the handshake.
+async fn ready_for_tls(addr: SocketAddr) -> TcpStream {
     let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
     assert_eq!(code(&c.reply().await), 220);
     let caps = EhloCapabilities::parse(&c.cmd(ehlo()).await).expect("EHLO reply");
     assert!(caps.has("STARTTLS"));
     assert_eq!(code(&c.cmd(Command::StartTls).await), 220);
-    let tls = tls_connect(lab, c.stream, ip_name())
+    c.stream
+}
+
+/// Connects, reads the banner, EHLOs, STARTTLS, handshakes as `name`, EHLOs again.
+async fn starttls(lab: &Lab, addr: SocketAddr) -> (Client<TlsStream<TcpStream>>, EhloCapabilities) {
+    let tls = tls_connect(lab, ready_for_tls(addr).await, ip_name())
         .await
         .expect("handshake with the lab CA");
     let mut c = Client::new(tls);
@@ -254,12 +259,8 @@ async fn the_lab_listens_on_ipv6_loopback_at_fixed_ports_and_never_beyond_loopba
         let addr = lab.scenario("healthy").expect("runs").addr;
         assert_eq!(addr, SocketAddr::from(([0, 0, 0, 0, 0, 0, 0, 1], port)));
         // The good certificate is valid for ::1 too.
-        let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
-        assert_eq!(code(&c.reply().await), 220);
-        c.cmd(ehlo()).await;
-        assert_eq!(code(&c.cmd(Command::StartTls).await), 220);
         let name = ServerName::try_from("::1").expect("an IP server name");
-        let tls = tls_connect(&lab, c.stream, name)
+        let tls = tls_connect(&lab, ready_for_tls(addr).await, name)
             .await
             .expect("valid for ::1");
         let mut c = Client::new(tls);
@@ -280,12 +281,8 @@ async fn the_lab_listens_on_ipv6_loopback_at_fixed_ports_and_never_beyond_loopba
 async fn healthy_sends_its_certificate_with_the_intermediate_ca() {
     bounded(async {
         let (lab, addr) = lab("healthy").await;
-        let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
-        c.reply().await;
-        c.cmd(ehlo()).await;
-        assert_eq!(code(&c.cmd(Command::StartTls).await), 220);
         // Trusting only the root: the intermediate the server sends completes the chain.
-        let tls = tls_connect(&lab, c.stream, ip_name())
+        let tls = tls_connect(&lab, ready_for_tls(addr).await, ip_name())
             .await
             .expect("verified through the intermediate");
         let chain = tls
@@ -390,12 +387,8 @@ async fn healthy_speaks_esmtp_with_starttls_auth_and_data() {
 async fn healthy_certificate_is_valid_for_the_lab_name_and_auth_login_checks_the_password() {
     bounded(async {
         let (lab, addr) = lab("healthy").await;
-        let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
-        c.reply().await;
-        c.cmd(ehlo()).await;
-        assert_eq!(code(&c.cmd(Command::StartTls).await), 220);
         let name = ServerName::try_from(LAB_HOSTNAME).expect("a DNS name");
-        let tls = tls_connect(&lab, c.stream, name)
+        let tls = tls_connect(&lab, ready_for_tls(addr).await, name)
             .await
             .expect("valid for the lab name");
         let mut c = Client::new(tls);

@@ -152,6 +152,17 @@ impl Drop for LabProcess {
     }
 }
 
+/// The values of `key` in each object of the array `list` of `v` that are strings, in order:
+/// `strings(attempt, "stages", "name")` lists the stage names of an attempt.
+pub(crate) fn strings<'a>(v: &'a serde_json::Value, list: &str, key: &str) -> Vec<&'a str> {
+    v[list]
+        .as_array()
+        .unwrap_or_else(|| panic!("no array {list:?} in {v:#}"))
+        .iter()
+        .filter_map(|item| item[key].as_str())
+        .collect()
+}
+
 /// How a test DNS server fails.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DnsFault {
