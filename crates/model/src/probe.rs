@@ -262,6 +262,9 @@ pub enum AnomalyKind {
     BytesAfterStartTls,
     /// Lines without a reply code sent before the 220 greeting.
     BytesBeforeBanner,
+    /// An EHLO keyword of X's (`XXXXXXXA`) where STARTTLS would stand: a middlebox (Cisco
+    /// ESMTP inspection) masked it.
+    StartTlsMasked,
     /// The transcript reached its size limit.
     TranscriptTruncated,
     /// Anything else.

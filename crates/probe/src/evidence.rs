@@ -19,6 +19,7 @@ use smtp_doctor_model::{Evidence, Source, Stage};
 pub fn evidence(attempt: &Attempt) -> Vec<Evidence> {
     let mut out = Vec::new();
     let mut cert_reported = false;
+    let mut starttls_failed = false;
     for rec in &attempt.stages {
         if rec.stage == Stage::Quit {
             continue;
@@ -62,7 +63,18 @@ pub fn evidence(attempt: &Attempt) -> Vec<Evidence> {
         }
         if let Some(err) = &rec.error {
             cert_reported |= matches!(err, ProbeError::CertInvalid { .. });
-            out.push(probe_text(rec.stage, error_text(rec.stage, err)));
+            let mut text = error_text(rec.stage, err);
+            if matches!(err, ProbeError::StartTlsNotOffered) {
+                starttls_failed = true;
+                if let Some(m) = attempt
+                    .anomalies
+                    .iter()
+                    .find(|a| a.kind == AnomalyKind::StartTlsMasked)
+                {
+                    text = format!("{text}; {}", m.detail);
+                }
+            }
+            out.push(probe_text(rec.stage, text));
         }
     }
     if let Some(problem) = attempt.tls.as_ref().and_then(|t| t.verify_error.as_ref()) {
@@ -71,6 +83,16 @@ pub fn evidence(attempt: &Attempt) -> Vec<Evidence> {
         }
     }
     for a in &attempt.anomalies {
+        // Once STARTTLS was required, the refusal to go on already carries this.
+        if a.kind == AnomalyKind::StartTlsMasked && !starttls_failed {
+            out.push(probe_text(
+                Stage::Ehlo,
+                format!(
+                    "STARTTLS not offered, so the session stays unencrypted: {}",
+                    a.detail
+                ),
+            ));
+        }
         if a.kind == AnomalyKind::TranscriptTruncated {
             out.push(probe_text(
                 attempt.stages.last().map_or(Stage::Connect, |r| r.stage),

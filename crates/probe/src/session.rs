@@ -488,6 +488,14 @@ impl<'a> Session<'a> {
             EhloCapabilities::parse(&reply).unwrap_or_default()
         };
         let summary = summary(&caps, helo, self.tls_active);
+        if let Some(masked) = summary.keywords.iter().find(|k| masks_starttls(k)) {
+            if !summary.starttls && !self.tls_active {
+                let detail = format!(
+                    "the EHLO reply has {masked} where STARTTLS would stand: a middlebox (such as Cisco ESMTP inspection) masked STARTTLS"
+                );
+                self.attempt_anomaly(AnomalyKind::StartTlsMasked, detail);
+            }
+        }
         if summary.auth_before_tls {
             self.attempt_anomaly(
                 AnomalyKind::AuthBeforeTls,
@@ -1013,6 +1021,17 @@ impl<'a> Session<'a> {
     }
 }
 
+/// True for the keyword a Cisco ASA/PIX with ESMTP inspection puts in place of STARTTLS: as
+/// long, all X's but a last letter (`XXXXXXXA`).
+fn masks_starttls(keyword: &str) -> bool {
+    let k = keyword.as_bytes();
+    k.len() == "STARTTLS".len()
+        && k[..k.len() - 1]
+            .iter()
+            .all(|b| b.eq_ignore_ascii_case(&b'X'))
+        && k[k.len() - 1].is_ascii_alphabetic()
+}
+
 /// Milliseconds, saturating.
 pub(crate) fn ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
@@ -1228,6 +1247,15 @@ mod tests {
             String::from_utf8_lossy(&decoded),
             "tim b913a602c7eda7a495b4e6e7334d3890"
         );
+    }
+
+    #[test]
+    fn the_cisco_mask_of_starttls_is_recognised() {
+        assert!(masks_starttls("XXXXXXXA"));
+        assert!(masks_starttls("xxxxxxxb"));
+        for other in ["STARTTLS", "XXXXA", "XXXXXXXXA", "XXXXXXX1", "PIPELINING"] {
+            assert!(!masks_starttls(other), "{other}");
+        }
     }
 
     #[test]

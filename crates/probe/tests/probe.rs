@@ -373,6 +373,55 @@ async fn starttls_that_never_gets_an_answer_names_a_middlebox() {
 }
 
 #[tokio::test]
+async fn starttls_masked_by_a_firewall_is_named() {
+    let addr = serve(|s| async move {
+        let mut p = Peer::new(s);
+        p.send("220 mx.example.test ESMTP\r\n").await;
+        while let Some(line) = p.line().await {
+            if line.starts_with("EHLO") {
+                // What a Cisco ASA with ESMTP inspection makes of "250-STARTTLS".
+                p.send("250-mx.example.test\r\n250-XXXXXXXA\r\n250 8BITMIME\r\n")
+                    .await;
+            } else if line.starts_with("QUIT") {
+                p.send("221 bye\r\n").await;
+                break;
+            } else {
+                p.send("250 ok\r\n").await;
+            }
+        }
+    })
+    .await;
+    // Auto: the probe goes on in plain text, and says why.
+    let a = run(addr, &opts()).await.attempts.remove(0);
+    assert_eq!(a.outcome, Outcome::Completed, "{a:#?}");
+    assert_eq!(a.anomalies.len(), 1, "{:?}", a.anomalies);
+    assert_eq!(a.anomalies[0].kind, AnomalyKind::StartTlsMasked);
+    assert_eq!(
+        evidence_texts(&a),
+        ["STARTTLS not offered, so the session stays unencrypted: the EHLO reply has XXXXXXXA where STARTTLS would stand: a middlebox (such as Cisco ESMTP inspection) masked STARTTLS"]
+    );
+    // STARTTLS required: one piece of evidence, the refusal, naming the mask.
+    let opts = ProbeOptions {
+        tls: TlsPolicy::StartTls,
+        ..opts()
+    };
+    let a = run(addr, &opts).await.attempts.remove(0);
+    assert_eq!(
+        a.outcome,
+        Outcome::Failed {
+            stage: Stage::StartTls
+        }
+    );
+    let texts = evidence_texts(&a);
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        texts[0].starts_with("TLS required but the server does not offer STARTTLS")
+            && texts[0].contains("XXXXXXXA where STARTTLS would stand"),
+        "{texts:?}"
+    );
+}
+
+#[tokio::test]
 async fn close_before_greeting() {
     let addr = serve(|s| async move { drop(s) }).await;
     let report = run(addr, &opts()).await;
