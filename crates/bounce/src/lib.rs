@@ -637,6 +637,9 @@ fn classify_into(
     let diag = smtp_doctor_kb::cut(diagnostic, MAX_DIAGNOSTIC);
     let mut ev = smtp_doctor_kb::extract(diag);
     ev.source = Source::Bounce;
+    // The command the error answered, when the diagnostic does not say: sisimai's `filtered` is
+    // a user-unknown rejection after DATA, which only the transcript or the DSN's prose shows.
+    ev.stage = vendor::stage_in(diag).or_else(|| context.and_then(vendor::stage_in));
     let extracted = ev.enhanced_code.filter(|c| !c.is_pseudo());
     ev.enhanced_code = choose_status(status, extracted);
     let mut finding = kb.classify(&ev);
@@ -648,6 +651,7 @@ fn classify_into(
         if let Some(ctx) = context.filter(|c| c.len() > diag.len()) {
             let mut ev2 = smtp_doctor_kb::extract(smtp_doctor_kb::cut(ctx, MAX_DIAGNOSTIC));
             ev2.source = Source::Bounce;
+            ev2.stage = ev.stage;
             ev2.reply_code = ev.reply_code.or(ev2.reply_code);
             ev2.enhanced_code = ev
                 .enhanced_code

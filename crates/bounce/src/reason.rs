@@ -1,9 +1,11 @@
 //! Our categories in sisimai's reason vocabulary, for comparison with sisimai and its corpus.
 //!
-//! The mapping is a table ([`REASON_MAP`]) plus three rules that use what a bounce says beyond the
-//! category, as sisimai does: a user-unknown rejection after DATA is `filtered` (a recipient-side
+//! The mapping is a table ([`REASON_MAP`]) plus rules that use what a bounce says beyond the
+//! category, as sisimai does: a user-unknown rejection after DATA without an X.1.x status (the stage comes from the diagnostic or, when it names none, from the report's transcript or prose) is `filtered` (a recipient-side
 //! filter, not a missing mailbox), a moved address (X.1.6) is `hasmoved`, and a delay report
-//! (Action `delayed`) whose cause is a network failure is `expired`. docs/bounce.md lists it too.
+//! (Action `delayed`) whose cause is a network failure is `expired`, and a receiver fault that
+//! the knowledge base's `*.mailer*` entries name (procmail, a pipe, a delivery agent) is
+//! `mailererror`. A connection timeout in a bounce means the sender's queue gave up: `expired`. docs/bounce.md lists it too.
 
 use smtp_doctor_model::{Category, EnhancedCode, Finding, ReplyCode, Stage};
 
@@ -34,7 +36,7 @@ pub const REASON_MAP: &[(Category, &str)] = &[
     (Category::NotCompliantRfc, "notcompliantrfc"),
     (Category::SyntaxError, "syntaxerror"),
     (Category::ConnectionRefused, "networkerror"),
-    (Category::ConnectionTimeout, "networkerror"),
+    (Category::ConnectionTimeout, "expired"),
     (Category::BannerFailure, "networkerror"),
     (Category::NetworkError, "networkerror"),
     (Category::Expired, "expired"),
@@ -58,13 +60,21 @@ pub fn sisimai_reason(
         Category::UserUnknown if status.is_some_and(|s| s.subject == 1 && s.detail == 6) => {
             "hasmoved"
         }
-        Category::UserUnknown if matches!(finding.stage, Some(Stage::Data | Stage::EndOfData)) => {
+        Category::UserUnknown
+            if matches!(finding.stage, Some(Stage::Data | Stage::EndOfData))
+                && status.is_none_or(|s| s.subject != 1) =>
+        {
             "filtered"
         }
-        Category::ConnectionRefused
-        | Category::ConnectionTimeout
-        | Category::BannerFailure
-        | Category::NetworkError
+        Category::SystemError
+            if finding
+                .matched
+                .first()
+                .is_some_and(|m| m.contains(".mailer")) =>
+        {
+            "mailererror"
+        }
+        Category::ConnectionRefused | Category::BannerFailure | Category::NetworkError
             if action.is_some_and(|a| a.eq_ignore_ascii_case("delayed")) =>
         {
             "expired"

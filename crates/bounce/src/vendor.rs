@@ -4,6 +4,7 @@
 
 use crate::text;
 use crate::Parts;
+use smtp_doctor_model::Stage;
 
 /// (format name, marker phrases): the first format one of whose markers appears (lower case) in
 /// the headers, subject or body names the report's format. Specific names come before the MTAs
@@ -221,6 +222,40 @@ const BOUNCE_SENDERS: &[&str] = &[
     "mdaemon",
     "nobody",
 ];
+
+/// Phrases (lower case) that name the SMTP command a reply answered, and the stage they mean.
+/// The last one in a text is the command the error answered (a transcript ends with it).
+const STAGE_MARKERS: &[(&str, Stage)] = &[
+    (">>> data", Stage::Data),
+    ("in reply to end of data", Stage::Data),
+    ("in reply to data", Stage::Data),
+    ("after end of data", Stage::Data),
+    ("after data", Stage::Data),
+    ("during data", Stage::Data),
+    ("did not like our final data", Stage::Data),
+    ("did not like our data", Stage::Data),
+    ("sending message body", Stage::Data),
+    ("sending end of data", Stage::Data),
+    (">>> rcpt to", Stage::Rcpt),
+    ("in reply to rcpt to", Stage::Rcpt),
+    ("did not like our rcpt to", Stage::Rcpt),
+    ("after rcpt to", Stage::Rcpt),
+    ("rcpt to response", Stage::Rcpt),
+    (">>> mail from", Stage::Mail),
+    ("in reply to mail from", Stage::Mail),
+    ("after mail from", Stage::Mail),
+    ("did not like our mail from", Stage::Mail),
+];
+
+/// The SMTP stage the text says the error answered: the last stage marker in it.
+pub(crate) fn stage_in(text: &str) -> Option<Stage> {
+    let lower = text.to_ascii_lowercase();
+    STAGE_MARKERS
+        .iter()
+        .filter_map(|(m, stage)| lower.rfind(m).map(|i| (i, *stage)))
+        .max_by_key(|(i, _)| *i)
+        .map(|(_, s)| s)
+}
 
 /// The format whose markers appear in the message, or `unknown`.
 pub(crate) fn detect_format(p: &Parts) -> &'static str {

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 const FLOOR_RECIPIENT: f64 = 0.955;
 const FLOOR_REPLY: f64 = 0.915;
 const FLOOR_STATUS: f64 = 0.92;
-const FLOOR_HARD: f64 = 0.855;
-const FLOOR_REASON: f64 = 0.73;
+const FLOOR_HARD: f64 = 0.865;
+const FLOOR_REASON: f64 = 0.76;
 /// The fewest `maildir/bsd` rows the corpus must have, so the test cannot pass empty.
 const MIN_ROWS: usize = 600;
 
