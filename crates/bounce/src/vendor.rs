@@ -405,10 +405,9 @@ pub(crate) fn block_for<'a>(section: &'a str, addr: &str, others: &[String]) -> 
         }
         first = false;
         if line.trim().is_empty() {
-            let said = &section[start..end];
-            if said.chars().filter(|c| c.is_alphabetic()).count() >= addr.len() + 25
-                || paragraphs >= 2
-            {
+            // A paragraph of boilerplate ("There was an error delivering your mail to <a>.")
+            // is followed by the server's reply: go on until a code has been seen.
+            if has_code(&section[start..end]) || paragraphs >= 2 {
                 break;
             }
             paragraphs += 1;
@@ -416,6 +415,19 @@ pub(crate) fn block_for<'a>(section: &'a str, addr: &str, others: &[String]) -> 
         end += line.len();
     }
     Some(&section[start..end])
+}
+
+/// True when `text` holds something shaped like a reply code (`550`) or an enhanced code (`5.1.1`).
+fn has_code(text: &str) -> bool {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map(|t| t.trim_end_matches('.'))
+        .any(|t| {
+            let b = t.as_bytes();
+            let first = b.first().is_some_and(|c| matches!(c, b'2' | b'4' | b'5'));
+            first
+                && ((b.len() == 3 && t.bytes().all(|c| c.is_ascii_digit()))
+                    || t.parse::<smtp_doctor_model::EnhancedCode>().is_ok())
+        })
 }
 
 #[cfg(test)]
@@ -432,9 +444,15 @@ mod tests {
         );
         assert_eq!(
             block_for(s, "b@example.com", &others),
-            Some("<b@example.com>:\n552 full\n\nbye\n")
+            Some("<b@example.com>:\n552 full\n")
         );
         assert_eq!(block_for(s, "c@example.com", &others), None);
+        let d = "Error delivering to <a@example.com>.\n\nmx said:\n550 5.7.25 no PTR\n\nbye\n";
+        assert_eq!(
+            block_for(d, "a@example.com", &[]),
+            Some("Error delivering to <a@example.com>.\n\nmx said:\n550 5.7.25 no PTR\n")
+        );
+        assert!(has_code("said 550 no") && has_code("(#5.1.1)") && !has_code("port 25, 2024"));
     }
 
     #[test]
