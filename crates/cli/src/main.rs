@@ -2,6 +2,7 @@
 //!
 //! A thin shell: parse the command line, call the library crates, render, map to an exit code.
 
+mod bounce;
 mod check;
 mod demo;
 mod explain;
@@ -55,6 +56,8 @@ enum Command {
     Explain(explain::Args),
     /// Probe a mail server live: every stage timed, the transcript, TLS, and a diagnosis.
     Check(Box<check::Args>),
+    /// Decode bounce files (DSNs, vendor NDRs), auto-replies and feedback reports, per recipient.
+    Bounce(bounce::Args),
     /// Serve the built-in fault lab on 127.0.0.1 until Ctrl-C or end of input.
     Lab(lab::Args),
     /// Start the built-in fault lab and diagnose every scenario with `check`; needs no set-up.
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Explain(args) => explain::run(&args, colour),
         Command::Check(args) => check::run(&args, colour),
+        Command::Bounce(args) => bounce::run(&args, colour),
         Command::Lab(args) => lab::run(&args),
         Command::Demo => demo::run(colour),
     };

@@ -1,0 +1,238 @@
+//! The RFC 3464 field-block parser: `message/delivery-status` bodies (and RFC 5965
+//! `message/feedback-report` bodies, which use the same field syntax).
+//!
+//! Written by hand: the body is a sequence of header-like field groups separated by blank lines,
+//! the first one per message, the others per recipient, with folded continuation lines. Real
+//! reports forget blank lines, repeat groups, put fields in the wrong group and fold anywhere, so
+//! the parser is tolerant: a group with a recipient field is a recipient group, a second
+//! `Final-Recipient` in one group starts a new recipient, and every other group's fields count as
+//! per-message fields.
+
+/// Most fields kept from one report (the rest are ignored).
+const MAX_FIELDS: usize = 4096;
+/// Most bytes kept of one field's value.
+const MAX_VALUE: usize = 16 * 1024;
+
+/// One `Name: value` field, unfolded, name as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Field {
+    /// The field name as written ("Final-Recipient").
+    pub(crate) name: String,
+    /// The unfolded value, continuation lines joined by one space.
+    pub(crate) value: String,
+}
+
+/// A group of fields (per-message or per-recipient).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Group {
+    /// The fields, in order.
+    pub(crate) fields: Vec<Field>,
+}
+
+impl Group {
+    /// The first value of the field `name` (ASCII case-insensitive), trimmed, if not empty.
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
+            .map(|f| f.value.trim())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn has_recipient(&self) -> bool {
+        self.get("Final-Recipient").is_some() || self.get("Original-Recipient").is_some()
+    }
+}
+
+/// A parsed delivery-status body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct DeliveryStatus {
+    /// The per-message fields (Reporting-MTA, Arrival-Date, ...), from every non-recipient group.
+    pub(crate) message: Group,
+    /// One group per recipient.
+    pub(crate) recipients: Vec<Group>,
+}
+
+/// True when `name` is a field name token (RFC 5322 ftext, no spaces), short enough to be one.
+fn is_field_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b':' && b != b'<' && b != b'>')
+}
+
+/// Splits `text` into lines on LF, CRLF or bare CR.
+pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\n').flat_map(|l| {
+        let l = l.strip_suffix('\r').unwrap_or(l);
+        l.split('\r')
+    })
+}
+
+/// Parses field groups from `text`. Lines that are neither a field nor a continuation are
+/// skipped, so fields embedded in prose are found too.
+pub(crate) fn parse_groups(text: &str) -> Vec<Group> {
+    let mut groups = vec![Group::default()];
+    let mut count = 0;
+    let mut last_was_field = false;
+    for line in lines(text) {
+        if line.trim().is_empty() {
+            if groups.last().is_some_and(|g| !g.fields.is_empty()) {
+                groups.push(Group::default());
+            }
+            last_was_field = false;
+            continue;
+        }
+        if line.starts_with([' ', '\t']) {
+            if last_was_field {
+                if let Some(f) = groups.last_mut().and_then(|g| g.fields.last_mut()) {
+                    if f.value.len() < MAX_VALUE {
+                        f.value.push(' ');
+                        push_bounded(&mut f.value, line.trim());
+                    }
+                }
+            }
+            continue;
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            last_was_field = false;
+            continue;
+        };
+        if !is_field_name(name) || count >= MAX_FIELDS {
+            last_was_field = false;
+            continue;
+        }
+        count += 1;
+        let Some(group) = groups.last_mut() else {
+            continue;
+        };
+        let mut v = String::new();
+        push_bounded(&mut v, value.trim());
+        group.fields.push(Field {
+            name: name.to_string(),
+            value: v,
+        });
+        last_was_field = true;
+    }
+    groups.retain(|g| !g.fields.is_empty());
+    groups
+}
+
+fn push_bounded(s: &mut String, add: &str) {
+    let room = MAX_VALUE.saturating_sub(s.len());
+    if add.len() <= room {
+        s.push_str(add);
+    } else {
+        let mut end = room;
+        while !add.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.push_str(&add[..end]);
+    }
+}
+
+/// Parses a delivery-status body into per-message fields and per-recipient groups.
+pub(crate) fn parse_delivery_status(text: &str) -> DeliveryStatus {
+    let mut ds = DeliveryStatus::default();
+    for group in parse_groups(text) {
+        if !group.has_recipient() {
+            ds.message.fields.extend(group.fields);
+            continue;
+        }
+        // A group with two recipient fields of the same kind is two recipients whose blank line
+        // was lost; fields before the first recipient field belong to the first.
+        let mut current = Group::default();
+        let mut seen_final = false;
+        let mut seen_original = false;
+        for f in group.fields {
+            let is_final = f.name.eq_ignore_ascii_case("Final-Recipient");
+            let is_original = f.name.eq_ignore_ascii_case("Original-Recipient");
+            let repeated = (is_final && seen_final) || (is_original && seen_original && !is_final);
+            if repeated
+                && current.fields.iter().any(|x| {
+                    x.name.eq_ignore_ascii_case("Final-Recipient")
+                        || x.name.eq_ignore_ascii_case("Action")
+                        || x.name.eq_ignore_ascii_case("Status")
+                })
+            {
+                ds.recipients.push(std::mem::take(&mut current));
+                seen_final = false;
+                seen_original = false;
+            }
+            seen_final |= is_final;
+            seen_original |= is_original;
+            current.fields.push(f);
+        }
+        if !current.fields.is_empty() {
+            ds.recipients.push(current);
+        }
+    }
+    ds
+}
+
+/// The address of an address-type field value (`rfc822; a@b`), without the type, brackets or
+/// quotes; `None` when nothing address-like is left.
+pub(crate) fn address_value(value: &str) -> Option<String> {
+    let v = match value.split_once(';') {
+        Some((kind, rest)) if !kind.contains('@') => rest,
+        _ => value,
+    };
+    crate::text::clean_address(v)
+}
+
+/// The text of a typed field value (`smtp; 550 ...`, `dns; mx.example.org`), without the type.
+pub(crate) fn typed_value(value: &str) -> &str {
+    match value.split_once(';') {
+        Some((kind, rest))
+            if !kind.is_empty()
+                && kind.len() <= 16
+                && kind
+                    .trim()
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+        {
+            rest.trim()
+        }
+        _ => value.trim(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_fold_and_split() {
+        let body = "Reporting-MTA: dns; mx.example.org\r\nArrival-Date: Mon, 1 Jan 2024\r\n\r\n\
+            Final-Recipient: rfc822; a@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\
+            Diagnostic-Code: smtp; 550 5.1.1 <a@example.com>:\r\n    user unknown\r\n\r\n\
+            Final-Recipient: rfc822; b@example.com\nAction: delayed\nStatus: 4.4.1\n\
+            Final-Recipient: rfc822;c@example.com\nAction: failed\nStatus: 5.2.2\n";
+        let ds = parse_delivery_status(body);
+        assert_eq!(ds.message.get("reporting-mta"), Some("dns; mx.example.org"));
+        assert_eq!(ds.recipients.len(), 3);
+        assert_eq!(
+            ds.recipients[0].get("Diagnostic-Code"),
+            Some("smtp; 550 5.1.1 <a@example.com>: user unknown")
+        );
+        assert_eq!(ds.recipients[2].get("Status"), Some("5.2.2"));
+        assert_eq!(
+            address_value("rfc822; <C@Example.com>").as_deref(),
+            Some("C@Example.com")
+        );
+        assert_eq!(typed_value("smtp; 550 no"), "550 no");
+        assert_eq!(typed_value("550 no; really"), "550 no; really");
+    }
+
+    #[test]
+    fn prose_is_skipped_and_bare_cr_splits() {
+        let ds = parse_delivery_status(
+            "Hello there: you\rFinal-Recipient: rfc822; x@y.z\rStatus: 5.0.0\r",
+        );
+        assert_eq!(ds.recipients.len(), 1);
+        assert_eq!(ds.recipients[0].get("status"), Some("5.0.0"));
+        assert!(parse_delivery_status("").recipients.is_empty());
+        assert!(parse_delivery_status(":\n \n:::").recipients.is_empty());
+    }
+}

@@ -1,0 +1,805 @@
+//! Non-delivery reports, decoded per recipient.
+//!
+//! [`parse`] takes one message's bytes and returns a [`Report`] when it is a bounce (an RFC 3464
+//! delivery status notification or a vendor's own non-delivery format), an RFC 3834 auto-reply or
+//! an RFC 5965 feedback report, and `None` for anything else. Each [`Recipient`] carries the
+//! fields of the report (status, reply code, diagnostic text, MTAs, date) and, for bounces, the
+//! finding of the shared classifier (`smtp_doctor_kb::builtin().classify`) on its diagnostic
+//! text: this crate never classifies by itself. [`read`] finds the messages in files,
+//! directories, Maildirs, mboxes, `.gz` files and standard input.
+//!
+//! MIME is parsed by mail-parser; the RFC 3464 field parser ([`dsn`]'s groups), the auto-reply
+//! test and the vendor heuristics (tables of marker phrases in `vendor.rs`) are written here.
+#![forbid(unsafe_code)]
+
+mod autoreply;
+mod dsn;
+pub mod read;
+mod reason;
+mod text;
+mod vendor;
+
+pub use reason::{is_hard_bounce, sisimai_reason, REASON_MAP};
+
+use mail_parser::{MessageParser, MimeHeaders, PartType};
+use smtp_doctor_model::{EnhancedCode, Evidence, Finding, ReplyCode, Source};
+use std::borrow::Cow;
+
+/// The most bytes of one message that are parsed; the rest is cut with a [`Note::Truncated`].
+pub const MAX_MESSAGE: usize = 50 * 1024 * 1024;
+/// The most recipients reported for one message.
+pub const MAX_RECIPIENTS: usize = 10_000;
+/// The most bytes of one recipient's diagnostic text given to the classifier.
+const MAX_DIAGNOSTIC: usize = 8 * 1024;
+
+/// What kind of report a message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Kind {
+    /// A non-delivery or delay report (or a delivery success DSN).
+    Bounce,
+    /// An RFC 3834 automatic reply (vacation, out of office): not a bounce.
+    AutoReply,
+    /// An RFC 5965 ARF feedback report (complaint, opt-out, authentication failure).
+    Feedback,
+}
+
+impl Kind {
+    /// The name used in reports and JSON: `bounce`, `auto-reply`, `feedback`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Bounce => "bounce",
+            Kind::AutoReply => "auto-reply",
+            Kind::Feedback => "feedback",
+        }
+    }
+}
+
+/// Something done to the input, or noticed in it, that the reader should know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Note {
+    /// The message was longer than [`MAX_MESSAGE`]; only its start was parsed.
+    Truncated {
+        /// Bytes in the message.
+        original_bytes: usize,
+        /// Bytes parsed.
+        kept_bytes: usize,
+    },
+    /// A MIME part could not be decoded (bad transfer encoding or charset); its raw text was used.
+    EncodingProblem,
+    /// More recipients than [`MAX_RECIPIENTS`]; the rest were dropped.
+    TooManyRecipients,
+}
+
+impl std::fmt::Display for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Note::Truncated {
+                original_bytes,
+                kept_bytes,
+            } => write!(
+                f,
+                "message of {original_bytes} bytes cut to its first {kept_bytes} bytes"
+            ),
+            Note::EncodingProblem => f.write_str("a MIME part could not be decoded; raw text used"),
+            Note::TooManyRecipients => {
+                write!(f, "more than {MAX_RECIPIENTS} recipients; the rest dropped")
+            }
+        }
+    }
+}
+
+/// The message that bounced, as far as the report shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Original {
+    /// Its envelope or header sender.
+    pub sender: Option<String>,
+    /// Its Message-ID, without angle brackets.
+    pub message_id: Option<String>,
+    /// Its subject.
+    pub subject: Option<String>,
+}
+
+/// One decoded message: a bounce, an auto-reply or a feedback report, with one entry per recipient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// What kind of report it is.
+    pub kind: Kind,
+    /// The MTA, provider or standard whose format was recognised (`rfc3464`, `qmail`, `exim`, ...).
+    pub format: &'static str,
+    /// The bounced message.
+    pub original: Original,
+    /// One entry per recipient, in the report's order.
+    pub recipients: Vec<Recipient>,
+    /// What was done to the input.
+    pub notes: Vec<Note>,
+}
+
+/// What the report says about one recipient.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recipient {
+    /// The recipient address (Final-Recipient, or the address the vendor text names).
+    pub recipient: Option<String>,
+    /// The Original-Recipient, when given.
+    pub original_recipient: Option<String>,
+    /// The DSN Action (`failed`, `delayed`, `delivered`, `relayed`, `expanded`), when given.
+    pub action: Option<String>,
+    /// The RFC 3463 status code the report carries; `None` when it carries none (never invented).
+    pub status: Option<EnhancedCode>,
+    /// The SMTP reply code the remote server sent, when the report shows one.
+    pub reply_code: Option<ReplyCode>,
+    /// The diagnostic text (Diagnostic-Code, or the vendor text about this recipient).
+    pub diagnostic: String,
+    /// The Remote-MTA, when given.
+    pub remote_mta: Option<String>,
+    /// The Reporting-MTA, when given.
+    pub reporting_mta: Option<String>,
+    /// The Last-Attempt-Date (or Arrival-Date / feedback Arrival-Date), as written.
+    pub last_attempt: Option<String>,
+    /// The ARF Feedback-Type of a feedback report (`abuse`, `opt-out`, `auth-failure`, ...).
+    pub feedback_type: Option<String>,
+    /// The shared classifier's finding for a bounce; `None` for auto-replies and feedback.
+    pub finding: Option<Finding>,
+    /// The sisimai reason name ([`sisimai_reason`]): `userunknown`, `vacation`, `feedback`, ...
+    pub reason: &'static str,
+    /// True when the address itself is bad (unknown user or domain, moved, not accepting mail).
+    pub hard_bounce: bool,
+}
+
+/// Decodes one message. `None` when it is not a bounce, an auto-reply or a feedback report.
+/// Never panics; input longer than [`MAX_MESSAGE`] is cut with a note.
+pub fn parse(bytes: &[u8]) -> Option<Report> {
+    let mut notes = Vec::new();
+    let kept = &bytes[..bytes.len().min(MAX_MESSAGE)];
+    if kept.len() < bytes.len() {
+        notes.push(Note::Truncated {
+            original_bytes: bytes.len(),
+            kept_bytes: kept.len(),
+        });
+    }
+    if kept.len() < 3 {
+        return None;
+    }
+    let data = text::normalise_line_endings(kept);
+    let message = MessageParser::default().parse(&data[..])?;
+    let msg = Parts::collect(&message, &mut notes);
+    let mut report = decode(&msg)?;
+    if report.recipients.len() > MAX_RECIPIENTS {
+        report.recipients.truncate(MAX_RECIPIENTS);
+        notes.push(Note::TooManyRecipients);
+    }
+    report.notes = notes;
+    Some(report)
+}
+
+/// The parts of a message that decoding looks at.
+#[derive(Debug, Default)]
+struct Parts {
+    /// Top-level header fields (name, value as text), in order.
+    headers: Vec<(String, String)>,
+    /// Decoded subject.
+    subject: String,
+    /// The From address.
+    from: Option<String>,
+    /// The To addresses.
+    to: Vec<String>,
+    /// The human-readable text (text/plain parts, else text/html as text).
+    body: String,
+    /// Bodies of message/delivery-status parts.
+    delivery_status: Vec<String>,
+    /// Body of a message/feedback-report part.
+    feedback: Option<String>,
+    /// The original message, from a message/rfc822 part or text/rfc822-headers.
+    original: Original,
+    /// The original message's To addresses.
+    original_to: Vec<String>,
+    /// The original was found in a MIME part (so the body holds no copy of it).
+    original_in_part: bool,
+}
+
+impl Parts {
+    fn collect(message: &mail_parser::Message<'_>, notes: &mut Vec<Note>) -> Parts {
+        let mut p = Parts {
+            subject: message.subject().unwrap_or("").to_string(),
+            from: message
+                .from()
+                .and_then(|a| a.first())
+                .and_then(|a| a.address.as_deref())
+                .and_then(text::clean_address),
+            to: message
+                .to()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.address.as_deref().and_then(text::clean_address))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            ..Parts::default()
+        };
+        for (name, value) in message.headers_raw() {
+            p.headers
+                .push((name.to_string(), unfold(value).trim().to_string()));
+        }
+        let mut html = String::new();
+        let mut plain_parts = 0;
+        for part in &message.parts {
+            if part.is_encoding_problem && !notes.contains(&Note::EncodingProblem) {
+                notes.push(Note::EncodingProblem);
+            }
+            let (ctype, subtype) = part
+                .content_type()
+                .map(|c| {
+                    (
+                        c.ctype().to_ascii_lowercase(),
+                        c.subtype().unwrap_or("").to_ascii_lowercase(),
+                    )
+                })
+                .unwrap_or_default();
+            match (ctype.as_str(), subtype.as_str()) {
+                ("message", "delivery-status" | "global-delivery-status") => {
+                    p.delivery_status.push(part_text(&part.body).into_owned());
+                    continue;
+                }
+                ("message", "feedback-report") => {
+                    p.feedback = Some(part_text(&part.body).into_owned());
+                    continue;
+                }
+                ("text" | "message", "rfc822-headers" | "rfc822-header" | "headers") => {
+                    if p.original == Original::default() {
+                        p.set_original_from_text(&part_text(&part.body));
+                        p.original_in_part = true;
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+            match &part.body {
+                PartType::Message(m) => {
+                    if p.original == Original::default() {
+                        p.original = Original {
+                            sender: m
+                                .from()
+                                .and_then(|a| a.first())
+                                .and_then(|a| a.address.as_deref())
+                                .and_then(text::clean_address)
+                                .or_else(|| m.return_address().and_then(text::clean_address)),
+                            message_id: m.message_id().map(str::to_string),
+                            subject: m.subject().map(str::to_string),
+                        };
+                        p.original_to = m
+                            .to()
+                            .map(|a| {
+                                a.iter()
+                                    .filter_map(|x| {
+                                        x.address.as_deref().and_then(text::clean_address)
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        p.original_in_part = true;
+                    }
+                }
+                PartType::Text(t) if ctype == "message" => {
+                    // message/rfc822 that mail-parser kept as text: its headers are the original's.
+                    if p.original == Original::default() {
+                        p.set_original_from_text(t);
+                        p.original_in_part = true;
+                    }
+                }
+                PartType::Text(t) => {
+                    if ctype.is_empty() || ctype == "text" {
+                        if !p.body.is_empty() {
+                            p.body.push('\n');
+                        }
+                        p.body.push_str(t);
+                        plain_parts += 1;
+                    }
+                }
+                PartType::Html(h) => {
+                    html.push_str(h);
+                    html.push('\n');
+                }
+                PartType::Binary(_) | PartType::InlineBinary(_) | PartType::Multipart(_) => {}
+            }
+        }
+        if plain_parts == 0 || p.body.trim().is_empty() {
+            p.body = text::html_to_text(&html);
+        }
+        p
+    }
+
+    fn set_original_from_text(&mut self, text: &str) {
+        let group = dsn::parse_groups(text)
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        self.original = Original {
+            sender: group
+                .get("From")
+                .and_then(text::clean_address)
+                .or_else(|| group.get("Return-Path").and_then(text::clean_address)),
+            message_id: group.get("Message-ID").map(strip_brackets),
+            subject: group.get("Subject").map(str::to_string),
+        };
+        self.original_to = group
+            .get("To")
+            .map(|t| t.split(',').filter_map(text::clean_address).collect())
+            .unwrap_or_default();
+    }
+
+    /// The value of the top-level header `name`, if present.
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn unfold(value: &str) -> String {
+    dsn::lines(value)
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn strip_brackets(s: &str) -> String {
+    s.trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_string()
+}
+
+fn part_text<'a>(body: &'a PartType<'_>) -> Cow<'a, str> {
+    match body {
+        PartType::Text(t) | PartType::Html(t) => Cow::Borrowed(t.as_ref()),
+        PartType::Binary(b) | PartType::InlineBinary(b) => String::from_utf8_lossy(b),
+        PartType::Message(m) => String::from_utf8_lossy(m.raw_message()),
+        PartType::Multipart(_) => Cow::Borrowed(""),
+    }
+}
+
+/// Decides what the message is and builds its report.
+fn decode(p: &Parts) -> Option<Report> {
+    if let Some(r) = decode_feedback(p) {
+        return Some(r);
+    }
+    let format = vendor::detect_format(p);
+    if let Some(r) = decode_dsn(p, format) {
+        return Some(r);
+    }
+    let looks_like_bounce = vendor::looks_like_bounce(p);
+    if looks_like_bounce {
+        if let Some(r) = decode_vendor(p, format) {
+            return Some(r);
+        }
+    }
+    if autoreply::is_auto_reply(p) {
+        return Some(Report {
+            kind: Kind::AutoReply,
+            format: "rfc3834",
+            original: p.original.clone(),
+            recipients: vec![Recipient {
+                recipient: p.from.clone(),
+                reason: "vacation",
+                diagnostic: p.subject.clone(),
+                ..Recipient::empty()
+            }],
+            notes: Vec::new(),
+        });
+    }
+    None
+}
+
+impl Recipient {
+    fn empty() -> Recipient {
+        Recipient {
+            recipient: None,
+            original_recipient: None,
+            action: None,
+            status: None,
+            reply_code: None,
+            diagnostic: String::new(),
+            remote_mta: None,
+            reporting_mta: None,
+            last_attempt: None,
+            feedback_type: None,
+            finding: None,
+            reason: "undefined",
+            hard_bounce: false,
+        }
+    }
+}
+
+/// RFC 5965: a message/feedback-report part, or its fields in the body of a report.
+fn decode_feedback(p: &Parts) -> Option<Report> {
+    let text = match &p.feedback {
+        Some(t) => Cow::Borrowed(t.as_str()),
+        None => {
+            let report_type = p
+                .header("Content-Type")
+                .is_some_and(|c| c.to_ascii_lowercase().contains("feedback-report"));
+            if !report_type && !p.body.contains("Feedback-Type:") {
+                return None;
+            }
+            Cow::Borrowed(p.body.as_str())
+        }
+    };
+    let groups = dsn::parse_groups(&text);
+    let all: Vec<&dsn::Field> = groups.iter().flat_map(|g| g.fields.iter()).collect();
+    let get = |name: &str| {
+        all.iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
+            .map(|f| f.value.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let feedback_type = get("Feedback-Type")?.to_ascii_lowercase();
+    let mut rcpts: Vec<String> = all
+        .iter()
+        .filter(|f| {
+            f.name.eq_ignore_ascii_case("Original-Rcpt-To")
+                || f.name.eq_ignore_ascii_case("Removal-Recipient")
+        })
+        .filter_map(|f| text::clean_address(&f.value))
+        .collect();
+    dedupe(&mut rcpts);
+    if rcpts.is_empty() {
+        rcpts = p.original_to.clone();
+    }
+    if rcpts.is_empty() {
+        rcpts.push(String::new());
+    }
+    let mut original = p.original.clone();
+    if original.sender.is_none() {
+        original.sender = get("Original-Mail-From").and_then(|v| text::clean_address(&v));
+    }
+    let recipients = rcpts
+        .into_iter()
+        .map(|r| Recipient {
+            recipient: (!r.is_empty()).then_some(r),
+            feedback_type: Some(feedback_type.clone()),
+            reporting_mta: get("Reporting-MTA").map(|v| dsn::typed_value(&v).to_string()),
+            last_attempt: get("Arrival-Date").or_else(|| get("Received-Date")),
+            diagnostic: get("Authentication-Results").unwrap_or_default(),
+            reason: "feedback",
+            ..Recipient::empty()
+        })
+        .collect();
+    Some(Report {
+        kind: Kind::Feedback,
+        format: "arf",
+        original,
+        recipients,
+        notes: Vec::new(),
+    })
+}
+
+/// RFC 3464: the delivery-status parts (or DSN fields written into the body).
+fn decode_dsn(p: &Parts, format: &'static str) -> Option<Report> {
+    let mut groups = Vec::new();
+    let mut message_fields = dsn::Group::default();
+    for ds in &p.delivery_status {
+        let parsed = dsn::parse_delivery_status(ds);
+        message_fields.fields.extend(parsed.message.fields);
+        groups.extend(parsed.recipients);
+    }
+    if groups.is_empty() {
+        // Some MTAs write the DSN fields into the text body instead of a part of their own.
+        let parsed = dsn::parse_delivery_status(vendor::error_section(p));
+        let usable = parsed.recipients.iter().any(|g| {
+            g.get("Status").is_some()
+                || g.get("Action").is_some()
+                || g.get("Diagnostic-Code").is_some()
+        });
+        if !usable {
+            return None;
+        }
+        message_fields = parsed.message;
+        groups = parsed.recipients;
+    }
+    let section = vendor::error_section(p);
+    let mut recipients = Vec::new();
+    for g in &groups {
+        let recipient = g
+            .get("Final-Recipient")
+            .and_then(dsn::address_value)
+            .or_else(|| g.get("X-Actual-Recipient").and_then(dsn::address_value))
+            .or_else(|| g.get("Original-Recipient").and_then(dsn::address_value));
+        let original_recipient = g.get("Original-Recipient").and_then(dsn::address_value);
+        let mut diagnostic = g
+            .get("Diagnostic-Code")
+            .map(|d| dsn::typed_value(d).to_string())
+            .unwrap_or_default();
+        let status = g.get("Status").and_then(parse_status);
+        if diagnostic_is_empty(&diagnostic) {
+            let block = recipient
+                .as_deref()
+                .and_then(|r| vendor::block_for(section, r, &[]))
+                .unwrap_or(section);
+            diagnostic = block.trim().to_string();
+        }
+        let action = g.get("Action").map(|a| a.to_ascii_lowercase());
+        let mut r = Recipient {
+            recipient,
+            original_recipient,
+            action,
+            remote_mta: g.get("Remote-MTA").map(|v| dsn::typed_value(v).to_string()),
+            reporting_mta: g
+                .get("Reporting-MTA")
+                .or_else(|| message_fields.get("Reporting-MTA"))
+                .map(|v| dsn::typed_value(v).to_string()),
+            last_attempt: g
+                .get("Last-Attempt-Date")
+                .or_else(|| message_fields.get("Arrival-Date"))
+                .map(str::to_string),
+            ..Recipient::empty()
+        };
+        classify_into(&mut r, &diagnostic, status, Some(section));
+        r.diagnostic = diagnostic;
+        recipients.push(r);
+    }
+    // A DSN that names no recipient at all is unusable as a DSN.
+    if recipients.iter().all(|r| r.recipient.is_none()) {
+        return None;
+    }
+    Some(Report {
+        kind: Kind::Bounce,
+        format: if format == "unknown" {
+            "rfc3464"
+        } else {
+            format
+        },
+        original: original_of(p),
+        recipients,
+        notes: Vec::new(),
+    })
+}
+
+/// Vendor formats without a DSN part: recipients and their text found by the tables in `vendor`.
+fn decode_vendor(p: &Parts, format: &'static str) -> Option<Report> {
+    let section = vendor::error_section(p);
+    let rcpts = vendor::recipients(p, section);
+    if rcpts.is_empty() {
+        return None;
+    }
+    let mut recipients = Vec::new();
+    for addr in &rcpts {
+        let block = vendor::block_for(section, addr, &rcpts).unwrap_or(section);
+        let diagnostic = block.trim().to_string();
+        let mut r = Recipient {
+            recipient: Some(addr.clone()),
+            ..Recipient::empty()
+        };
+        classify_into(&mut r, &diagnostic, None, Some(section));
+        r.diagnostic = diagnostic;
+        recipients.push(r);
+    }
+    Some(Report {
+        kind: Kind::Bounce,
+        format: if format == "unknown" {
+            "generic"
+        } else {
+            format
+        },
+        original: original_of(p),
+        recipients,
+        notes: Vec::new(),
+    })
+}
+
+fn original_of(p: &Parts) -> Original {
+    let mut o = p.original.clone();
+    if o == Original::default() && !p.original_in_part {
+        if let Some(copy) = vendor::original_copy(&p.body) {
+            let group = dsn::parse_groups(copy)
+                .into_iter()
+                .next()
+                .unwrap_or_default();
+            o = Original {
+                sender: group.get("From").and_then(text::clean_address),
+                message_id: group.get("Message-ID").map(strip_brackets),
+                subject: group.get("Subject").map(str::to_string),
+            };
+        }
+    }
+    o
+}
+
+fn diagnostic_is_empty(d: &str) -> bool {
+    let letters = d.chars().filter(|c| c.is_alphabetic()).count();
+    letters < 3
+}
+
+/// A DSN Status value as a real RFC 3463 code: pseudo-codes (subject 9) are dropped.
+fn parse_status(value: &str) -> Option<EnhancedCode> {
+    let token = value
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ';')
+        .find(|t| !t.is_empty())?;
+    token
+        .trim_end_matches('.')
+        .parse::<EnhancedCode>()
+        .ok()
+        .filter(|c| !c.is_pseudo())
+}
+
+/// Classifies `diagnostic` with the shared classifier and fills the recipient's codes, finding,
+/// reason and hard-bounce flag. `status` is the DSN's Status; `context` the whole error text,
+/// used only when the diagnostic alone names no cause.
+fn classify_into(
+    r: &mut Recipient,
+    diagnostic: &str,
+    status: Option<EnhancedCode>,
+    context: Option<&str>,
+) {
+    let kb = smtp_doctor_kb::builtin();
+    let diag = smtp_doctor_kb::cut(diagnostic, MAX_DIAGNOSTIC);
+    let mut ev = smtp_doctor_kb::extract(diag);
+    ev.source = Source::Bounce;
+    // The command the error answered, when the diagnostic does not say: sisimai's `filtered` is
+    // a user-unknown rejection after DATA, which only the transcript or the DSN's prose shows.
+    ev.stage = vendor::stage_in(diag).or_else(|| context.and_then(vendor::stage_in));
+    let extracted = ev.enhanced_code.filter(|c| !c.is_pseudo());
+    ev.enhanced_code = choose_status(status, extracted);
+    let mut finding = kb.classify(&ev);
+    let vague = matches!(
+        finding.category,
+        smtp_doctor_model::Category::Undefined | smtp_doctor_model::Category::OnHold
+    );
+    if vague {
+        if let Some(ctx) = context.filter(|c| c.len() > diag.len()) {
+            let mut ev2 = smtp_doctor_kb::extract(smtp_doctor_kb::cut(ctx, MAX_DIAGNOSTIC));
+            ev2.source = Source::Bounce;
+            ev2.stage = ev.stage;
+            ev2.reply_code = ev.reply_code.or(ev2.reply_code);
+            ev2.enhanced_code = ev
+                .enhanced_code
+                .or(ev2.enhanced_code.filter(|c| !c.is_pseudo()));
+            let f2 = kb.classify(&ev2);
+            if !matches!(
+                f2.category,
+                smtp_doctor_model::Category::Undefined | smtp_doctor_model::Category::OnHold
+            ) {
+                ev = ev2;
+                finding = f2;
+            }
+        }
+    }
+    r.status = ev.enhanced_code;
+    r.reply_code = ev.reply_code;
+    r.reason = sisimai_reason(&finding, r.status, r.action.as_deref());
+    r.hard_bounce = is_hard_bounce(r.reason, r.status, r.reply_code);
+    r.finding = Some(finding);
+}
+
+/// The DSN Status wins, except a generic `X.0.0` when the diagnostic text carries a more specific
+/// code of the same class.
+fn choose_status(
+    status: Option<EnhancedCode>,
+    extracted: Option<EnhancedCode>,
+) -> Option<EnhancedCode> {
+    match (status, extracted) {
+        (Some(s), Some(e)) if s.subject == 0 && s.detail == 0 && e.class == s.class => Some(e),
+        (Some(s), _) => Some(s),
+        (None, e) => e,
+    }
+}
+
+fn dedupe(v: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|a| seen.insert(a.to_ascii_lowercase()));
+}
+
+/// Evidence for the classifier from one recipient, as [`parse`] built it (for callers that
+/// classify with their own knowledge base).
+pub fn evidence(r: &Recipient) -> Evidence {
+    let mut ev = smtp_doctor_kb::extract(smtp_doctor_kb::cut(&r.diagnostic, MAX_DIAGNOSTIC));
+    ev.source = Source::Bounce;
+    ev.enhanced_code = r.status;
+    ev.reply_code = r.reply_code.or(ev.reply_code);
+    ev
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DSN: &str = "From: MAILER-DAEMON@mx.example.org\r\nTo: sender@example.jp\r\n\
+Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n\
+--B\r\nContent-Type: text/plain\r\n\r\nI'm sorry to have to inform you that your message could not be delivered.\r\n\r\n\
+--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.org\r\n\r\n\
+Final-Recipient: rfc822; nobody@example.com\r\nAction: failed\r\nStatus: 5.1.1\r\n\
+Remote-MTA: dns; mx.example.com\r\nDiagnostic-Code: smtp; 550 5.1.1 <nobody@example.com>:\r\n \
+Recipient address rejected: User unknown in local recipient table\r\n\
+Last-Attempt-Date: Mon, 1 Jan 2024 00:00:00 +0000\r\n\r\n\
+--B\r\nContent-Type: message/rfc822\r\n\r\nFrom: sender@example.jp\r\nTo: nobody@example.com\r\n\
+Subject: hello\r\nMessage-ID: <abc@example.jp>\r\n\r\nhi\r\n--B--\r\n";
+
+    #[test]
+    fn a_dsn_is_decoded_per_recipient() {
+        let Some(r) = parse(DSN.as_bytes()) else {
+            panic!("no report");
+        };
+        assert_eq!(r.kind, Kind::Bounce);
+        assert_eq!(r.recipients.len(), 1);
+        let x = &r.recipients[0];
+        assert_eq!(x.recipient.as_deref(), Some("nobody@example.com"));
+        assert_eq!(x.status.map(|s| s.to_string()).as_deref(), Some("5.1.1"));
+        assert_eq!(x.reply_code.map(ReplyCode::get), Some(550));
+        assert_eq!(x.remote_mta.as_deref(), Some("mx.example.com"));
+        assert_eq!(x.reporting_mta.as_deref(), Some("mx.example.org"));
+        assert_eq!(x.reason, "userunknown");
+        assert!(x.hard_bounce);
+        assert_eq!(r.original.message_id.as_deref(), Some("abc@example.jp"));
+        assert_eq!(r.original.subject.as_deref(), Some("hello"));
+        // The same with LF and with bare CR line endings.
+        let lf = DSN.replace("\r\n", "\n");
+        let cr = DSN.replace("\r\n", "\r");
+        assert_eq!(
+            parse(lf.as_bytes()).map(|r| r.recipients),
+            Some(r.recipients.clone())
+        );
+        assert_eq!(
+            parse(cr.as_bytes()).map(|r| r.recipients),
+            Some(r.recipients)
+        );
+    }
+
+    #[test]
+    fn ordinary_mail_and_tiny_input_give_nothing() {
+        assert!(parse(b"").is_none());
+        assert!(parse(b"x").is_none());
+        assert!(parse(b"\r\n").is_none());
+        let mail = "From: a@example.jp\nTo: b@example.com\nSubject: lunch?\n\nSee you at noon.\n";
+        assert!(parse(mail.as_bytes()).is_none());
+    }
+
+    #[test]
+    fn auto_replies_and_feedback_are_not_bounces() {
+        let ooo = "From: boss@example.com\nTo: a@example.jp\nSubject: Out of Office: lunch?\n\
+Auto-Submitted: auto-replied\n\nI am away until Monday.\n";
+        let r = parse(ooo.as_bytes());
+        assert_eq!(r.as_ref().map(|r| r.kind), Some(Kind::AutoReply));
+        assert_eq!(r.map(|r| r.recipients[0].reason), Some("vacation"));
+        let arf = "From: fbl@example.net\nTo: abuse@example.jp\nSubject: report\nMIME-Version: 1.0\n\
+Content-Type: multipart/report; report-type=feedback-report; boundary=\"B\"\n\n--B\n\
+Content-Type: text/plain\n\nA complaint.\n--B\nContent-Type: message/feedback-report\n\n\
+Feedback-Type: abuse\nVersion: 1\nOriginal-Rcpt-To: a@example.net\nOriginal-Rcpt-To: b@example.net\n--B--\n";
+        let r = parse(arf.as_bytes());
+        assert_eq!(r.as_ref().map(|r| r.kind), Some(Kind::Feedback));
+        let r = r.map(|r| r.recipients).unwrap_or_default();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[1].feedback_type.as_deref(), Some("abuse"));
+        assert!(r[0].finding.is_none());
+    }
+
+    #[test]
+    fn a_qmail_bounce_is_decoded_without_a_dsn() {
+        let q = "From: MAILER-DAEMON@mx.example.jp\nTo: a@example.jp\nSubject: failure notice\n\n\
+Hi. This is the qmail-send program at mx.example.jp.\n\
+I'm afraid I wasn't able to deliver your message to the following addresses.\n\
+This is a permanent error; I've given up. Sorry it didn't work out.\n\n\
+<nobody@example.net>:\n192.0.2.1 does not like recipient.\n\
+Remote host said: 550 5.1.1 <nobody@example.net>... User Unknown\nGiving up on 192.0.2.1.\n\n\
+--- Below this line is a copy of the message.\n\nFrom: a@example.jp\nTo: nobody@example.net\nSubject: hi\n\nhello\n";
+        let r = parse(q.as_bytes());
+        assert_eq!(r.as_ref().map(|r| r.format), Some("qmail"));
+        let x = r.map(|r| r.recipients).unwrap_or_default();
+        assert_eq!(x.len(), 1);
+        assert_eq!(x[0].recipient.as_deref(), Some("nobody@example.net"));
+        assert_eq!(x[0].reason, "userunknown");
+        assert_eq!(x[0].reply_code.map(ReplyCode::get), Some(550));
+    }
+
+    #[test]
+    fn pseudo_status_codes_are_never_reported() {
+        assert_eq!(parse_status("5.9.213"), None);
+        assert_eq!(
+            parse_status("5.1.1 (user unknown)").map(|c| c.detail),
+            Some(1)
+        );
+        assert_eq!(parse_status("garbage"), None);
+    }
+}

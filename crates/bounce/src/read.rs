@@ -1,0 +1,221 @@
+//! Finding messages in the input: a file (one message, or an mbox of several), a directory
+//! walked recursively (Maildirs included), `.gz` files, and standard input. Every read is
+//! bounded: a file or stream is read up to [`MAX_INPUT`] bytes and each message is cut at
+//! [`crate::MAX_MESSAGE`] by [`crate::parse`].
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// The most bytes read from one file or stream (after decompression).
+pub const MAX_INPUT: u64 = 1024 * 1024 * 1024;
+/// The deepest directory level walked.
+const MAX_DEPTH: usize = 32;
+
+/// An input that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// A file or directory could not be opened or read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path, as given or found in a walk.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A `.gz` file did not decompress.
+    #[error("{path}: not a valid gzip file: {source}")]
+    Gzip {
+        /// The path.
+        path: PathBuf,
+        /// What the decoder said.
+        source: std::io::Error,
+    },
+    /// The input was longer than [`MAX_INPUT`]; its start was read.
+    #[error("{path}: longer than {MAX_INPUT} bytes; only its start was read")]
+    TooLarge {
+        /// The path.
+        path: PathBuf,
+    },
+}
+
+/// One message found in the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawMessage {
+    /// The file it came from (`-` for standard input).
+    pub origin: PathBuf,
+    /// Its position in that file: 0 for a file of one message, 0, 1, ... in an mbox.
+    pub index: usize,
+    /// Its bytes, as read (the mbox `From ` line removed).
+    pub bytes: Vec<u8>,
+}
+
+/// Every file under `path` (or `path` itself when it is a file), sorted, recursively. Dot files,
+/// and the `tmp` folder of a Maildir (deliveries in progress), are skipped.
+pub fn files(path: &Path) -> (Vec<PathBuf>, Vec<ReadError>) {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    walk(path, 0, &mut out, &mut errors);
+    (out, errors)
+}
+
+fn walk(path: &Path, depth: usize, out: &mut Vec<PathBuf>, errors: &mut Vec<ReadError>) {
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(source) => {
+            errors.push(ReadError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+            return;
+        }
+    };
+    if !meta.is_dir() {
+        out.push(path.to_path_buf());
+        return;
+    }
+    if depth >= MAX_DEPTH {
+        return;
+    }
+    let entries = match std::fs::read_dir(path) {
+        Ok(e) => e,
+        Err(source) => {
+            errors.push(ReadError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+            return;
+        }
+    };
+    let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    children.sort();
+    let is_maildir = ["cur", "new"].iter().all(|d| path.join(d).is_dir());
+    for child in children {
+        let name = child.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') || (is_maildir && name == "tmp") {
+            continue;
+        }
+        walk(&child, depth + 1, out, errors);
+    }
+}
+
+/// Reads one file (decompressing `.gz`) and splits it into messages.
+pub fn read_file(path: &Path) -> Result<Vec<RawMessage>, ReadError> {
+    let file = std::fs::File::open(path).map_err(|source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    read_from(file, path)
+}
+
+/// Reads a stream (decompressing gzip data, recognised by its magic bytes) and splits it into
+/// messages; `origin` names it in the results.
+pub fn read_from(reader: impl Read, origin: &Path) -> Result<Vec<RawMessage>, ReadError> {
+    let mut bytes = Vec::new();
+    let mut limited = reader.take(MAX_INPUT + 1);
+    limited
+        .read_to_end(&mut bytes)
+        .map_err(|source| ReadError::Io {
+            path: origin.to_path_buf(),
+            source,
+        })?;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .take(MAX_INPUT + 1)
+            .read_to_end(&mut out)
+            .map_err(|source| ReadError::Gzip {
+                path: origin.to_path_buf(),
+                source,
+            })?;
+        bytes = out;
+    }
+    if bytes.len() as u64 > MAX_INPUT {
+        return Err(ReadError::TooLarge {
+            path: origin.to_path_buf(),
+        });
+    }
+    // Bare-CR files (old Mac) have no LF for the mbox splitter to see.
+    let bytes = crate::text::normalise_line_endings(&bytes);
+    Ok(split_mbox(&bytes)
+        .into_iter()
+        .enumerate()
+        .map(|(index, m)| RawMessage {
+            origin: origin.to_path_buf(),
+            index,
+            bytes: m.to_vec(),
+        })
+        .collect())
+}
+
+/// Splits an mbox into its messages at `From ` lines that start the input or follow a blank
+/// line (mboxrd and mboxo alike; `>From ` quoting is left as it is). Input that does not start
+/// with `From ` is one message. Empty messages are dropped.
+pub fn split_mbox(bytes: &[u8]) -> Vec<&[u8]> {
+    if !bytes.starts_with(b"From ") {
+        return if bytes.is_empty() {
+            Vec::new()
+        } else {
+            vec![bytes]
+        };
+    }
+    let mut starts = vec![0];
+    let mut i = 0;
+    while let Some(nl) = memchr::memchr(b'\n', &bytes[i..]) {
+        let line_start = i + nl + 1;
+        if bytes[line_start..].starts_with(b"From ") {
+            let prev = &bytes[..i + nl];
+            let prev = prev.strip_suffix(b"\r").unwrap_or(prev);
+            if prev.ends_with(b"\n") || prev.is_empty() {
+                starts.push(line_start);
+            }
+        }
+        i = line_start;
+    }
+    let mut out = Vec::with_capacity(starts.len());
+    for (k, &s) in starts.iter().enumerate() {
+        let e = starts.get(k + 1).copied().unwrap_or(bytes.len());
+        let msg = &bytes[s..e];
+        // Drop the `From ` separator line.
+        let body = match memchr::memchr(b'\n', msg) {
+            Some(nl) => &msg[nl + 1..],
+            None => &[][..],
+        };
+        if body.iter().any(|b| !b.is_ascii_whitespace()) {
+            out.push(body);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mboxes_split_at_from_lines_after_blank_lines() {
+        let mbox = b"From a@b Mon Jan 1\nSubject: 1\n\nhi\nFrom me, hello\n\nFrom c@d Tue\nSubject: 2\n\nx\n";
+        let parts = split_mbox(mbox);
+        assert_eq!(parts.len(), 2);
+        assert!(parts[0].ends_with(b"From me, hello\n\n"));
+        assert_eq!(parts[1], b"Subject: 2\n\nx\n");
+        assert_eq!(
+            split_mbox(b"Subject: x\n\ny"),
+            vec![&b"Subject: x\n\ny"[..]]
+        );
+        assert!(split_mbox(b"").is_empty());
+        assert!(split_mbox(b"From x\n").is_empty());
+    }
+
+    #[test]
+    fn gzip_is_decompressed() {
+        use std::io::Write;
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let _ = enc.write_all(b"Subject: x\n\nbody\n");
+        let gz = enc.finish().unwrap_or_default();
+        let msgs = read_from(&gz[..], Path::new("x.gz")).unwrap_or_default();
+        assert_eq!(msgs.len(), 1);
+        assert_eq!(msgs[0].bytes, b"Subject: x\n\nbody\n");
+        assert!(read_from(&[0x1f, 0x8b, 0][..], Path::new("bad.gz")).is_err());
+    }
+}

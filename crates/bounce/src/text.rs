@@ -1,0 +1,205 @@
+//! Small text helpers: addresses, line endings, HTML to text.
+
+use std::borrow::Cow;
+
+/// Converts bare CR line endings to LF (CRLF and LF are left alone), so MIME parsing sees lines.
+pub(crate) fn normalise_line_endings(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let bare_cr = bytes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    if !bare_cr {
+        return Cow::Borrowed(bytes);
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'\r' {
+            out.push(if bytes.get(i + 1) == Some(&b'\n') {
+                b'\r'
+            } else {
+                b'\n'
+            });
+        } else {
+            out.push(b);
+        }
+    }
+    Cow::Owned(out)
+}
+
+fn is_local_char(c: char) -> bool {
+    c.is_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c)
+}
+
+fn is_domain_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '-' || c == '.' || c == '_'
+}
+
+/// One address found in text, with its byte range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Found {
+    /// The address as written.
+    pub(crate) address: String,
+    /// Start byte in the text.
+    pub(crate) start: usize,
+    /// End byte in the text.
+    pub(crate) end: usize,
+}
+
+/// Every address-looking `local@domain.tld` in `text`, in order. Bounded to `max` results.
+pub(crate) fn find_addresses(text: &str, max: usize) -> Vec<Found> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    for at in memchr::memchr_iter(b'@', bytes) {
+        if out.len() >= max {
+            break;
+        }
+        let mut start = at;
+        for (i, c) in text[..at].char_indices().rev() {
+            if is_local_char(c) {
+                start = i;
+            } else {
+                break;
+            }
+        }
+        let mut end = at + 1;
+        for (i, c) in text[at + 1..].char_indices() {
+            if is_domain_char(c) {
+                end = at + 1 + i + c.len_utf8();
+            } else {
+                break;
+            }
+        }
+        let local = text[start..at].trim_matches('.');
+        let domain = text[at + 1..end].trim_end_matches(['.', '-', '_']);
+        if local.is_empty() || local.len() > 128 || !domain.contains('.') || domain.len() > 253 {
+            continue;
+        }
+        let tld = domain.rsplit('.').next().unwrap_or("");
+        if tld.len() < 2 || !tld.chars().all(|c| c.is_alphabetic()) {
+            continue;
+        }
+        let local_start =
+            start + (text[start..at].len() - text[start..at].trim_start_matches('.').len());
+        let end = at + 1 + domain.len();
+        // Skip message ids and URLs' user parts: `<id@host>` right after "Message-ID" is caught
+        // by callers; here only obvious non-addresses go.
+        if out.last().is_some_and(|f: &Found| f.end > local_start) {
+            continue;
+        }
+        out.push(Found {
+            address: format!("{local}@{domain}"),
+            start: local_start,
+            end,
+        });
+    }
+    out
+}
+
+/// Cleans one address value: strips a display name, brackets, quotes and trailing punctuation.
+pub(crate) fn clean_address(value: &str) -> Option<String> {
+    let v = value.trim();
+    let v = match (v.rfind('<'), v.rfind('>')) {
+        (Some(a), Some(b)) if a < b => &v[a + 1..b],
+        _ => v,
+    };
+    let v = v
+        .trim()
+        .trim_matches(|c: char| c == '<' || c == '>' || c == '"' || c == '\'' || c == ',')
+        .trim_end_matches(['.', ':', ';'])
+        .trim();
+    let v = v.strip_prefix("mailto:").unwrap_or(v);
+    if v.is_empty() || v.len() > 320 || !v.contains('@') || v.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(v.to_string())
+}
+
+/// True for addresses of mail systems rather than people (mailer-daemon, postmaster, ...).
+pub(crate) fn is_system_address(addr: &str) -> bool {
+    let local = addr.split('@').next().unwrap_or("").to_ascii_lowercase();
+    matches!(
+        local.as_str(),
+        "mailer-daemon" | "postmaster" | "mail-daemon" | "mailerdaemon" | "noreply" | "no-reply"
+    ) || local.starts_with("mailer-daemon")
+        || local.starts_with("postmaster")
+}
+
+/// Turns HTML into plain text: drops tags, scripts and styles, turns block ends into line
+/// breaks and decodes the common entities.
+pub(crate) fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut rest = html;
+    while let Some(lt) = rest.find('<') {
+        out.push_str(&rest[..lt]);
+        let after = &rest[lt..];
+        let Some(gt) = after.find('>') else {
+            rest = "";
+            break;
+        };
+        let tag = after[1..gt].trim().to_ascii_lowercase();
+        rest = &after[gt + 1..];
+        let name = tag
+            .trim_start_matches('/')
+            .split(|c: char| c.is_whitespace() || c == '/')
+            .next()
+            .unwrap_or("");
+        if (name == "script" || name == "style") && !tag.starts_with('/') {
+            let close = format!("</{name}");
+            match rest.to_ascii_lowercase().find(&close) {
+                Some(i) => rest = &rest[i..],
+                None => rest = "",
+            }
+            continue;
+        }
+        if matches!(
+            name,
+            "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "h4" | "table" | "hr"
+        ) {
+            out.push('\n');
+        } else if matches!(name, "td" | "th") {
+            out.push(' ');
+        }
+    }
+    out.push_str(rest);
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_found_and_cleaned() {
+        let found = find_addresses(
+            "to <kijitora@example.jp>: 550 no user; postmaster@x.example.org.",
+            10,
+        );
+        let addrs: Vec<&str> = found.iter().map(|f| f.address.as_str()).collect();
+        assert_eq!(addrs, ["kijitora@example.jp", "postmaster@x.example.org"]);
+        assert!(find_addresses("a@b and x@y.1 and @@", 10).is_empty());
+        assert_eq!(
+            clean_address("\"Neko\" <neko@example.jp>").as_deref(),
+            Some("neko@example.jp")
+        );
+        assert_eq!(clean_address("  "), None);
+        assert!(is_system_address("MAILER-DAEMON@example.jp"));
+    }
+
+    #[test]
+    fn line_endings_and_html() {
+        assert_eq!(&*normalise_line_endings(b"a\rb\r\nc"), b"a\nb\r\nc");
+        assert!(matches!(
+            normalise_line_endings(b"a\r\nb"),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            html_to_text("<p>Hi&nbsp;there</p><script>x</script>done<br>"),
+            "\nHi there\ndone\n"
+        );
+    }
+}

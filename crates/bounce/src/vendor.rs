@@ -1,0 +1,465 @@
+//! Vendor heuristics for bounces without a usable DSN part, as data: which phrases name an MTA or
+//! provider's format, which make a message a bounce, and where the copy of the original message
+//! starts. The code that uses the tables is the same for every vendor: no per-format code.
+
+use crate::text;
+use crate::Parts;
+use smtp_doctor_model::Stage;
+
+/// (format name, marker phrases): the first format one of whose markers appears (lower case) in
+/// the headers, subject or body names the report's format. Specific names come before the MTAs
+/// they run on.
+const FORMATS: &[(&str, &[&str])] = &[
+    ("amazonses", &["amazonses.com", "x-ses-outgoing"]),
+    ("amazonworkmail", &["amazon workmail", "awsapps.com"]),
+    (
+        "office365",
+        &[
+            "outlook.com",
+            "protection.outlook.com",
+            "office365",
+            "x-ms-exchange-crosstenant",
+        ],
+    ),
+    ("outlook", &["hotmail.com", "live.com", "msn.com"]),
+    (
+        "gmail",
+        &[
+            "google tried to deliver",
+            "mail.gmail.com",
+            "googlemail.com",
+            "gsmtp",
+            "delivery to the following recipient failed",
+        ],
+    ),
+    ("googlegroups", &["google groups", "googlegroups.com"]),
+    ("yahoo", &["yahoo.com", "yahoo! mail", "yahoo japan"]),
+    ("aol", &["aol.com"]),
+    ("mailru", &["mail.ru", "corp.mail.ru"]),
+    ("gmx", &["gmx.net", "gmx.de", "gmx.com", "web.de"]),
+    ("zoho", &["zoho.com", "zoho mail"]),
+    ("kddi", &["kddi", "ezweb.ne.jp", "au.com"]),
+    ("docomo", &["docomo.ne.jp"]),
+    ("softbank", &["softbank.ne.jp", "vodafone.ne.jp"]),
+    ("biglobe", &["biglobe.ne.jp"]),
+    ("einsundeins", &["1und1", "1&1", "kundenserver.de"]),
+    ("verizon", &["verizon"]),
+    ("mimecast", &["mimecast"]),
+    ("trendmicro", &["trend micro", "interscan"]),
+    ("mcafee", &["mcafee"]),
+    ("mxlogic", &["mxlogic"]),
+    ("mailfoundry", &["mailfoundry"]),
+    ("mailmarshal", &["mailmarshal"]),
+    ("activehunter", &["activehunter"]),
+    ("mfilter", &["mfilter"]),
+    ("fml", &["fml "]),
+    ("imailserver", &["imail", "ipswitch"]),
+    ("apachejames", &["apache james", "james "]),
+    ("domino", &["lotus domino", "domino", "lotus notes"]),
+    ("notes", &["notes"]),
+    (
+        "exchange",
+        &[
+            "microsoft exchange",
+            "x-ms-exchange",
+            "exchange server",
+            "delivery has failed to these recipients",
+            "microsoftexchange",
+        ],
+    ),
+    (
+        "messagingserver",
+        &[
+            "sun java system messaging server",
+            "oracle communications messaging",
+            "iplanet messaging",
+        ],
+    ),
+    ("dragonfly", &["dragonfly mail agent"]),
+    ("opensmtpd", &["opensmtpd", "this is the mailer-daemon at"]),
+    ("qmail", &["qmail-send", "qmail"]),
+    (
+        "exim",
+        &[
+            "this message was created automatically by mail delivery software",
+            "x-failed-recipients",
+            "exim",
+        ],
+    ),
+    ("postfix", &["postfix", "this is the mail system at host"]),
+    ("courier", &["courier mail server", "courier"]),
+    (
+        "sendmail",
+        &[
+            "sendmail",
+            "----- transcript of session follows -----",
+            "the original message was received at",
+        ],
+    ),
+];
+
+/// Subject phrases (lower case) of bounces.
+const BOUNCE_SUBJECTS: &[&str] = &[
+    "undeliver",
+    "undelivered",
+    "delivery status notification",
+    "delivery failure",
+    "delivery failed",
+    "delivery notification",
+    "failure notice",
+    "failed delivery",
+    "returned mail",
+    "return mail",
+    "mail delivery failed",
+    "mail delivery system",
+    "mail system error",
+    "non-delivery",
+    "nondeliverable",
+    "non remis",
+    "not delivered",
+    "could not be delivered",
+    "delivery problem",
+    "delivery error",
+    "message delivery",
+    "mail failure",
+    "permanent error",
+    "rejected",
+    "unzustellbar",
+    "nicht zustellbar",
+    "onbestelbaar",
+    "no se puede entregar",
+    "error sending",
+    "delivery report",
+    "bounce",
+    "warning: could not send",
+    "mail could not be delivered",
+    "message you sent",
+    "unable to deliver",
+    "notification",
+    "returned to sender",
+];
+
+/// Body phrases (lower case) that only bounces say.
+const BOUNCE_PHRASES: &[&str] = &[
+    "could not be delivered",
+    "couldn't be delivered",
+    "wasn't able to deliver",
+    "was not able to deliver",
+    "unable to deliver",
+    "delivery has failed",
+    "delivery to the following recipient",
+    "the following address(es) failed",
+    "permanent fatal errors",
+    "undeliverable",
+    "could not deliver",
+    "failed to deliver",
+    "delivery failed",
+    "message was not delivered",
+    "was undeliverable",
+    "not be delivered",
+    "error delivering your mail",
+    "returned to the sender",
+    "delivery status notification",
+    "your message did not reach",
+    "your message to",
+    "mail delivery failed",
+    "message could not be sent",
+    "the following recipient",
+    "following addresses",
+    "following address",
+    "the error that the other server returned",
+    "message delivery to",
+    "did not reach the following recipient",
+    "has not been delivered",
+    "cannot be delivered",
+    "bounced",
+];
+
+/// Line starts (lower case, after trimming) where the copy of the original message begins.
+const ORIGINAL_MARKERS: &[&str] = &[
+    "--- below this line is a copy of the message",
+    "------ this is a copy of the message",
+    "------ this is a copy of your message",
+    "message headers follow",
+    "----- original message -----",
+    "-----original message-----",
+    "--- original message ---",
+    "------ original message follows",
+    "----- original message follows",
+    "original message follows",
+    "original message headers",
+    "----- the header of the original message",
+    "--- the header of the original message",
+    "the header of the original message",
+    "----- unsent message follows",
+    "------ failed message header",
+    "------ original message header",
+    "--- original message header",
+    "original message:",
+    "----- message header follows",
+    "------ below this line is a copy",
+    "the original message was:",
+    "--- message header follows",
+    "------- returned message --------",
+    "-------- original message --------",
+    "content-type: message/rfc822",
+    "---------- forwarded message ----------",
+    "----- returned message follows",
+    "return-path:",
+    "received: from",
+    "x-original-to:",
+];
+
+/// Local parts and names that mail systems send bounces from (lower case).
+const BOUNCE_SENDERS: &[&str] = &[
+    "mailer-daemon",
+    "postmaster",
+    "mail delivery",
+    "mail-daemon",
+    "mailerdaemon",
+    "bounce",
+    "bounces",
+    "mdaemon",
+    "nobody",
+];
+
+/// Phrases (lower case) that name the SMTP command a reply answered, and the stage they mean.
+/// The last one in a text is the command the error answered (a transcript ends with it).
+const STAGE_MARKERS: &[(&str, Stage)] = &[
+    (">>> data", Stage::Data),
+    ("in reply to end of data", Stage::Data),
+    ("in reply to data", Stage::Data),
+    ("after end of data", Stage::Data),
+    ("after data", Stage::Data),
+    ("during data", Stage::Data),
+    ("did not like our final data", Stage::Data),
+    ("did not like our data", Stage::Data),
+    ("sending message body", Stage::Data),
+    ("sending end of data", Stage::Data),
+    (">>> rcpt to", Stage::Rcpt),
+    ("in reply to rcpt to", Stage::Rcpt),
+    ("did not like our rcpt to", Stage::Rcpt),
+    ("after rcpt to", Stage::Rcpt),
+    ("rcpt to response", Stage::Rcpt),
+    (">>> mail from", Stage::Mail),
+    ("in reply to mail from", Stage::Mail),
+    ("after mail from", Stage::Mail),
+    ("did not like our mail from", Stage::Mail),
+];
+
+/// The SMTP stage the text says the error answered: the last stage marker in it.
+pub(crate) fn stage_in(text: &str) -> Option<Stage> {
+    let lower = text.to_ascii_lowercase();
+    STAGE_MARKERS
+        .iter()
+        .filter_map(|(m, stage)| lower.rfind(m).map(|i| (i, *stage)))
+        .max_by_key(|(i, _)| *i)
+        .map(|(_, s)| s)
+}
+
+/// The format whose markers appear in the message, or `unknown`.
+pub(crate) fn detect_format(p: &Parts) -> &'static str {
+    let mut hay = String::with_capacity(4096);
+    for (n, v) in &p.headers {
+        if n.eq_ignore_ascii_case("received") {
+            continue;
+        }
+        hay.push_str(n);
+        hay.push(':');
+        hay.push_str(v);
+        hay.push('\n');
+    }
+    hay.push_str(error_section(p));
+    let hay = hay.to_ascii_lowercase();
+    FORMATS
+        .iter()
+        .find(|(_, markers)| markers.iter().any(|m| hay.contains(m)))
+        .map_or("unknown", |(name, _)| name)
+}
+
+/// True when the sender, the subject or the body says this is a bounce.
+pub(crate) fn looks_like_bounce(p: &Parts) -> bool {
+    let from = p.header("From").unwrap_or("").to_ascii_lowercase();
+    let sender = BOUNCE_SENDERS.iter().any(|s| from.contains(s))
+        || p.header("Return-Path").is_some_and(|r| r.trim() == "<>")
+        || p.header("X-Failed-Recipients").is_some();
+    let subject = p.subject.to_ascii_lowercase();
+    let subject_says = BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s));
+    let body = error_section(p).to_ascii_lowercase();
+    let body_says = BOUNCE_PHRASES.iter().any(|s| body.contains(s));
+    (sender && (subject_says || body_says)) || (subject_says && body_says)
+}
+
+/// The body up to the copy of the original message: where the error is described.
+pub(crate) fn error_section(p: &Parts) -> &str {
+    let body = p.body.as_str();
+    match original_start(body) {
+        Some(i) => &body[..i],
+        None => body,
+    }
+}
+
+/// Byte offset of the line where the copy of the original message begins, if any. A header
+/// line (`Return-Path:`, `Received:`) counts only after some text.
+fn original_start(body: &str) -> Option<usize> {
+    let mut offset = 0;
+    for line in body.split_inclusive('\n') {
+        let t = line.trim().to_ascii_lowercase();
+        let t = t.trim_start_matches(['>', ' ']);
+        let header_like = t.starts_with("return-path:")
+            || t.starts_with("received: from")
+            || t.starts_with("x-original-to:");
+        if ORIGINAL_MARKERS.iter().any(|m| t.starts_with(m)) && (!header_like || offset > 80) {
+            return Some(offset);
+        }
+        offset += line.len();
+    }
+    None
+}
+
+/// The copy of the original message in the body (from the marker line on), if any.
+pub(crate) fn original_copy(body: &str) -> Option<&str> {
+    let start = original_start(body)?;
+    let rest = &body[start..];
+    // Skip the marker line itself unless it is already a header.
+    let first_end = rest.find('\n').map_or(rest.len(), |i| i + 1);
+    let first = rest[..first_end].trim().to_ascii_lowercase();
+    if first.starts_with("return-path:") || first.starts_with("received:") {
+        Some(rest)
+    } else {
+        Some(rest[first_end..].trim_start_matches(['\r', '\n']))
+    }
+}
+
+/// The recipients the error section names: `X-Failed-Recipients` when present, else every
+/// address in the section that is not the bounce's own sender or addressee, a mail system or
+/// the original sender.
+pub(crate) fn recipients(p: &Parts, section: &str) -> Vec<String> {
+    if let Some(x) = p.header("X-Failed-Recipients") {
+        let mut v: Vec<String> = x.split(',').filter_map(text::clean_address).collect();
+        dedupe(&mut v);
+        if !v.is_empty() {
+            return v;
+        }
+    }
+    let mut exclude: Vec<String> = Vec::new();
+    exclude.extend(p.from.iter().cloned());
+    exclude.extend(p.to.iter().cloned());
+    exclude.extend(p.original.sender.iter().cloned());
+    let exclude: Vec<String> = exclude.iter().map(|a| a.to_ascii_lowercase()).collect();
+    let mut v = Vec::new();
+    for f in text::find_addresses(section, 2 * crate::MAX_RECIPIENTS) {
+        let lower = f.address.to_ascii_lowercase();
+        if exclude.contains(&lower) || text::is_system_address(&lower) {
+            continue;
+        }
+        let line_start = section[..f.start].rfind('\n').map_or(0, |i| i + 1);
+        let before = section[line_start..f.start].to_ascii_lowercase();
+        // Ids and senders named on the same line are not recipients.
+        if before.contains("message-id")
+            || before.contains("from:")
+            || before.contains("sender")
+            || before.contains("mail from")
+            || before.ends_with("://")
+        {
+            continue;
+        }
+        v.push(f.address);
+    }
+    dedupe(&mut v);
+    if v.is_empty() {
+        // The section names no address: the original message's recipients are the ones.
+        v = p
+            .original_to
+            .iter()
+            .filter(|a| !text::is_system_address(a))
+            .cloned()
+            .collect();
+    }
+    v
+}
+
+fn dedupe(v: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|a| seen.insert(a.to_ascii_lowercase()));
+}
+
+/// The text about `addr` in `section`: its line and the following lines up to a blank line or
+/// another recipient, extended by the next paragraphs while it says little.
+pub(crate) fn block_for<'a>(section: &'a str, addr: &str, others: &[String]) -> Option<&'a str> {
+    let lower = section.to_ascii_lowercase();
+    let at = lower.find(&addr.to_ascii_lowercase())?;
+    let start = lower[..at].rfind('\n').map_or(0, |i| i + 1);
+    let other_lines: Vec<String> = others
+        .iter()
+        .filter(|o| !o.eq_ignore_ascii_case(addr))
+        .map(|o| o.to_ascii_lowercase())
+        .collect();
+    let mut end = start;
+    let mut paragraphs = 0;
+    let mut first = true;
+    for line in section[start..].split_inclusive('\n') {
+        let l = line.to_ascii_lowercase();
+        if !first && other_lines.iter().any(|o| l.contains(o.as_str())) {
+            break;
+        }
+        first = false;
+        if line.trim().is_empty() {
+            // A paragraph of boilerplate ("There was an error delivering your mail to <a>.")
+            // is followed by the server's reply: go on until a code has been seen.
+            if has_code(&section[start..end]) || paragraphs >= 2 {
+                break;
+            }
+            paragraphs += 1;
+        }
+        end += line.len();
+    }
+    Some(&section[start..end])
+}
+
+/// True when `text` holds something shaped like a reply code (`550`) or an enhanced code (`5.1.1`).
+fn has_code(text: &str) -> bool {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .map(|t| t.trim_end_matches('.'))
+        .any(|t| {
+            let b = t.as_bytes();
+            let first = b.first().is_some_and(|c| matches!(c, b'2' | b'4' | b'5'));
+            first
+                && ((b.len() == 3 && t.bytes().all(|c| c.is_ascii_digit()))
+                    || t.parse::<smtp_doctor_model::EnhancedCode>().is_ok())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_stop_at_other_recipients() {
+        let s = "intro\n\n<a@example.com>:\n550 user unknown\n<b@example.com>:\n552 full\n\nbye\n";
+        let others = vec!["a@example.com".to_string(), "b@example.com".to_string()];
+        assert_eq!(
+            block_for(s, "a@example.com", &others),
+            Some("<a@example.com>:\n550 user unknown\n")
+        );
+        assert_eq!(
+            block_for(s, "b@example.com", &others),
+            Some("<b@example.com>:\n552 full\n")
+        );
+        assert_eq!(block_for(s, "c@example.com", &others), None);
+        let d = "Error delivering to <a@example.com>.\n\nmx said:\n550 5.7.25 no PTR\n\nbye\n";
+        assert_eq!(
+            block_for(d, "a@example.com", &[]),
+            Some("Error delivering to <a@example.com>.\n\nmx said:\n550 5.7.25 no PTR\n")
+        );
+        assert!(has_code("said 550 no") && has_code("(#5.1.1)") && !has_code("port 25, 2024"));
+    }
+
+    #[test]
+    fn the_original_copy_is_cut_off() {
+        let body = "Sorry.\n\n--- Below this line is a copy of the message.\n\nFrom: x@y.example\n";
+        assert_eq!(original_start(body), Some(8));
+        assert_eq!(original_copy(body), Some("From: x@y.example\n"));
+        assert_eq!(original_start("Return-Path: <x@y.z>\n"), None);
+    }
+}

@@ -1,0 +1,289 @@
+//! `smtp-doctor bounce`: decodes bounce files (DSNs, vendor NDRs), auto-replies and feedback
+//! reports, one result per recipient, each bounce classified by the shared classifier.
+//!
+//! The JSON view (`smtp-doctor/bounce/v1`, `schema/bounce.v1.json`) is written here with
+//! serde_json: the records are the bounce crate's, and render does not depend on it.
+
+use crate::{EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS};
+use anyhow::{bail, Result};
+use smtp_doctor_bounce::{parse, read, Kind, Recipient, Report};
+use std::collections::BTreeMap;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// Arguments of `bounce`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Inputs: files (one message, or an mbox), directories (recursive, Maildirs too), .gz files, `-` for stdin.\n\
+Exit status: 0 no delivery failure found, 1 failures found, 2 usage error or an unreadable input (the others are still processed)."
+)]
+pub(crate) struct Args {
+    /// Files or directories to read; `-` (or nothing, with input piped) reads stdin.
+    files: Vec<PathBuf>,
+    /// Print JSON Lines, one object per recipient (schema smtp-doctor/bounce/v1).
+    #[arg(long, conflicts_with = "summary")]
+    json: bool,
+    /// Print counts by category, recipient domain, reply code and enhanced code.
+    #[arg(long)]
+    summary: bool,
+}
+
+/// One decoded recipient with where it came from.
+struct Row<'a> {
+    origin: &'a Path,
+    index: usize,
+    report: &'a Report,
+    recipient: &'a Recipient,
+}
+
+/// Runs `bounce` and returns the exit code.
+pub(crate) fn run(args: &Args, _colour: bool) -> Result<u8> {
+    let mut inputs: Vec<PathBuf> = args.files.clone();
+    if inputs.is_empty() {
+        if io::stdin().is_terminal() {
+            bail!(
+                "nothing to read: give bounce files or directories, or `-` for stdin (see --help)"
+            );
+        }
+        inputs.push(PathBuf::from("-"));
+    }
+    let mut unreadable = 0usize;
+    let mut decoded: Vec<(PathBuf, usize, Report)> = Vec::new();
+    let mut messages = 0usize;
+    for input in &inputs {
+        let (files, errors) = if input.as_os_str() == "-" {
+            (vec![input.clone()], Vec::new())
+        } else {
+            read::files(input)
+        };
+        for e in errors {
+            eprintln!("smtp-doctor: error: {e}");
+            unreadable += 1;
+        }
+        for file in files {
+            let msgs = if file.as_os_str() == "-" {
+                read::read_from(io::stdin().lock(), Path::new("-"))
+            } else {
+                read::read_file(&file)
+            };
+            match msgs {
+                Ok(msgs) => {
+                    for m in msgs {
+                        messages += 1;
+                        if let Some(r) = parse(&m.bytes) {
+                            decoded.push((m.origin, m.index, r));
+                        }
+                    }
+                }
+                Err(e) => {
+                    eprintln!("smtp-doctor: error: {e}");
+                    unreadable += 1;
+                }
+            }
+        }
+    }
+    let rows: Vec<Row<'_>> = decoded
+        .iter()
+        .flat_map(|(origin, index, report)| {
+            report.recipients.iter().map(move |recipient| Row {
+                origin,
+                index: *index,
+                report,
+                recipient,
+            })
+        })
+        .collect();
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    if args.json {
+        for row in &rows {
+            serde_json::to_writer(&mut out, &json_row(row))?;
+            out.write_all(b"\n")?;
+        }
+    } else if args.summary {
+        write_summary(&mut out, &rows, messages, decoded.len())?;
+    } else {
+        write_table(&mut out, &rows)?;
+    }
+    out.flush()?;
+    let failures = rows
+        .iter()
+        .filter(|r| is_failure(r.recipient, r.report))
+        .count();
+    Ok(if unreadable > 0 {
+        EXIT_ERROR
+    } else if failures > 0 {
+        EXIT_PROBLEMS
+    } else {
+        EXIT_OK
+    })
+}
+
+fn is_failure(r: &Recipient, report: &Report) -> bool {
+    report.kind == Kind::Bounce && r.finding.as_ref().is_some_and(|f| f.is_failure())
+}
+
+fn domain(r: &Recipient) -> Option<String> {
+    r.recipient
+        .as_deref()
+        .and_then(|a| a.rsplit_once('@'))
+        .map(|(_, d)| d.to_ascii_lowercase())
+}
+
+/// The label a recipient is counted under: its category for bounces, else the report kind.
+fn label(row: &Row<'_>) -> String {
+    match (&row.report.kind, &row.recipient.finding) {
+        (Kind::Bounce, Some(f)) => f.category.to_string(),
+        (kind, _) => kind.as_str().to_string(),
+    }
+}
+
+fn json_row(row: &Row<'_>) -> serde_json::Value {
+    let r = row.recipient;
+    let o = &row.report.original;
+    let finding = r.finding.as_ref().map(|f| {
+        serde_json::json!({
+            "category": f.category.as_str(),
+            "class": f.class.as_str(),
+            "party": f.party.as_str(),
+            "confidence": f.confidence,
+            "stage": f.stage.map(|s| s.as_str()),
+            "summary": &*f.summary,
+            "explanation": &*f.explanation,
+            "fix": f.fix.iter().map(|s| &**s).collect::<Vec<&str>>(),
+            "matched": f.matched.iter().map(|s| &**s).collect::<Vec<&str>>(),
+        })
+    });
+    serde_json::json!({
+        "schema": "smtp-doctor/bounce/v1",
+        "file": row.origin.display().to_string(),
+        "message_index": row.index,
+        "kind": row.report.kind.as_str(),
+        "format": row.report.format,
+        "recipient": r.recipient,
+        "recipient_domain": domain(r),
+        "original_recipient": r.original_recipient,
+        "action": r.action,
+        "status": r.status.map(|s| s.to_string()),
+        "reply_code": r.reply_code.map(|c| c.get()),
+        "diagnostic": r.diagnostic,
+        "remote_mta": r.remote_mta,
+        "reporting_mta": r.reporting_mta,
+        "last_attempt": r.last_attempt,
+        "feedback_type": r.feedback_type,
+        "original_sender": o.sender,
+        "original_message_id": o.message_id,
+        "original_subject": o.subject,
+        "hard_bounce": r.hard_bounce,
+        "reason": r.reason,
+        "finding": finding,
+        "notes": row.report.notes.iter().map(|n| n.to_string()).collect::<Vec<String>>(),
+    })
+}
+
+fn cell(s: &str, width: usize) -> String {
+    let one_line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= width {
+        one_line
+    } else {
+        let mut t: String = one_line.chars().take(width.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+fn write_table(out: &mut impl Write, rows: &[Row<'_>]) -> io::Result<()> {
+    writeln!(
+        out,
+        "{:<28} {:<32} {:<8} {:<5} {:<15} {:<16} {:<9} summary",
+        "file", "recipient", "status", "reply", "reason", "category", "class"
+    )?;
+    for row in rows {
+        let r = row.recipient;
+        let name = row.origin.file_name().map_or_else(
+            || row.origin.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let file = if row.index > 0 {
+            format!("{name}#{}", row.index)
+        } else {
+            name
+        };
+        let (category, class, summary) = match &r.finding {
+            Some(f) => (
+                f.category.to_string(),
+                f.class.to_string(),
+                f.summary.to_string(),
+            ),
+            None => (
+                row.report.kind.as_str().to_string(),
+                String::from("-"),
+                r.feedback_type
+                    .as_deref()
+                    .map_or_else(|| cell(&r.diagnostic, 60), |t| format!("feedback type {t}")),
+            ),
+        };
+        writeln!(
+            out,
+            "{:<28} {:<32} {:<8} {:<5} {:<15} {:<16} {:<9} {}",
+            cell(&file, 28),
+            cell(r.recipient.as_deref().unwrap_or("-"), 32),
+            r.status.map_or_else(|| "-".to_string(), |s| s.to_string()),
+            r.reply_code
+                .map_or_else(|| "-".to_string(), |c| c.to_string()),
+            r.reason,
+            category,
+            class,
+            cell(&summary, 80),
+        )?;
+    }
+    Ok(())
+}
+
+fn write_summary(
+    out: &mut impl Write,
+    rows: &[Row<'_>],
+    messages: usize,
+    reports: usize,
+) -> io::Result<()> {
+    let failures = rows
+        .iter()
+        .filter(|r| is_failure(r.recipient, r.report))
+        .count();
+    let hard = rows.iter().filter(|r| r.recipient.hard_bounce).count();
+    writeln!(
+        out,
+        "{messages} messages, {reports} reports, {} recipients, {failures} failures, {hard} hard bounces",
+        rows.len()
+    )?;
+    let mut section = |title: &str, key: &dyn Fn(&Row<'_>) -> String| -> io::Result<()> {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for row in rows {
+            *counts.entry(key(row)).or_default() += 1;
+        }
+        let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        writeln!(out, "\nby {title}:")?;
+        for (k, n) in counts.iter().take(25) {
+            writeln!(out, "  {n:>6}  {k}")?;
+        }
+        if counts.len() > 25 {
+            writeln!(out, "  ... {} more", counts.len() - 25)?;
+        }
+        Ok(())
+    };
+    section("category", &label)?;
+    section("recipient domain", &|r| {
+        domain(r.recipient).unwrap_or_else(|| "(none)".into())
+    })?;
+    section("reply code", &|r| {
+        r.recipient
+            .reply_code
+            .map_or_else(|| "(none)".into(), |c| c.to_string())
+    })?;
+    section("enhanced code", &|r| {
+        r.recipient
+            .status
+            .map_or_else(|| "(none)".into(), |c| c.to_string())
+    })?;
+    Ok(())
+}
