@@ -93,8 +93,11 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
     })
 }
 
-/// Lines per [`Chunk`]: enough work (a few milliseconds) that handing it to a thread costs little.
-const CHUNK_LINES: usize = 2048;
+/// Lines per [`Chunk`]: enough work (a millisecond or so) that handing it to a thread costs little,
+/// and little enough output that its buffer is allocated once, not grown.
+const CHUNK_LINES: usize = 256;
+/// Output bytes reserved per line of a chunk: a JSON record is about 1 KiB.
+const RECORD_BYTES: usize = 1536;
 /// Bytes per [`Chunk`], so that long lines do not make a chunk large.
 const CHUNK_BYTES: usize = 1 << 20;
 
@@ -156,7 +159,10 @@ struct Records {
 impl Records {
     /// Diagnoses messages (bytes and full length each) and writes their records.
     fn part(&self, messages: &[(&[u8], usize)]) -> Result<Part> {
-        let mut part = Part::default();
+        let mut part = Part {
+            out: Vec::with_capacity(messages.len() * RECORD_BYTES),
+            ..Part::default()
+        };
         for &(bytes, total) in messages {
             let d = diagnose(bytes, total);
             if d.input.is_empty() {

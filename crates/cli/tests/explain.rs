@@ -17,11 +17,15 @@ fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
         });
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("the binary starts");
-    if let Some(data) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin is piped");
-        pipe.write_all(data).expect("stdin takes the input");
-    }
-    child.wait_with_output().expect("the binary finishes")
+    let pipe = child.stdin.take();
+    // Input is written beside the reading of the output: a large input would otherwise fill
+    // the output pipe while the test still writes, and both sides would wait for ever.
+    std::thread::scope(|s| {
+        if let (Some(mut pipe), Some(data)) = (pipe, stdin) {
+            s.spawn(move || pipe.write_all(data).expect("stdin takes the input"));
+        }
+        child.wait_with_output().expect("the binary finishes")
+    })
 }
 
 fn code(o: &Output) -> i32 {
