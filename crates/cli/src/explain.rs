@@ -1,7 +1,7 @@
 //! `smtp-doctor explain`: one message (arguments or stdin) or one per line (`--file`).
 
 use crate::input::{read_all_bounded, read_line_bounded};
-use crate::{EXIT_OK, EXIT_PROBLEMS};
+use crate::{parallel, EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{bail, Context, Result};
 use smtp_doctor_kb::{diagnose, MAX_TEXT};
 use smtp_doctor_model::Diagnosis;
@@ -24,6 +24,9 @@ pub(crate) struct Args {
     /// Print JSON (one object per message, JSON Lines) instead of text.
     #[arg(long)]
     json: bool,
+    /// Threads that diagnose `--file` lines (output keeps the input's order) [default: one per CPU].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
 }
 
 /// Where the messages come from.
@@ -53,77 +56,130 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
     };
     let out = io::stdout().lock();
     let mut out = BufWriter::with_capacity(1 << 16, out);
-    let mut sink = Sink {
+    let records = Records {
         json: args.json,
         palette: Palette::new(colour),
-        count: 0,
-        failures: 0,
-        json_buf: Vec::new(),
+    };
+    let mut totals = Part::default();
+    let mut emit = |part: Part| -> Result<()> {
+        // Text records start with the blank line that separates them: not the first one.
+        let skip = usize::from(!records.json && totals.count == 0 && !part.out.is_empty());
+        out.write_all(&part.out[skip..])?;
+        totals.count += part.count;
+        totals.failures += part.failures;
+        Ok(())
     };
     match source {
-        Source::Arg(text) => sink.one(&mut out, text.as_bytes(), text.len())?,
+        Source::Arg(text) => emit(records.part(&[(text.as_bytes(), text.len())])?)?,
         Source::Stdin => {
             let (bytes, total) =
                 read_all_bounded(io::stdin().lock(), MAX_TEXT).context("reading stdin")?;
-            sink.one(&mut out, &bytes, total)?;
+            emit(records.part(&[(&bytes, total)])?)?;
         }
         Source::Lines(mut r) => {
-            let mut buf = Vec::new();
-            while let Some(total) =
-                read_line_bounded(&mut r, MAX_TEXT, &mut buf).context("reading messages")?
-            {
-                if buf.iter().any(|b| !b.is_ascii_whitespace()) {
-                    sink.one(&mut out, &buf, total)?;
-                }
-            }
+            let chunks = std::iter::from_fn(|| Chunk::read(&mut r).transpose());
+            let jobs = args.jobs.map_or_else(parallel::default_jobs, usize::from);
+            parallel::ordered_map(jobs, chunks, |c| records.part(&c.lines()), &mut emit)?;
         }
     }
-    sink.finish(&mut out)?;
-    if sink.count == 0 {
+    out.flush()?;
+    if totals.count == 0 {
         bail!("empty input: there was no message to explain");
     }
-    Ok(if sink.failures > 0 {
+    Ok(if totals.failures > 0 {
         EXIT_PROBLEMS
     } else {
         EXIT_OK
     })
 }
 
-/// Diagnoses messages and writes them out, counting failures.
-struct Sink {
-    json: bool,
-    palette: Palette,
-    count: usize,
-    failures: usize,
-    /// JSON Lines not yet written out: records are appended here and written in large blocks.
-    json_buf: Vec<u8>,
+/// Lines per [`Chunk`]: enough work (a millisecond or so) that handing it to a thread costs little,
+/// and little enough output that its buffer is allocated once, not grown.
+const CHUNK_LINES: usize = 256;
+/// Output bytes reserved per line of a chunk: a JSON record is about 1 KiB.
+const RECORD_BYTES: usize = 1536;
+/// Bytes per [`Chunk`], so that long lines do not make a chunk large.
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// Non-blank input lines read together and diagnosed by one worker.
+#[derive(Default)]
+struct Chunk {
+    data: Vec<u8>,
+    /// Each line's end in `data` and its full length in the input (lines are cut to [`MAX_TEXT`]).
+    ends: Vec<(usize, usize)>,
 }
 
-impl Sink {
-    fn one(&mut self, out: &mut impl Write, bytes: &[u8], total: usize) -> Result<()> {
-        let d = diagnose(bytes, total);
-        if d.input.is_empty() {
-            bail!("empty input: there was no message to explain");
+impl Chunk {
+    /// Reads the next chunk, or `None` at the end of input.
+    fn read(r: &mut impl BufRead) -> Result<Option<Chunk>> {
+        let mut chunk = Chunk::default();
+        let mut line = Vec::new();
+        while chunk.ends.len() < CHUNK_LINES && chunk.data.len() < CHUNK_BYTES {
+            let Some(total) =
+                read_line_bounded(r, MAX_TEXT, &mut line).context("reading messages")?
+            else {
+                break;
+            };
+            if line.iter().any(|b| !b.is_ascii_whitespace()) {
+                chunk.data.extend_from_slice(&line);
+                chunk.ends.push((chunk.data.len(), total));
+            }
         }
-        self.count += 1;
-        if d.finding.is_failure() {
-            self.failures += 1;
-        }
-        self.write(out, &d)?;
-        Ok(())
+        Ok((!chunk.ends.is_empty()).then_some(chunk))
     }
 
-    fn write(&mut self, out: &mut impl Write, d: &Diagnosis) -> io::Result<()> {
-        if self.json {
-            json::write_explain(&mut self.json_buf, d);
-            if self.json_buf.len() >= 1 << 16 {
-                out.write_all(&self.json_buf)?;
-                self.json_buf.clear();
+    /// The lines with their full lengths.
+    fn lines(&self) -> Vec<(&[u8], usize)> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&(end, total)| {
+                let line = (&self.data[start..end], total);
+                start = end;
+                line
+            })
+            .collect()
+    }
+}
+
+/// The output of a run of messages, with the counts the exit code is made of.
+#[derive(Default)]
+struct Part {
+    out: Vec<u8>,
+    count: usize,
+    failures: usize,
+}
+
+/// How each message's record is written.
+struct Records {
+    json: bool,
+    palette: Palette,
+}
+
+impl Records {
+    /// Diagnoses messages (bytes and full length each) and writes their records.
+    fn part(&self, messages: &[(&[u8], usize)]) -> Result<Part> {
+        let mut part = Part {
+            out: Vec::with_capacity(messages.len() * RECORD_BYTES),
+            ..Part::default()
+        };
+        for &(bytes, total) in messages {
+            let d = diagnose(bytes, total);
+            if d.input.is_empty() {
+                bail!("empty input: there was no message to explain");
             }
-            return Ok(());
+            part.count += 1;
+            part.failures += usize::from(d.finding.is_failure());
+            self.write(&mut part.out, &d)?;
         }
-        if self.count > 1 {
-            writeln!(out)?;
+        Ok(part)
+    }
+
+    /// Appends one record: a JSON line, or a blank line and the text report.
+    fn write(&self, out: &mut Vec<u8>, d: &Diagnosis) -> io::Result<()> {
+        if self.json {
+            json::write_explain(out, d);
+            return Ok(());
         }
         let shown: String = d
             .input
@@ -136,14 +192,7 @@ impl Sink {
         } else {
             ""
         };
-        writeln!(out, "» {shown}{more}")?;
+        writeln!(out, "\n» {shown}{more}")?;
         terminal::write_explain(out, d, &self.palette)
-    }
-
-    /// Writes out what is still buffered and flushes.
-    fn finish(&mut self, out: &mut impl Write) -> io::Result<()> {
-        out.write_all(&self.json_buf)?;
-        self.json_buf.clear();
-        out.flush()
     }
 }

@@ -8,6 +8,7 @@ mod demo;
 mod explain;
 mod input;
 mod lab;
+mod parallel;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;

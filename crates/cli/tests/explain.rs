@@ -17,11 +17,15 @@ fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
         });
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("the binary starts");
-    if let Some(data) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin is piped");
-        pipe.write_all(data).expect("stdin takes the input");
-    }
-    child.wait_with_output().expect("the binary finishes")
+    let pipe = child.stdin.take();
+    // Input is written beside the reading of the output: a large input would otherwise fill
+    // the output pipe while the test still writes, and both sides would wait for ever.
+    std::thread::scope(|s| {
+        if let (Some(mut pipe), Some(data)) = (pipe, stdin) {
+            s.spawn(move || pipe.write_all(data).expect("stdin takes the input"));
+        }
+        child.wait_with_output().expect("the binary finishes")
+    })
 }
 
 fn code(o: &Output) -> i32 {
@@ -149,6 +153,43 @@ fn file_mode_is_json_lines_in_input_order() {
     let inputs: Vec<&str> = objs.iter().filter_map(|v| v["input"].as_str()).collect();
     assert_eq!(inputs, lines);
     assert_eq!(objs[2]["bare_code"], true);
+}
+
+/// Many lines (several chunks of work) give the same output, in input order, whatever the
+/// number of threads; the exit code counts failures across all of them.
+#[test]
+fn threads_keep_input_order() {
+    let messages = [
+        "250 2.0.0 Ok: queued",
+        "550 5.1.1 <a@example.com>: Recipient address rejected: User unknown",
+        "451 4.7.1 Greylisted, please try again later",
+        "Connection timed out (110)",
+    ];
+    let data: String = (0..5000)
+        .map(|i| format!("{} #{i}\n", messages[i % messages.len()]))
+        .collect();
+    for format in [&["--json"][..], &["--color=never"][..]] {
+        let mut outputs = Vec::new();
+        for jobs in ["1", "3"] {
+            let mut args = vec!["explain", "--file", "-", "-j", jobs];
+            args.extend_from_slice(format);
+            let out = run(&args, Some(data.as_bytes()));
+            assert_eq!(code(&out), 1);
+            outputs.push(stdout(&out));
+        }
+        assert_eq!(outputs[0], outputs[1]);
+        assert!(!outputs[0].starts_with('\n'));
+    }
+    let out = run(
+        &["explain", "--json", "--file", "-", "-j", "2"],
+        Some(data.as_bytes()),
+    );
+    let objs = json_lines(&out);
+    assert_eq!(objs.len(), 5000);
+    for (i, o) in objs.iter().enumerate() {
+        let want = format!("{} #{i}", messages[i % messages.len()]);
+        assert_eq!(o["input"].as_str(), Some(want.as_str()));
+    }
 }
 
 #[test]

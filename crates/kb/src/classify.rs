@@ -3,6 +3,7 @@
 use crate::entry::{DataFile, Entry, Provider, Strength};
 use crate::extract::{cut, MAX_TEXT};
 use daachorse::DoubleArrayAhoCorasick;
+use serde::{Deserialize, Serialize};
 use smtp_doctor_model::{
     Category, Class, EnhancedCode, Evidence, Finding, Party, ReplyCode, Stage, Text,
 };
@@ -38,13 +39,13 @@ pub enum KbError {
 }
 
 /// A phrase: one or more parts that must appear in order, each within [`GAP`] of the last.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Phrase {
     parts: Vec<usize>,
 }
 
 /// A code pattern such as `5xx`, `55x`, `X.7.26` or `5.7.x`: `None` is a wildcard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct CodePattern([Option<u16>; 3]);
 
 impl CodePattern {
@@ -105,7 +106,7 @@ impl CodePattern {
 }
 
 /// An entry compiled for matching, with its texts ready to share with findings.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct Compiled {
     id: Text,
     summary: Text,
@@ -163,6 +164,11 @@ const STAGE_PHRASES: &[(&str, Stage)] = &[
 ];
 
 /// The knowledge base: entries, providers and the matcher built from them.
+///
+/// Serialisable so that the build script can compile the built-in data once and the binary only
+/// decodes it (see `builtin`). Decoding trusts its input (indices are not checked again): decode
+/// only what `Kb`'s own serialisation wrote.
+#[derive(Serialize, Deserialize)]
 pub struct Kb {
     entries: Vec<Entry>,
     compiled: Vec<Compiled>,
@@ -172,6 +178,7 @@ pub struct Kb {
     first_part_phrases: Vec<Vec<usize>>,
     /// Every phrase part, for overlapping search: a double-array automaton (daachorse) scans
     /// faster than aho-corasick's NFA and builds far faster than its DFA.
+    #[serde(with = "automaton")]
     parts: DoubleArrayAhoCorasick<u32>,
     /// For each part: the entries that use it in an `any` or `all` phrase.
     part_entries: Vec<Vec<usize>>,
@@ -187,6 +194,32 @@ pub struct Kb {
     rank_pos: Vec<usize>,
     /// For each part: its position in [`STAGE_PHRASES`] when it is a stage phrase.
     part_stage: Vec<Option<usize>>,
+}
+
+/// The part automaton in daachorse's own byte format, which daachorse checks when it decodes it.
+mod automaton {
+    use daachorse::DoubleArrayAhoCorasick;
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    /// Writes the automaton as one byte string.
+    pub(super) fn serialize<S: Serializer>(
+        a: &DoubleArrayAhoCorasick<u32>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&a.serialize())
+    }
+
+    /// Reads an automaton written by [`serialize`].
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<DoubleArrayAhoCorasick<u32>, D::Error> {
+        let bytes = <&[u8]>::deserialize(d)?;
+        match DoubleArrayAhoCorasick::deserialize(bytes) {
+            Ok((a, [])) => Ok(a),
+            Ok(_) => Err(D::Error::custom("bytes after the part automaton")),
+            Err(e) => Err(D::Error::custom(e)),
+        }
+    }
 }
 
 /// What one text looks like to the matcher.

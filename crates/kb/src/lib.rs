@@ -19,22 +19,19 @@ use std::sync::OnceLock;
 /// The compiled-in data files, as (name, TOML text), in load order.
 pub const DATA_FILES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/data_files.rs"));
 
-/// The same data files, parsed at build time (`build.rs`) and encoded with postcard.
+/// The same data files as a [`Kb`] compiled at build time (`build.rs`: parsed, checked, phrase
+/// automaton built) and encoded with postcard: start-up only decodes it.
 const COMPILED: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/kb.postcard"));
 
 /// The built-in knowledge base, loaded on first use.
 ///
 /// # Panics
-/// If the compiled-in data is invalid, which the build script and the crate's tests rule out.
+/// If the compiled-in data does not decode, which the build script and the crate's tests rule out.
 pub fn builtin() -> &'static Kb {
     static KB: OnceLock<Kb> = OnceLock::new();
     KB.get_or_init(|| {
-        let files = postcard::from_bytes(COMPILED)
-            .unwrap_or_else(|e| panic!("built-in knowledge base does not decode: {e}"));
-        match Kb::from_data(files) {
-            Ok(kb) => kb,
-            Err(e) => panic!("built-in knowledge base is invalid: {e}"),
-        }
+        postcard::from_bytes(COMPILED)
+            .unwrap_or_else(|e| panic!("built-in knowledge base does not decode: {e}"))
     })
 }
 
@@ -71,5 +68,20 @@ pub fn diagnose(bytes: &[u8], original_len: usize) -> Diagnosis {
         notes,
         bare_code: ev.bare_code,
         finding,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The knowledge base compiled by the build script is exactly the one the data files make
+    /// at run time.
+    #[test]
+    fn built_in_data_is_the_data_files_compiled() {
+        let loaded = Kb::load(DATA_FILES).unwrap_or_else(|e| panic!("{e}"));
+        let bytes = postcard::to_allocvec(&loaded).unwrap_or_else(|e| panic!("{e}"));
+        assert!(bytes == COMPILED, "the built-in knowledge base is stale");
+        assert_eq!(builtin().entries().len(), loaded.entries().len());
     }
 }
