@@ -87,12 +87,14 @@ pub(crate) fn service_and_daemon(program: &str) -> (&str, &str) {
     (service, daemon)
 }
 
-/// True for a Postfix queue ID: short (5 to 20 upper-case hex digits) or long (12 to 24
-/// letters and digits with the `z` that separates its time and inode parts).
+/// True for a Postfix queue ID: short (5 to 20 upper-case hex digits; other upper-case letters
+/// are accepted beside at least one digit, as pflogsumm does) or long (12 to 24 letters and
+/// digits with the `z` that separates its time and inode parts).
 pub fn is_queue_id(s: &str) -> bool {
     let b = s.as_bytes();
-    let short =
-        (5..=20).contains(&b.len()) && b.iter().all(|c| matches!(c, b'0'..=b'9' | b'A'..=b'F'));
+    let short = (5..=20).contains(&b.len())
+        && b.iter().all(|c| matches!(c, b'0'..=b'9' | b'A'..=b'Z'))
+        && b.iter().any(u8::is_ascii_digit);
     short
         || ((12..=24).contains(&b.len())
             && b.iter().all(u8::is_ascii_alphanumeric)
