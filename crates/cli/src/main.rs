@@ -8,6 +8,7 @@ mod demo;
 mod explain;
 mod input;
 mod lab;
+mod logs;
 mod parallel;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -59,6 +60,8 @@ enum Command {
     Check(Box<check::Args>),
     /// Decode bounce files (DSNs, vendor NDRs), auto-replies and feedback reports, per recipient.
     Bounce(bounce::Args),
+    /// Summarise mail logs (Postfix): totals, failures by cause, domain, code and relay; traces.
+    Logs(logs::Args),
     /// Serve the built-in fault lab on 127.0.0.1 until Ctrl-C or end of input.
     Lab(lab::Args),
     /// Start the built-in fault lab and diagnose every scenario with `check`; needs no set-up.
@@ -79,6 +82,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(&args, colour),
         Command::Check(args) => check::run(&args, colour),
         Command::Bounce(args) => bounce::run(&args, colour),
+        Command::Logs(args) => logs::run(&args, colour),
         Command::Lab(args) => lab::run(&args),
         Command::Demo => demo::run(colour),
     };

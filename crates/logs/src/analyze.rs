@@ -1,0 +1,1179 @@
+//! The streaming analyzer: follows each message by queue ID, counts, classifies failures.
+
+use crate::event::{Delivery, Event, Origin, Reject, Status};
+use crate::postfix::Postfix;
+use crate::syslog::parse_prefix;
+use crate::{LineParser, MAX_LINE};
+use smtp_doctor_model::{EnhancedCode, Finding, ReplyCode, Source};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::io::{self, BufRead};
+
+/// A table of counts by key, as in the summary (sorted by key; renderers sort by count).
+pub type Counts = BTreeMap<String, u64>;
+
+/// The most recipients of one message whose outcomes are followed one by one.
+const MAX_TRACKED_RECIPIENTS: usize = 10_000;
+/// The most events kept in one message's trace.
+const MAX_TRACE_EVENTS: usize = 10_000;
+/// The most bytes of a failure's text given to the classifier.
+const MAX_CLASSIFIED: usize = 8 * 1024;
+
+/// What the analyzer produces besides the summary.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Emit a [`Record::Failure`] for every failed attempt.
+    pub failures: bool,
+    /// Emit a [`Record::Unknown`] for every line no parser understood.
+    pub unknown: bool,
+}
+
+/// One output of the analyzer, in input order (traces when their message closes).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Record {
+    /// A failed delivery attempt, expiry or refusal, with its finding.
+    Failure(Box<Failure>),
+    /// The history of a traced message.
+    Trace(Box<Trace>),
+    /// A line no parser understood.
+    Unknown {
+        /// Its 1-based line number in the input.
+        line_number: u64,
+        /// The line (lossily decoded, bounded).
+        text: String,
+    },
+}
+
+/// What kind of failure a [`Failure`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// A delivery attempt failed for now (`status=deferred`).
+    Deferred,
+    /// A delivery failed for good (`status=bounced`).
+    Bounced,
+    /// The message stayed queued too long and was returned (`status=expired`).
+    Expired,
+    /// This server refused a client's message or recipient (`reject:` and its kin).
+    Rejected,
+}
+
+impl FailureKind {
+    /// The name used in reports and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Deferred => "deferred",
+            FailureKind::Bounced => "bounced",
+            FailureKind::Expired => "expired",
+            FailureKind::Rejected => "rejected",
+        }
+    }
+}
+
+/// One failed attempt, expiry or refusal, with the shared classifier's finding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// What kind of failure.
+    pub kind: FailureKind,
+    /// The line's timestamp as written.
+    pub timestamp: String,
+    /// The line's 1-based number in the input.
+    pub line_number: u64,
+    /// The program that logged it (`postfix/smtp`).
+    pub program: String,
+    /// The message's queue ID, when it had one.
+    pub queue_id: Option<String>,
+    /// The message's Message-ID, when seen.
+    pub message_id: Option<String>,
+    /// The envelope sender, when seen.
+    pub from: Option<String>,
+    /// The recipient, when the line names one.
+    pub to: Option<String>,
+    /// The relay (`mx.example.org[192.0.2.1]:25`, `none`), for delivery failures.
+    pub relay: Option<String>,
+    /// The client refused, for rejects.
+    pub client: Option<String>,
+    /// The MTA's status code (`dsn=`), as written.
+    pub dsn: Option<String>,
+    /// The remote server's reply code, when one replied.
+    pub reply_code: Option<ReplyCode>,
+    /// The enhanced code that came with that reply.
+    pub enhanced_code: Option<EnhancedCode>,
+    /// The raw reply or reason, as logged.
+    pub reply: String,
+    /// The shared classifier's finding on `reply`.
+    pub finding: Finding,
+}
+
+/// One line of a traced message's history.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceEvent {
+    /// The timestamp as written.
+    pub timestamp: String,
+    /// The program that logged it.
+    pub program: String,
+    /// What happened: `received`, `message-id`, `queued`, `delivery`, `expired`, `notification`,
+    /// `removed`, `reject`, `note`.
+    pub kind: &'static str,
+    /// The recipient of a delivery.
+    pub to: Option<String>,
+    /// The outcome of a delivery (`sent`, `deferred`, `bounced`, ...).
+    pub status: Option<String>,
+    /// The delivery's `dsn=`.
+    pub dsn: Option<String>,
+    /// The remote reply code of a delivery.
+    pub reply_code: Option<ReplyCode>,
+    /// The reply of a delivery, else the line's text after the queue ID.
+    pub text: String,
+}
+
+/// The history of one message, as `--trace` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trace {
+    /// The queue ID.
+    pub queue_id: String,
+    /// The Message-ID, when seen.
+    pub message_id: Option<String>,
+    /// The envelope sender, when seen.
+    pub from: Option<String>,
+    /// How it came in, when seen.
+    pub origin: Option<Origin>,
+    /// Every recipient seen, in order.
+    pub recipients: Vec<String>,
+    /// Its lines, in order.
+    pub events: Vec<TraceEvent>,
+    /// The queue ID of the notification (non-delivery report) it caused.
+    pub notification_id: Option<String>,
+    /// For a notification: the queue ID of the message it reports on.
+    pub notification_for: Option<String>,
+    /// False when the log ended before the message left the queue.
+    pub complete: bool,
+}
+
+/// Counts of one delivery outcome.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StatusTally {
+    /// Lines with this status.
+    pub lines: u64,
+    /// Distinct messages with at least one such line.
+    pub messages: u64,
+    /// Distinct (message, recipient) pairs with at least one such line.
+    pub recipients: u64,
+    /// Lines by recipient domain (lower-cased).
+    pub by_domain: Counts,
+    /// Lines by `dsn=`.
+    pub by_dsn: Counts,
+    /// Lines by remote reply code (`none` when no server replied).
+    pub by_reply_code: Counts,
+    /// Lines by program.
+    pub by_program: Counts,
+    /// Lines by relay host (the name before `[`).
+    pub by_relay: Counts,
+}
+
+/// Expired messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExpiredTally {
+    /// `status=expired` lines (messages returned to sender).
+    pub messages: u64,
+    /// Their recipients still undelivered (see [`Summary`] for how they are counted).
+    pub recipients: u64,
+}
+
+/// Refusals by this server (`NOQUEUE: reject:` and the like).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RejectTally {
+    /// Refusal lines.
+    pub total: u64,
+    /// By program.
+    pub by_program: Counts,
+    /// By reply code.
+    pub by_code: Counts,
+    /// By enhanced code.
+    pub by_dsn: Counts,
+    /// By the classifier's category.
+    pub by_category: Counts,
+    /// By stage (`RCPT`, `DATA`, ...).
+    pub by_stage: Counts,
+    /// By client IP address.
+    pub by_client: Counts,
+}
+
+/// Failed deliveries (deferrals, bounces, expiries) by cause and place.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailureTally {
+    /// Failures counted.
+    pub total: u64,
+    /// By the classifier's category.
+    pub by_category: Counts,
+    /// By recipient domain.
+    pub by_domain: Counts,
+    /// By remote reply code (`none` when no server replied).
+    pub by_reply_code: Counts,
+    /// By enhanced code (`dsn=`).
+    pub by_enhanced_code: Counts,
+    /// By relay host.
+    pub by_relay: Counts,
+}
+
+/// Final outcomes of recipients, each (message, recipient) counted once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecipientTally {
+    /// Delivered.
+    pub delivered: u64,
+    /// Bounced.
+    pub bounced: u64,
+    /// Still undelivered when their message expired.
+    pub expired: u64,
+}
+
+/// Everything counted over the input.
+///
+/// Expired recipients: the recipients of an expired message not yet delivered or bounced. When
+/// the queue manager's `nrcpt=` is known it is used as the number of recipients; a message seen
+/// only at its expiry (it entered the queue before the log starts) counts one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Lines read.
+    pub lines: u64,
+    /// Bytes read (line endings included).
+    pub bytes: u64,
+    /// Lines without a syslog prefix.
+    pub unparsed_lines: u64,
+    /// Lines of a known MTA that its parser did not understand.
+    pub unknown_lines: u64,
+    /// Lines of programs no parser reads (counted by program in `lines_by_program`).
+    pub other_program_lines: u64,
+    /// Lines longer than [`MAX_LINE`], cut.
+    pub truncated_lines: u64,
+    /// Lines that were not valid UTF-8, decoded with replacement characters.
+    pub lossy_lines: u64,
+    /// The first timestamp, as written.
+    pub first_timestamp: Option<String>,
+    /// The last timestamp, as written.
+    pub last_timestamp: Option<String>,
+    /// Lines by program (`postfix/smtp`).
+    pub lines_by_program: Counts,
+    /// Distinct messages seen (a reused queue ID counts again).
+    pub messages: u64,
+    /// Messages still in the queue when the input ended.
+    pub open_at_end: u64,
+    /// Queue IDs seen again for a new message while the old one was still open.
+    pub queue_id_reuses: u64,
+    /// Messages received, by origin (`smtpd`, `submission`, `pickup`).
+    pub received: Counts,
+    /// `status=sent` lines.
+    pub sent: StatusTally,
+    /// `status=deferred` lines.
+    pub deferred: StatusTally,
+    /// `status=bounced` lines.
+    pub bounced: StatusTally,
+    /// Delivery lines with another status (address verification probes).
+    pub other_status: u64,
+    /// Expiries.
+    pub expired: ExpiredTally,
+    /// Messages removed from the queue.
+    pub removed: u64,
+    /// Notifications (non-delivery reports and the like) created.
+    pub notifications: u64,
+    /// Failed client authentications (SASL).
+    pub auth_failures: u64,
+    /// Failed connections to remote servers logged on their own lines.
+    pub connect_failures: u64,
+    /// Refusals by this server.
+    pub rejects: RejectTally,
+    /// Failed deliveries by cause and place.
+    pub failures: FailureTally,
+    /// Final outcomes of recipients.
+    pub recipients: RecipientTally,
+}
+
+/// Outcome flags of one recipient of an open message.
+const SEEN_SENT: u8 = 1;
+const SEEN_DEFERRED: u8 = 2;
+const SEEN_BOUNCED: u8 = 4;
+const SEEN_EXPIRED: u8 = 8;
+
+/// A message still in the queue.
+#[derive(Debug, Default)]
+struct Message {
+    queue_id: Box<str>,
+    message_id: Option<Box<str>>,
+    from: Option<Box<str>>,
+    origin: Option<Origin>,
+    nrcpt: Option<u32>,
+    recipients: Vec<(Box<str>, u8)>,
+    /// Expired recipients beyond the ones seen by address.
+    unseen_expired: u64,
+    /// Anything beyond queueing lines was seen (a reused ID is then a new message).
+    active: bool,
+    notification_id: Option<Box<str>>,
+    notification_for: Option<Box<str>>,
+    events: Vec<TraceEvent>,
+    traced: bool,
+}
+
+/// Internal tallies keyed by borrowed-then-owned strings (cheap lookups per line).
+#[derive(Debug, Default)]
+struct Tally(HashMap<Box<str>, u64>);
+
+impl Tally {
+    fn add(&mut self, key: &str) {
+        if let Some(n) = self.0.get_mut(key) {
+            *n += 1;
+        } else {
+            self.0.insert(key.into(), 1);
+        }
+    }
+    fn done(&self) -> Counts {
+        self.0.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    }
+}
+
+#[derive(Debug, Default)]
+struct StatusTallies {
+    lines: u64,
+    messages: u64,
+    recipients: u64,
+    by_domain: Tally,
+    by_dsn: Tally,
+    by_reply_code: Tally,
+    by_program: Tally,
+    by_relay: Tally,
+}
+
+impl StatusTallies {
+    fn done(&self) -> StatusTally {
+        StatusTally {
+            lines: self.lines,
+            messages: self.messages,
+            recipients: self.recipients,
+            by_domain: self.by_domain.done(),
+            by_dsn: self.by_dsn.done(),
+            by_reply_code: self.by_reply_code.done(),
+            by_program: self.by_program.done(),
+            by_relay: self.by_relay.done(),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Tallies {
+    lines_by_program: Tally,
+    received: Tally,
+    status: [StatusTallies; 3],
+    rejects_by_program: Tally,
+    rejects_by_code: Tally,
+    rejects_by_dsn: Tally,
+    rejects_by_category: Tally,
+    rejects_by_stage: Tally,
+    rejects_by_client: Tally,
+    fail_by_category: Tally,
+    fail_by_domain: Tally,
+    fail_by_reply_code: Tally,
+    fail_by_enhanced: Tally,
+    fail_by_relay: Tally,
+}
+
+/// The streaming analyzer. Feed it lines ([`Analyzer::push_line`] or [`Analyzer::read`]), take
+/// the [`Record`]s it produces as it goes, and call [`Analyzer::finish`] for the [`Summary`].
+#[derive(Debug)]
+pub struct Analyzer {
+    parsers: Vec<Box<dyn LineParser>>,
+    options: Options,
+    trace: Option<HashSet<String>>,
+    traced_ids: HashSet<Box<str>>,
+    open: HashMap<Box<str>, Message>,
+    summary: Summary,
+    tallies: Tallies,
+    out: VecDeque<Record>,
+}
+
+impl Default for Analyzer {
+    fn default() -> Self {
+        Analyzer::new(Options::default())
+    }
+}
+
+impl Analyzer {
+    /// An analyzer for every format this crate reads (Postfix).
+    pub fn new(options: Options) -> Self {
+        Analyzer::with_parsers(vec![Box::new(Postfix)], options)
+    }
+
+    /// An analyzer that tries `parsers` in order on each line's program.
+    pub fn with_parsers(parsers: Vec<Box<dyn LineParser>>, options: Options) -> Self {
+        Analyzer {
+            parsers,
+            options,
+            trace: None,
+            traced_ids: HashSet::new(),
+            open: HashMap::new(),
+            summary: Summary::default(),
+            tallies: Tallies::default(),
+            out: VecDeque::new(),
+        }
+    }
+
+    /// Traces the messages `needle` names (call again for more): a queue ID, a Message-ID (with
+    /// or without angle brackets) or a recipient address. The notifications they cause are
+    /// traced too. While a trace is asked for, open messages keep their lines, so memory grows
+    /// with the queue.
+    pub fn trace(&mut self, needle: &str) {
+        let n = needle.trim();
+        let n = n.strip_prefix('<').unwrap_or(n);
+        let n = n.strip_suffix('>').unwrap_or(n);
+        let set = self.trace.get_or_insert_with(HashSet::new);
+        set.insert(n.to_string());
+        set.insert(n.to_ascii_lowercase());
+    }
+
+    /// Messages open now (in the queue, as far as the log shows).
+    pub fn open_messages(&self) -> usize {
+        self.open.len()
+    }
+
+    /// Takes the records produced so far.
+    pub fn records(&mut self) -> impl Iterator<Item = Record> + '_ {
+        self.out.drain(..)
+    }
+
+    /// Reads every line of `input`, passing each record to `sink` as it is produced.
+    pub fn read(
+        &mut self,
+        input: &mut (impl BufRead + ?Sized),
+        sink: &mut dyn FnMut(Record),
+    ) -> io::Result<()> {
+        let mut buf = Vec::with_capacity(1024);
+        while let Some(len) = crate::read::read_line_bounded(input, MAX_LINE, &mut buf)? {
+            self.push_line(&buf, len);
+            for r in self.out.drain(..) {
+                sink(r);
+            }
+        }
+        Ok(())
+    }
+
+    /// Analyses one line (without its line ending); `full_len` is its length before any cut.
+    pub fn push_line(&mut self, line: &[u8], full_len: usize) {
+        self.summary.lines += 1;
+        self.summary.bytes += full_len as u64 + 1;
+        let kept = &line[..line.len().min(MAX_LINE)];
+        if full_len > kept.len() {
+            self.summary.truncated_lines += 1;
+        }
+        let text = match std::str::from_utf8(kept) {
+            Ok(t) => Cow::Borrowed(t),
+            Err(_) => {
+                self.summary.lossy_lines += 1;
+                String::from_utf8_lossy(kept)
+            }
+        };
+        let number = self.summary.lines;
+        let Some(prefix) = parse_prefix(&text) else {
+            if !text.trim().is_empty() {
+                self.summary.unparsed_lines += 1;
+                self.unknown(number, &text);
+            }
+            return;
+        };
+        if self.summary.first_timestamp.is_none() {
+            self.summary.first_timestamp = Some(prefix.timestamp.to_string());
+        }
+        self.tallies.lines_by_program.add(prefix.program);
+        let Some(parser) = self.parsers.iter().find(|p| p.accepts(prefix.program)) else {
+            self.summary.other_program_lines += 1;
+            self.set_last(prefix.timestamp);
+            return;
+        };
+        let event = parser.parse(&prefix);
+        let ctx = Ctx {
+            timestamp: prefix.timestamp,
+            program: prefix.program,
+            line_number: number,
+        };
+        self.event(&ctx, event, &text);
+        self.set_last(prefix.timestamp);
+    }
+
+    fn set_last(&mut self, ts: &str) {
+        match &mut self.summary.last_timestamp {
+            Some(s) => {
+                s.clear();
+                s.push_str(ts);
+            }
+            None => self.summary.last_timestamp = Some(ts.to_string()),
+        }
+    }
+
+    fn unknown(&mut self, line_number: u64, text: &str) {
+        if self.options.unknown {
+            self.out.push_back(Record::Unknown {
+                line_number,
+                text: text.to_string(),
+            });
+        }
+    }
+
+    /// The open message with this queue ID, opened when new.
+    fn message(&mut self, queue_id: &str) -> &mut Message {
+        if !self.open.contains_key(queue_id) {
+            self.summary.messages += 1;
+            let traced = self.traced_ids.contains(queue_id)
+                || self.trace.as_ref().is_some_and(|t| t.contains(queue_id));
+            self.open.insert(
+                queue_id.into(),
+                Message {
+                    queue_id: queue_id.into(),
+                    traced,
+                    ..Message::default()
+                },
+            );
+        }
+        // Inserted above when missing.
+        self.open
+            .get_mut(queue_id)
+            .unwrap_or_else(|| unreachable!("message was just inserted"))
+    }
+
+    fn record(&mut self, ctx: &Ctx<'_>, queue_id: &str, kind: &'static str, text: &str) {
+        if self.trace.is_none() {
+            return;
+        }
+        let m = self.message(queue_id);
+        if m.events.len() < MAX_TRACE_EVENTS {
+            m.events.push(TraceEvent {
+                timestamp: ctx.timestamp.to_string(),
+                program: ctx.program.to_string(),
+                kind,
+                to: None,
+                status: None,
+                dsn: None,
+                reply_code: None,
+                text: text.to_string(),
+            });
+        }
+    }
+
+    fn event(&mut self, ctx: &Ctx<'_>, event: Event<'_>, line: &str) {
+        match event {
+            Event::Received {
+                queue_id,
+                origin,
+                client,
+            } => {
+                if self
+                    .open
+                    .get(queue_id)
+                    .is_some_and(|m| m.active || m.origin.is_some())
+                {
+                    // The ID was given to a new message while the old one looked open.
+                    self.summary.queue_id_reuses += 1;
+                    self.close(queue_id, false);
+                }
+                self.tallies.received.add(origin.as_str());
+                let m = self.message(queue_id);
+                m.origin = Some(origin);
+                if origin == Origin::Pickup && m.from.is_none() {
+                    m.from = Some(client.into());
+                }
+                self.record(ctx, queue_id, "received", client);
+            }
+            Event::MessageId {
+                queue_id,
+                message_id,
+            } => {
+                let m = self.message(queue_id);
+                m.message_id = Some(message_id.into());
+                self.check_trace(queue_id);
+                self.record(ctx, queue_id, "message-id", message_id);
+            }
+            Event::Queued {
+                queue_id,
+                from,
+                nrcpt,
+                ..
+            } => {
+                let m = self.message(queue_id);
+                if m.from.as_deref() != Some(from) {
+                    m.from = Some(from.into());
+                }
+                if nrcpt.is_some() {
+                    m.nrcpt = nrcpt;
+                }
+                self.record(ctx, queue_id, "queued", queue_text(line));
+            }
+            Event::Delivery(d) => self.delivery(ctx, &d),
+            Event::Expired {
+                queue_id,
+                from,
+                text,
+            } => self.expired(ctx, queue_id, from, text),
+            Event::Removed { queue_id } => {
+                self.summary.removed += 1;
+                self.record(ctx, queue_id, "removed", "removed");
+                self.close(queue_id, true);
+            }
+            Event::Notification {
+                queue_id,
+                notification_id,
+                kind,
+            } => {
+                self.summary.notifications += 1;
+                let m = self.message(queue_id);
+                m.active = true;
+                m.notification_id = Some(notification_id.into());
+                let traced = m.traced;
+                self.record(ctx, queue_id, "notification", queue_text(line));
+                let _ = kind;
+                let ndr = self.message(notification_id);
+                ndr.notification_for = Some(queue_id.into());
+                if traced {
+                    ndr.traced = true;
+                    self.traced_ids.insert(notification_id.into());
+                }
+            }
+            Event::Reject(r) => self.reject(ctx, &r),
+            Event::ConnectFailure { .. } => self.summary.connect_failures += 1,
+            Event::MessageNote { queue_id, text } => {
+                if self.trace.is_some() {
+                    self.record(ctx, queue_id, "note", text);
+                }
+            }
+            Event::AuthFailure { .. } => self.summary.auth_failures += 1,
+            Event::Noise => {}
+            _ => {
+                self.summary.unknown_lines += 1;
+                self.unknown(ctx.line_number, line);
+            }
+        }
+    }
+
+    fn check_trace(&mut self, queue_id: &str) {
+        let Some(needles) = self.trace.as_ref() else {
+            return;
+        };
+        if let Some(m) = self.open.get_mut(queue_id) {
+            if !m.traced
+                && (m
+                    .message_id
+                    .as_deref()
+                    .is_some_and(|id| needles.contains(id))
+                    || m.recipients
+                        .iter()
+                        .any(|(r, _)| needles.contains(&r.to_ascii_lowercase())))
+            {
+                m.traced = true;
+            }
+        }
+    }
+
+    fn delivery(&mut self, ctx: &Ctx<'_>, d: &Delivery<'_>) {
+        let domain = domain_of(d.to);
+        let relay_host = relay_host(d.relay);
+        let code_key = code_key(d.reply_code);
+        if d.status == Status::Other {
+            self.summary.other_status += 1;
+        } else {
+            let t = &mut self.tallies.status[d.status.index()];
+            t.lines += 1;
+            t.by_domain.add(&domain);
+            t.by_dsn.add(d.dsn.unwrap_or("none"));
+            t.by_reply_code.add(code_key.as_str());
+            t.by_program.add(ctx.program);
+            t.by_relay.add(relay_host);
+        }
+        let flag = match d.status {
+            Status::Sent => SEEN_SENT,
+            Status::Deferred => SEEN_DEFERRED,
+            Status::Bounced => SEEN_BOUNCED,
+            Status::Other => 0,
+        };
+        let tracing = self.trace.is_some();
+        let m = self.message(d.queue_id);
+        m.active = true;
+        if let Some(r) = m.recipients.iter_mut().find(|(r, _)| &**r == d.to) {
+            r.1 |= flag;
+        } else if m.recipients.len() < MAX_TRACKED_RECIPIENTS {
+            m.recipients.push((d.to.into(), flag));
+        }
+        let message_id = m.message_id.as_deref().map(str::to_string);
+        let from = m.from.as_deref().map(str::to_string);
+        if tracing && m.events.len() < MAX_TRACE_EVENTS {
+            m.events.push(TraceEvent {
+                timestamp: ctx.timestamp.to_string(),
+                program: ctx.program.to_string(),
+                kind: "delivery",
+                to: Some(d.to.to_string()),
+                status: Some(d.status_text.to_string()),
+                dsn: d.dsn.map(str::to_string),
+                reply_code: d.reply_code,
+                text: d.reply.to_string(),
+            });
+        }
+        if tracing {
+            self.check_trace(d.queue_id);
+        }
+        let kind = match d.status {
+            Status::Deferred => FailureKind::Deferred,
+            Status::Bounced => FailureKind::Bounced,
+            _ => return,
+        };
+        let finding = classify(d.reply);
+        let f = &mut self.tallies;
+        self.summary.failures.total += 1;
+        f.fail_by_category.add(finding.category.as_str());
+        f.fail_by_domain.add(&domain);
+        f.fail_by_reply_code.add(code_key.as_str());
+        f.fail_by_enhanced.add(d.dsn.unwrap_or("none"));
+        f.fail_by_relay.add(relay_host);
+        if self.options.failures {
+            self.out.push_back(Record::Failure(Box::new(Failure {
+                kind,
+                timestamp: ctx.timestamp.to_string(),
+                line_number: ctx.line_number,
+                program: ctx.program.to_string(),
+                queue_id: Some(d.queue_id.to_string()),
+                message_id,
+                from,
+                to: Some(d.to.to_string()),
+                relay: Some(d.relay.to_string()),
+                client: None,
+                dsn: d.dsn.map(str::to_string),
+                reply_code: d.reply_code,
+                enhanced_code: d.enhanced_code,
+                reply: d.reply.to_string(),
+                finding,
+            })));
+        }
+    }
+
+    fn expired(&mut self, ctx: &Ctx<'_>, queue_id: &str, from: &str, text: &str) {
+        self.summary.expired.messages += 1;
+        let m = self.message(queue_id);
+        m.active = true;
+        if m.from.is_none() {
+            m.from = Some(from.into());
+        }
+        let mut pending = 0u64;
+        for r in m.recipients.iter_mut() {
+            if r.1 & (SEEN_SENT | SEEN_BOUNCED) == 0 {
+                r.1 |= SEEN_EXPIRED;
+                pending += 1;
+            }
+        }
+        let seen = m.recipients.len() as u64;
+        let unseen = match m.nrcpt {
+            Some(n) => u64::from(n).saturating_sub(seen),
+            None if seen == 0 => 1,
+            None => 0,
+        };
+        m.unseen_expired += unseen;
+        let _ = pending;
+        let message_id = m.message_id.as_deref().map(str::to_string);
+        let to = (m.recipients.len() == 1).then(|| m.recipients[0].0.to_string());
+        self.record(ctx, queue_id, "expired", text);
+        let finding = classify(text);
+        let f = &mut self.tallies;
+        self.summary.failures.total += 1;
+        f.fail_by_category.add(finding.category.as_str());
+        f.fail_by_domain
+            .add(&to.as_deref().map_or_else(|| "(unknown)".into(), domain_of));
+        f.fail_by_reply_code.add("none");
+        f.fail_by_enhanced.add("none");
+        f.fail_by_relay.add("none");
+        if self.options.failures {
+            self.out.push_back(Record::Failure(Box::new(Failure {
+                kind: FailureKind::Expired,
+                timestamp: ctx.timestamp.to_string(),
+                line_number: ctx.line_number,
+                program: ctx.program.to_string(),
+                queue_id: Some(queue_id.to_string()),
+                message_id,
+                from: Some(from.to_string()),
+                to,
+                relay: None,
+                client: None,
+                dsn: None,
+                reply_code: None,
+                enhanced_code: None,
+                reply: text.to_string(),
+                finding,
+            })));
+        }
+    }
+
+    fn reject(&mut self, ctx: &Ctx<'_>, r: &Reject<'_>) {
+        let finding = classify(r.reply);
+        let s = &mut self.summary.rejects;
+        s.total += 1;
+        let t = &mut self.tallies;
+        t.rejects_by_program.add(ctx.program);
+        t.rejects_by_code.add(code_key(r.reply_code).as_str());
+        match r.enhanced_code {
+            Some(c) => t.rejects_by_dsn.add(&c.to_string()),
+            None => t.rejects_by_dsn.add("none"),
+        }
+        t.rejects_by_category.add(finding.category.as_str());
+        t.rejects_by_stage.add(r.stage);
+        t.rejects_by_client.add(client_ip(r.client));
+        if let Some(q) = r.queue_id {
+            self.record(ctx, q, "reject", r.reply);
+        }
+        if self.options.failures {
+            let (message_id, from) = match r.queue_id.and_then(|q| self.open.get(q)) {
+                Some(m) => (
+                    m.message_id.as_deref().map(str::to_string),
+                    m.from.as_deref().map(str::to_string),
+                ),
+                None => (None, None),
+            };
+            self.out.push_back(Record::Failure(Box::new(Failure {
+                kind: FailureKind::Rejected,
+                timestamp: ctx.timestamp.to_string(),
+                line_number: ctx.line_number,
+                program: ctx.program.to_string(),
+                queue_id: r.queue_id.map(str::to_string),
+                message_id,
+                from: r.from.map(str::to_string).or(from),
+                to: r.to.map(str::to_string),
+                relay: None,
+                client: Some(r.client.to_string()),
+                dsn: r.enhanced_code.map(|c| c.to_string()),
+                reply_code: r.reply_code,
+                enhanced_code: r.enhanced_code,
+                reply: r.reply.to_string(),
+                finding,
+            })));
+        }
+    }
+
+    /// A message leaves the queue (or the input ends): its per-message counts are made.
+    fn close(&mut self, queue_id: &str, complete: bool) {
+        let Some(m) = self.open.remove(queue_id) else {
+            return;
+        };
+        self.count_closed(&m);
+        if m.traced || self.traced_ids.remove(queue_id) {
+            self.emit_trace(m, complete);
+        }
+    }
+
+    fn count_closed(&mut self, m: &Message) {
+        let mut any = [false; 3];
+        for (_, flags) in &m.recipients {
+            for (i, bit) in [SEEN_SENT, SEEN_DEFERRED, SEEN_BOUNCED].iter().enumerate() {
+                if flags & bit != 0 {
+                    self.tallies.status[i].recipients += 1;
+                    any[i] = true;
+                }
+            }
+            if flags & SEEN_SENT != 0 {
+                self.summary.recipients.delivered += 1;
+            } else if flags & SEEN_BOUNCED != 0 {
+                self.summary.recipients.bounced += 1;
+            } else if flags & SEEN_EXPIRED != 0 {
+                self.summary.recipients.expired += 1;
+            }
+        }
+        self.summary.recipients.expired += m.unseen_expired;
+        self.summary.expired.recipients += m.unseen_expired
+            + m.recipients
+                .iter()
+                .filter(|(_, f)| f & SEEN_EXPIRED != 0 && f & (SEEN_SENT | SEEN_BOUNCED) == 0)
+                .count() as u64;
+        for (i, hit) in any.iter().enumerate() {
+            if *hit {
+                self.tallies.status[i].messages += 1;
+            }
+        }
+    }
+
+    fn emit_trace(&mut self, m: Message, complete: bool) {
+        self.out.push_back(Record::Trace(Box::new(Trace {
+            queue_id: m.queue_id.to_string(),
+            message_id: m.message_id.map(|s| s.to_string()),
+            from: m.from.map(|s| s.to_string()),
+            origin: m.origin,
+            recipients: m.recipients.iter().map(|(r, _)| r.to_string()).collect(),
+            events: m.events,
+            notification_id: m.notification_id.map(|s| s.to_string()),
+            notification_for: m.notification_for.map(|s| s.to_string()),
+            complete,
+        })));
+    }
+
+    /// Ends the input: messages still open are counted (and traced ones emitted, marked
+    /// incomplete). Returns the summary and the last records.
+    pub fn finish(mut self) -> (Summary, Vec<Record>) {
+        let mut ids: Vec<Box<str>> = self.open.keys().cloned().collect();
+        ids.sort();
+        self.summary.open_at_end = ids.len() as u64;
+        for id in ids {
+            self.close(&id, false);
+        }
+        let t = &self.tallies;
+        let s = &mut self.summary;
+        s.lines_by_program = t.lines_by_program.done();
+        s.received = t.received.done();
+        s.sent = t.status[0].done();
+        s.deferred = t.status[1].done();
+        s.bounced = t.status[2].done();
+        s.rejects.by_program = t.rejects_by_program.done();
+        s.rejects.by_code = t.rejects_by_code.done();
+        s.rejects.by_dsn = t.rejects_by_dsn.done();
+        s.rejects.by_category = t.rejects_by_category.done();
+        s.rejects.by_stage = t.rejects_by_stage.done();
+        s.rejects.by_client = t.rejects_by_client.done();
+        s.failures.by_category = t.fail_by_category.done();
+        s.failures.by_domain = t.fail_by_domain.done();
+        s.failures.by_reply_code = t.fail_by_reply_code.done();
+        s.failures.by_enhanced_code = t.fail_by_enhanced.done();
+        s.failures.by_relay = t.fail_by_relay.done();
+        let records = self.out.drain(..).collect();
+        (self.summary, records)
+    }
+}
+
+/// Where a line is, for records.
+struct Ctx<'a> {
+    timestamp: &'a str,
+    program: &'a str,
+    line_number: u64,
+}
+
+/// The text of a line after its queue ID.
+fn queue_text(line: &str) -> &str {
+    parse_prefix(line)
+        .and_then(|p| p.message.split_once(": ").map(|(_, r)| r))
+        .unwrap_or(line)
+}
+
+/// The shared classifier's finding on a failure's text.
+fn classify(text: &str) -> Finding {
+    let mut ev = smtp_doctor_kb::extract(smtp_doctor_kb::cut(text, MAX_CLASSIFIED));
+    ev.source = Source::Log;
+    smtp_doctor_kb::builtin().classify(&ev)
+}
+
+/// The recipient domain of an address, lower-cased (the whole address when it has no `@`).
+fn domain_of(addr: &str) -> Cow<'_, str> {
+    let d = addr.rsplit_once('@').map_or(addr, |(_, d)| d);
+    if d.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(d.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(d)
+    }
+}
+
+/// The host name of a relay (`mx.example.org[192.0.2.1]:25` gives `mx.example.org`).
+fn relay_host(relay: &str) -> &str {
+    let host = relay.split('[').next().unwrap_or(relay);
+    if host.is_empty() {
+        "none"
+    } else {
+        host
+    }
+}
+
+/// The IP address of a client (`host[192.0.2.1]` or `[192.0.2.1]:port`).
+fn client_ip(client: &str) -> &str {
+    match (client.find('['), client.rfind(']')) {
+        (Some(a), Some(b)) if a < b => &client[a + 1..b],
+        _ => client,
+    }
+}
+
+/// The table key of a reply code: its three digits, or `none`.
+struct CodeKey([u8; 4]);
+
+impl CodeKey {
+    fn new(code: Option<ReplyCode>) -> Self {
+        match code {
+            Some(c) => {
+                let n = c.get();
+                // ReplyCode is always 100..600: three ASCII digits.
+                let d = |v: u16| b'0' + (v % 10) as u8;
+                CodeKey([d(n / 100), d(n / 10), d(n), 3])
+            }
+            None => CodeKey(*b"non\0"),
+        }
+    }
+    fn as_str(&self) -> &str {
+        if self.0[3] == 3 {
+            std::str::from_utf8(&self.0[..3]).unwrap_or("none")
+        } else {
+            "none"
+        }
+    }
+}
+
+fn code_key(code: Option<ReplyCode>) -> CodeKey {
+    CodeKey::new(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(lines: &str, options: Options, trace: Option<&str>) -> (Summary, Vec<Record>) {
+        let mut a = Analyzer::new(options);
+        if let Some(t) = trace {
+            a.trace(t);
+        }
+        let mut records = Vec::new();
+        let read = a.read(&mut lines.as_bytes(), &mut |r| records.push(r));
+        assert!(read.is_ok());
+        let (s, rest) = a.finish();
+        records.extend(rest);
+        (s, records)
+    }
+
+    const LOG: &str = "\
+Mar  1 00:00:01 mx1 postfix/submission/smtpd[10]: 1A2B3C4D5E: client=unknown[10.0.0.1], sasl_method=PLAIN, sasl_username=a@example.com
+Mar  1 00:00:01 mx1 postfix/cleanup[11]: 1A2B3C4D5E: message-id=<m1@example.com>
+Mar  1 00:00:01 mx1 postfix/qmgr[12]: 1A2B3C4D5E: from=<a@example.com>, size=100, nrcpt=2 (queue active)
+Mar  1 00:00:02 mx1 postfix/smtp[13]: 1A2B3C4D5E: to=<b@Gmail.com>, relay=aspmx.l.google.com[1.2.3.4]:25, delay=1, delays=0.1/0/0.5/0.4, dsn=2.0.0, status=sent (250 2.0.0 OK - gsmtp)
+Mar  1 00:00:02 mx1 postfix/smtp[13]: 1A2B3C4D5E: to=<c@dead.example>, relay=none, delay=30, delays=0.1/0/30/0, dsn=4.4.1, status=deferred (connect to mx.dead.example[5.6.7.8]:25: Connection timed out)
+Mar  1 01:00:02 mx1 postfix/smtp[13]: 1A2B3C4D5E: to=<c@dead.example>, relay=mx.dead.example[5.6.7.8]:25, delay=3600, delays=3599/0/0.5/0.4, dsn=5.1.1, status=bounced (host mx.dead.example[5.6.7.8] said: 550 5.1.1 <c@dead.example>: User unknown (in reply to RCPT TO command))
+Mar  1 01:00:02 mx1 postfix/bounce[14]: 1A2B3C4D5E: sender non-delivery notification: 9F8E7D6C5B
+Mar  1 01:00:02 mx1 postfix/cleanup[11]: 9F8E7D6C5B: message-id=<ndr@mx1>
+Mar  1 01:00:02 mx1 postfix/qmgr[12]: 1A2B3C4D5E: removed
+Mar  1 01:00:02 mx1 postfix/qmgr[12]: 9F8E7D6C5B: from=<>, size=300, nrcpt=1 (queue active)
+Mar  1 01:00:03 mx1 postfix/lmtp[15]: 9F8E7D6C5B: to=<a@example.com>, relay=mail[private/dovecot-lmtp], delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 <a@example.com> x Saved)
+Mar  1 01:00:03 mx1 postfix/qmgr[12]: 9F8E7D6C5B: removed
+Mar  1 01:00:04 mx1 postfix/smtpd[16]: NOQUEUE: reject: RCPT from unknown[9.9.9.9]: 554 5.7.1 Service unavailable; Client host [9.9.9.9] blocked using zen.spamhaus.org; from=<x@y.z> to=<a@example.com> proto=ESMTP helo=<User>
+Mar  1 01:00:05 mx1 postfix/qmgr[12]: 0000AAAA11: from=<old@example.com>, status=expired, returned to sender
+Mar  1 01:00:06 mx1 dovecot[17]: imap-login: Login: user=<a@example.com>
+garbage without a prefix
+Mar  1 01:00:07 mx1 postfix/smtpd[16]: a line nobody wrote
+";
+
+    #[test]
+    fn counts_and_tables() {
+        let (s, records) = run(LOG, Options::default(), None);
+        assert!(records.is_empty());
+        assert_eq!(s.lines, 17);
+        assert_eq!(
+            (s.unparsed_lines, s.unknown_lines, s.other_program_lines),
+            (1, 1, 1)
+        );
+        assert_eq!(s.received.get("submission"), Some(&1));
+        assert_eq!((s.sent.lines, s.deferred.lines, s.bounced.lines), (2, 1, 1));
+        assert_eq!(s.sent.by_domain.get("gmail.com"), Some(&1));
+        assert_eq!(s.deferred.by_reply_code.get("none"), Some(&1));
+        assert_eq!(s.bounced.by_reply_code.get("550"), Some(&1));
+        assert_eq!((s.deferred.messages, s.deferred.recipients), (1, 1));
+        assert_eq!((s.expired.messages, s.expired.recipients), (1, 1));
+        assert_eq!(
+            s.recipients,
+            RecipientTally {
+                delivered: 2,
+                bounced: 1,
+                expired: 1
+            }
+        );
+        assert_eq!((s.removed, s.notifications, s.rejects.total), (2, 1, 1));
+        assert_eq!(s.rejects.by_category.get("blocked"), Some(&1));
+        assert_eq!(s.failures.by_category.get("connectiontimeout"), Some(&1));
+        assert_eq!(s.failures.by_category.get("userunknown"), Some(&1));
+        assert_eq!(s.failures.by_category.get("expired"), Some(&1));
+        assert_eq!(s.messages, 3);
+        assert_eq!(s.open_at_end, 1);
+        assert_eq!(s.first_timestamp.as_deref(), Some("Mar  1 00:00:01"));
+        assert_eq!(s.last_timestamp.as_deref(), Some("Mar  1 01:00:07"));
+    }
+
+    #[test]
+    fn failures_and_unknown_records() {
+        let opts = Options {
+            failures: true,
+            unknown: true,
+        };
+        let (_, records) = run(LOG, opts, None);
+        let failures: Vec<&Failure> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Failure(f) => Some(&**f),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(failures.len(), 4);
+        assert_eq!(failures[0].kind, FailureKind::Deferred);
+        assert_eq!(failures[0].message_id.as_deref(), Some("m1@example.com"));
+        assert_eq!(failures[1].finding.category.as_str(), "userunknown");
+        assert_eq!(failures[2].kind, FailureKind::Rejected);
+        assert_eq!(failures[2].client.as_deref(), Some("unknown[9.9.9.9]"));
+        assert_eq!(failures[3].kind, FailureKind::Expired);
+        let unknown = records
+            .iter()
+            .filter(|r| matches!(r, Record::Unknown { .. }))
+            .count();
+        assert_eq!(unknown, 2);
+    }
+
+    #[test]
+    fn trace_follows_the_bounce_to_its_notification() {
+        for needle in ["1A2B3C4D5E", "<m1@example.com>", "c@dead.example"] {
+            let (_, records) = run(LOG, Options::default(), Some(needle));
+            let traces: Vec<&Trace> = records
+                .iter()
+                .filter_map(|r| match r {
+                    Record::Trace(t) => Some(&**t),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(traces.len(), 2, "{needle}");
+            assert_eq!(traces[0].queue_id, "1A2B3C4D5E");
+            assert_eq!(traces[0].notification_id.as_deref(), Some("9F8E7D6C5B"));
+            assert_eq!(traces[0].events.len(), 8);
+            assert!(traces[0].complete);
+            assert_eq!(traces[1].notification_for.as_deref(), Some("1A2B3C4D5E"));
+        }
+    }
+
+    #[test]
+    fn queue_id_reuse_opens_a_new_message() {
+        let log = "\
+Mar  1 00:00:01 mx1 postfix/smtpd[1]: ABCDE12345: client=a[1.1.1.1]
+Mar  1 00:00:02 mx1 postfix/smtp[2]: ABCDE12345: to=<x@y.z>, relay=r[2.2.2.2]:25, delay=1, delays=0/0/0/1, dsn=4.0.0, status=deferred (host r[2.2.2.2] said: 451 try later (in reply to RCPT TO command))
+Mar  2 00:00:01 mx1 postfix/smtpd[1]: ABCDE12345: client=b[3.3.3.3]
+Mar  2 00:00:02 mx1 postfix/smtp[2]: ABCDE12345: to=<x@y.z>, relay=r[2.2.2.2]:25, delay=1, delays=0/0/0/1, dsn=4.0.0, status=deferred (host r[2.2.2.2] said: 451 try later (in reply to RCPT TO command))
+";
+        let (s, _) = run(log, Options::default(), None);
+        assert_eq!(
+            (s.messages, s.queue_id_reuses, s.deferred.messages),
+            (2, 1, 2)
+        );
+    }
+
+    #[test]
+    fn hostile_input_never_panics() {
+        let mut a = Analyzer::new(Options {
+            failures: true,
+            unknown: true,
+        });
+        a.trace("x");
+        let huge = vec![b'A'; 1 << 20];
+        a.push_line(&huge[..MAX_LINE], huge.len());
+        a.push_line(b"\0\0\0\xff\xfe", 5);
+        let mut seed = 7u64;
+        for _ in 0..20_000 {
+            let mut line = b"Mar  1 00:00:01 h postfix/smtp[1]: ABCDE12345: to=<".to_vec();
+            for _ in 0..(seed % 40) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let alphabet = b"<>=,;:()[] @.x5/\xc3";
+                line.push(alphabet[(seed >> 40) as usize % alphabet.len()]);
+            }
+            let cut = (seed as usize) % (line.len() + 1);
+            a.push_line(&line[..cut], cut);
+            a.push_line(&line, line.len());
+        }
+        let (s, _) = a.finish();
+        assert_eq!(s.truncated_lines, 1);
+        assert!(s.lossy_lines >= 1);
+    }
+}

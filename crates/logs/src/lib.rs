@@ -1,0 +1,43 @@
+//! Mail-server logs, followed message by message, every failure classified.
+//!
+//! An [`Analyzer`] reads log lines one at a time (files of any size: memory holds only the
+//! messages still open), splits each into its syslog [`Prefix`], hands the message part to the
+//! [`LineParser`] of the MTA that wrote it (Postfix for now: [`Postfix`]), and follows every
+//! message by its queue ID through reception, queueing, delivery attempts, retries, expiry,
+//! the non-delivery report it caused and its removal. The result is a [`Summary`] (totals and
+//! the tables of `smtp-doctor logs`) and, when asked for, [`Record`]s: one [`Failure`] per
+//! failed attempt and the [`Trace`] of chosen messages.
+//!
+//! Each failure's text is classified by the shared classifier (`smtp_doctor_kb::builtin()`),
+//! as the bounce crate does: this crate never makes a finding by itself.
+#![forbid(unsafe_code)]
+
+mod analyze;
+mod event;
+mod postfix;
+pub mod read;
+mod syslog;
+
+pub use analyze::{
+    Analyzer, Counts, ExpiredTally, Failure, FailureKind, FailureTally, Options, RecipientTally,
+    Record, RejectTally, StatusTally, Summary, Trace, TraceEvent,
+};
+pub use event::{Delivery, Event, Origin, Reject, Status};
+pub use postfix::{is_queue_id, remote_reply_codes, Postfix};
+pub use syslog::{parse_prefix, Prefix, TimestampStyle};
+
+/// The most bytes of one line that are kept; the rest is read, counted and dropped.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// One MTA's log format: recognises its programs and turns their messages into [`Event`]s.
+///
+/// Exim, Sendmail and OpenSMTPD parsers implement the same trait and are tried in turn; the
+/// analyzer does not know which MTA wrote a line.
+pub trait LineParser: std::fmt::Debug + Send + Sync {
+    /// The format's short name (`postfix`).
+    fn name(&self) -> &'static str;
+    /// True when lines of this syslog program (`postfix/smtp`) are this format's.
+    fn accepts(&self, program: &str) -> bool;
+    /// What the line says. Never panics; a line it does not understand is [`Event::Unknown`].
+    fn parse<'a>(&self, line: &Prefix<'a>) -> Event<'a>;
+}
