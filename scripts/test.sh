@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+figures=target/corpus-failures/bounce-figures.txt
+rm -f "$figures"
 cargo test --workspace --all-targets --release
+# The bounce corpus test's accuracy figures (it writes them; cargo captures its output).
+if [ -f "$figures" ]; then cat "$figures"; fi
 # Doc tests are not part of --all-targets.
 cargo test --workspace --doc --release

@@ -22,7 +22,7 @@ mod vendor;
 pub use reason::{is_hard_bounce, sisimai_reason, REASON_MAP};
 
 use mail_parser::{MessageParser, MimeHeaders, PartType};
-use smtp_doctor_model::{EnhancedCode, Evidence, Finding, ReplyCode, Source};
+use smtp_doctor_model::{EnhancedCode, Evidence, Finding, ReplyCode, Source, Stage};
 use std::borrow::Cow;
 
 /// The most bytes of one message that are parsed; the rest is cut with a [`Note::Truncated`].
@@ -131,6 +131,9 @@ pub struct Recipient {
     pub reply_code: Option<ReplyCode>,
     /// The diagnostic text (Diagnostic-Code, or the vendor text about this recipient).
     pub diagnostic: String,
+    /// The SMTP command the error answered, when the report says (a transcript's last command,
+    /// "in reply to RCPT TO command"); `None` when it does not.
+    pub command: Option<Stage>,
     /// The Remote-MTA, when given.
     pub remote_mta: Option<String>,
     /// The Reporting-MTA, when given.
@@ -402,6 +405,7 @@ impl Recipient {
             status: None,
             reply_code: None,
             diagnostic: String::new(),
+            command: None,
             remote_mta: None,
             reporting_mta: None,
             last_attempt: None,
@@ -640,8 +644,13 @@ fn classify_into(
     // The command the error answered, when the diagnostic does not say: sisimai's `filtered` is
     // a user-unknown rejection after DATA, which only the transcript or the DSN's prose shows.
     ev.stage = vendor::stage_in(diag).or_else(|| context.and_then(vendor::stage_in));
+    if let Some((reply, enhanced)) = nested_reply(diag) {
+        // The remote server's reply quoted inside the reporting MTA's own.
+        ev.reply_code = Some(reply);
+        ev.enhanced_code = enhanced.or(ev.enhanced_code);
+    }
     let extracted = ev.enhanced_code.filter(|c| !c.is_pseudo());
-    ev.enhanced_code = choose_status(status, extracted);
+    ev.enhanced_code = choose_status(status, extracted, ev.reply_code);
     let mut finding = kb.classify(&ev);
     let vague = matches!(
         finding.category,
@@ -668,22 +677,101 @@ fn classify_into(
     }
     r.status = ev.enhanced_code;
     r.reply_code = ev.reply_code;
-    r.reason = sisimai_reason(&finding, r.status, r.action.as_deref());
+    r.command = ev.stage;
+    r.reason = sisimai_reason(&finding, r.status, r.command, r.action.as_deref());
     r.hard_bounce = is_hard_bounce(r.reason, r.status, r.reply_code);
     r.finding = Some(finding);
 }
 
-/// The DSN Status wins, except a generic `X.0.0` when the diagnostic text carries a more specific
-/// code of the same class.
+/// The status to report from the DSN `Status` and the enhanced code in the diagnostic text.
+///
+/// They disagree when the reporting MTA summarises what the remote server said (`Status: 4.4.7`,
+/// "delivery expired", over the server's `450 4.7.1 Access denied`). The status wins unless:
+/// the two differ in class and the reply code's class picks the text's; the status is vague
+/// (X.0.0, X.Y.0 against a specific text code) or a summary code (4.4.7 expired, 4.7.0,
+/// 5.3.x, the X.5.x protocol codes); or it is 5.1.1 against a specific non-protocol text code.
 fn choose_status(
     status: Option<EnhancedCode>,
-    extracted: Option<EnhancedCode>,
+    text: Option<EnhancedCode>,
+    reply: Option<ReplyCode>,
 ) -> Option<EnhancedCode> {
-    match (status, extracted) {
-        (Some(s), Some(e)) if s.subject == 0 && s.detail == 0 && e.class == s.class => Some(e),
-        (Some(s), _) => Some(s),
-        (None, e) => e,
+    let (s, t) = match (status, text) {
+        (Some(s), Some(t)) => (s, t),
+        (s, t) => return s.or(t),
+    };
+    if s == t {
+        return Some(s);
     }
+    let reply_class = reply.map(ReplyCode::class_digit);
+    if s.class != t.class {
+        if reply_class == Some(t.class) {
+            return Some(t);
+        }
+        return Some(s);
+    }
+    let vague = |c: EnhancedCode| c.subject == 0 || c.detail == 0;
+    let text_wins = (s.subject == 0 && s.detail == 0 && !(t.subject == 0 && t.detail == 0))
+        || (vague(s) && !vague(t))
+        || (s.class == 4 && s.subject == 4 && s.detail == 7)
+        || (s.class == 4 && s.subject == 7 && s.detail == 0)
+        || (s.class == 5 && s.subject == 3)
+        || (s.subject == 5 && matches!(s.detail, 1 | 2 | 4 | 5))
+        || (s.class == 5 && s.subject == 1 && s.detail == 1 && !vague(t) && t.subject != 5)
+        || (s.class == 5 && s.subject == 1 && s.detail == 3 && t.subject == 7);
+    Some(if text_wins && !(t.subject == 0 && t.detail == 0) {
+        t
+    } else {
+        s
+    })
+}
+
+/// A remote server's reply that the reporting MTA quotes inside its own: sendmail's
+/// `554 <a@example.org>... 550 Host unknown` and `<421 4.4.2 Connection timed out>` after an
+/// expiry notice. The reply code and the enhanced code right after it.
+fn nested_reply(text: &str) -> Option<(ReplyCode, Option<EnhancedCode>)> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i + 4 <= b.len() {
+        let after_marker = if b[i] == b'<' {
+            Some(i + 1)
+        } else if b[i..].starts_with(b"... ") {
+            Some(i + 4)
+        } else {
+            None
+        };
+        if let Some(j) = after_marker {
+            if let Some(found) = reply_at(text, j) {
+                return Some(found);
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
+/// A 4xx/5xx reply code starting at byte `j` and followed by a space, with the enhanced code
+/// that follows it, if any.
+fn reply_at(text: &str, j: usize) -> Option<(ReplyCode, Option<EnhancedCode>)> {
+    let b = text.as_bytes();
+    let digits = b.get(j..j + 3)?;
+    if !digits.iter().all(u8::is_ascii_digit)
+        || !matches!(digits[0], b'4' | b'5')
+        || b.get(j + 3) != Some(&b' ')
+    {
+        return None;
+    }
+    let code = ReplyCode::new(std::str::from_utf8(digits).ok()?.parse().ok()?)?;
+    let rest = text.get(j + 4..)?;
+    let enhanced = rest
+        .split_whitespace()
+        .next()
+        .and_then(|t| {
+            t.trim_end_matches([';', ',', '.'])
+                .parse::<EnhancedCode>()
+                .ok()
+        })
+        .filter(|e| e.class == digits[0] - b'0');
+    Some((code, enhanced))
 }
 
 fn dedupe(v: &mut Vec<String>) {
@@ -791,6 +879,28 @@ Remote host said: 550 5.1.1 <nobody@example.net>... User Unknown\nGiving up on 1
         assert_eq!(x[0].recipient.as_deref(), Some("nobody@example.net"));
         assert_eq!(x[0].reason, "userunknown");
         assert_eq!(x[0].reply_code.map(ReplyCode::get), Some(550));
+    }
+
+    #[test]
+    fn nested_replies_and_status_preference() {
+        let n = nested_reply("554 <a@example.org>... 550 Host unknown (Authoritative answer)");
+        assert_eq!(n.map(|(r, e)| (r.get(), e)), Some((550, None)));
+        let n = nested_reply("554 4.4.7 Message expired.<421 4.4.2 Connection timed out>");
+        assert_eq!(
+            n.map(|(r, e)| (r.get(), e.map(|e| e.to_string()))),
+            Some((421, Some("4.4.2".to_string())))
+        );
+        assert!(nested_reply("550 5.1.1 <a@example.org>: user unknown").is_none());
+        let code = |s: &str| s.parse::<EnhancedCode>().ok();
+        let pick = |st: &str, tx: &str, r: u16| {
+            choose_status(code(st), code(tx), ReplyCode::new(r)).map(|c| c.to_string())
+        };
+        // A summary status gives way to the server's own code; a specific one does not.
+        assert_eq!(pick("4.4.7", "4.7.1", 450).as_deref(), Some("4.7.1"));
+        assert_eq!(pick("5.1.1", "5.7.1", 550).as_deref(), Some("5.7.1"));
+        assert_eq!(pick("5.1.1", "5.0.0", 550).as_deref(), Some("5.1.1"));
+        assert_eq!(pick("4.5.0", "5.5.0", 550).as_deref(), Some("5.5.0"));
+        assert_eq!(pick("5.2.2", "5.1.1", 552).as_deref(), Some("5.2.2"));
     }
 
     #[test]

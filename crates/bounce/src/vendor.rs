@@ -247,14 +247,51 @@ const STAGE_MARKERS: &[(&str, Stage)] = &[
     ("did not like our mail from", Stage::Mail),
 ];
 
-/// The SMTP stage the text says the error answered: the last stage marker in it.
+/// SMTP command words as MTAs print them in transcripts and replies (upper case, whole words:
+/// `RCPT TO`, `end of DATA`), and the stage each means.
+const COMMAND_WORDS: &[(&str, Stage)] = &[
+    ("RCPT", Stage::Rcpt),
+    ("RCPT_TO", Stage::Rcpt),
+    ("DATA", Stage::Data),
+    ("MAIL FROM", Stage::Mail),
+    ("MAIL From", Stage::Mail),
+    ("EHLO", Stage::Ehlo),
+    ("HELO", Stage::Ehlo),
+    ("STARTTLS", Stage::StartTls),
+];
+
+/// The SMTP stage the text says the error answered: the last stage marker (a phrase in any
+/// case, or an upper-case command word) in it, since a transcript ends with the failing command.
 pub(crate) fn stage_in(text: &str) -> Option<Stage> {
     let lower = text.to_ascii_lowercase();
-    STAGE_MARKERS
+    let phrase = STAGE_MARKERS
         .iter()
-        .filter_map(|(m, stage)| lower.rfind(m).map(|i| (i, *stage)))
-        .max_by_key(|(i, _)| *i)
-        .map(|(_, s)| s)
+        .filter_map(|(m, stage)| lower.rfind(m).map(|i| (i, *stage)));
+    let word = COMMAND_WORDS
+        .iter()
+        .filter_map(|(w, stage)| last_word(text, w).map(|i| (i, *stage)));
+    phrase.chain(word).max_by_key(|(i, _)| *i).map(|(_, s)| s)
+}
+
+/// Byte offset of the last occurrence of `word` in `text` that stands alone (no letter, digit,
+/// `@`, `.` or `-` on either side, so `DATABASE@` and `mail.DATA.example` do not count).
+fn last_word(text: &str, word: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    let joins = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'@' | b'.' | b'-' | b'_');
+    let mut end = text.len();
+    while let Some(i) = text[..end].rfind(word) {
+        let before = i.checked_sub(1).map(|j| b[j]);
+        let after = b.get(i + word.len()).copied();
+        // A full stop ends a sentence unless a name goes on after it.
+        let after_joins = after.is_some_and(|c| {
+            joins(c) && (c != b'.' || b.get(i + word.len() + 1).is_some_and(|&n| joins(n)))
+        });
+        if !before.is_some_and(joins) && !after_joins {
+            return Some(i);
+        }
+        end = i;
+    }
+    None
 }
 
 /// The format whose markers appear in the message, or `unknown`.
@@ -453,6 +490,23 @@ mod tests {
             Some("Error delivering to <a@example.com>.\n\nmx said:\n550 5.7.25 no PTR\n")
         );
         assert!(has_code("said 550 no") && has_code("(#5.1.1)") && !has_code("port 25, 2024"));
+    }
+
+    #[test]
+    fn the_command_is_the_last_one_named() {
+        assert_eq!(
+            stage_in(">>> RCPT To:<a@example.org>\n<<< 550 no"),
+            Some(Stage::Rcpt)
+        );
+        assert_eq!(
+            stage_in("550 5.7.1 rejected (in reply to end of DATA command)"),
+            Some(Stage::Data)
+        );
+        assert_eq!(stage_in("550 User unknown [RCPT_TO]"), Some(Stage::Rcpt));
+        // Command words inside names and lower-case prose do not count.
+        assert_eq!(stage_in("550 no such user DATABASE@example.org"), None);
+        assert_eq!(stage_in("we lost your data"), None);
+        assert_eq!(stage_in("refused after DATA."), Some(Stage::Data));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! `expected.tsv`: accuracy per field on the `maildir/bsd` rows, floors that must hold, the
 //! CRLF (`dos`) and bare-CR (`mac`) copies decoding as their originals, and the non-bounces
 //! (`maildir/not`, 0/1/2-byte files) giving nothing. Without the corpus the test skips with a
-//! notice; under `CI=true` it fails. Mismatches go to `target/corpus-failures/bounce.tsv`.
+//! notice; under `CI=true` it fails. Mismatches go to `target/corpus-failures/bounce.tsv`, the
+//! figures to `target/corpus-failures/bounce-figures.txt` (printed by `scripts/test.sh`).
 
 use smtp_doctor_bounce::{parse, read, Recipient};
 use std::collections::BTreeMap;
@@ -13,10 +14,10 @@ use std::path::{Path, PathBuf};
 /// raised, so a regression fails. Issue 5's targets: reason 93%, reply code 97%, recipient 98%,
 /// real status codes 98%.
 const FLOOR_RECIPIENT: f64 = 0.955;
-const FLOOR_REPLY: f64 = 0.925;
-const FLOOR_STATUS: f64 = 0.93;
-const FLOOR_HARD: f64 = 0.87;
-const FLOOR_REASON: f64 = 0.764;
+const FLOOR_REPLY: f64 = 0.935;
+const FLOOR_STATUS: f64 = 0.95;
+const FLOOR_HARD: f64 = 0.89;
+const FLOOR_REASON: f64 = 0.80;
 /// The fewest `maildir/bsd` rows the corpus must have, so the test cannot pass empty.
 const MIN_ROWS: usize = 600;
 
@@ -258,6 +259,11 @@ fn bounce_corpus_meets_its_floors() {
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/corpus-failures");
     let _ = std::fs::create_dir_all(&out);
     let _ = std::fs::write(out.join("bounce.tsv"), failures);
+    // scripts/test.sh prints this after the test run, so the figures reach the CI log.
+    let _ = std::fs::write(
+        out.join("bounce-figures.txt"),
+        format!("bounce corpus, maildir/bsd:\n{report}\n"),
+    );
     assert!(
         recipient.of >= MIN_ROWS,
         "only {} maildir/bsd rows ran",

@@ -4,7 +4,7 @@
 //! The JSON view (`smtp-doctor/bounce/v1`, `schema/bounce.v1.json`) is written here with
 //! serde_json: the records are the bounce crate's, and render does not depend on it.
 
-use crate::{EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS};
+use crate::{parallel, EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{bail, Result};
 use smtp_doctor_bounce::{parse, read, Kind, Recipient, Report};
 use std::collections::BTreeMap;
@@ -26,6 +26,9 @@ pub(crate) struct Args {
     /// Print counts by category, recipient domain, reply code and enhanced code.
     #[arg(long)]
     summary: bool,
+    /// Threads that decode messages (output keeps the input's order) [default: one per CPU].
+    #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
 }
 
 /// One decoded recipient with where it came from.
@@ -50,6 +53,7 @@ pub(crate) fn run(args: &Args, _colour: bool) -> Result<u8> {
     let mut unreadable = 0usize;
     let mut decoded: Vec<(PathBuf, usize, Report)> = Vec::new();
     let mut messages = 0usize;
+    let jobs = args.jobs.map_or_else(parallel::default_jobs, usize::from);
     for input in &inputs {
         let (files, errors) = if input.as_os_str() == "-" {
             (vec![input.clone()], Vec::new())
@@ -68,12 +72,16 @@ pub(crate) fn run(args: &Args, _colour: bool) -> Result<u8> {
             };
             match msgs {
                 Ok(msgs) => {
-                    for m in msgs {
-                        messages += 1;
-                        if let Some(r) = parse(&m.bytes) {
-                            decoded.push((m.origin, m.index, r));
-                        }
-                    }
+                    messages += msgs.len();
+                    parallel::ordered_map(
+                        jobs,
+                        msgs.into_iter().map(Ok::<_, anyhow::Error>),
+                        |m| Ok(parse(&m.bytes).map(|r| (m.origin, m.index, r))),
+                        |r| {
+                            decoded.extend(r);
+                            Ok(())
+                        },
+                    )?;
                 }
                 Err(e) => {
                     eprintln!("smtp-doctor: error: {e}");
