@@ -111,6 +111,8 @@ struct Compiled {
     id: Text,
     summary: Text,
     explanation: Text,
+    /// The explanation when the evidence is a bare code: made once, so that findings share it.
+    bare_explanation: Text,
     fix: Arc<[Text]>,
     references: Vec<Text>,
     /// Phrases of which one must appear.
@@ -573,10 +575,7 @@ impl Kb {
             }
         }
         let explanation = if ev.bare_code {
-            Text::from(format!(
-                "{} This is the code's generic meaning: the text the server sent with it usually names the precise cause, so paste the whole reply for a sharper diagnosis.",
-                c.explanation
-            ))
+            c.bare_explanation.clone()
         } else {
             c.explanation.clone()
         };
@@ -634,34 +633,45 @@ fn unexplained(ev: &Evidence, stage: Option<Stage>, positive: bool) -> Finding {
         Some(4) => Class::Transient,
         _ => Class::Unknown,
     };
-    let (category, party, summary, explanation, fix) = if positive {
-        (
-            Category::Delivered,
-            Party::None,
-            "The server reported success.",
-            "The reply code is a 2xx or 3xx: the command was accepted.",
-            Arc::from([]),
-        )
-    } else {
-        (
-            Category::Undefined,
-            Party::SenderConfig,
-            "No known SMTP problem was recognised in this text.",
-            "Nothing in the knowledge base matches this text. Look for the server's own reply (a three-digit code and its text) in the full error or log and explain that.",
-            Arc::from([Text::from("Find the full server reply or the client's complete error message and run explain on it.")]),
-        )
-    };
+    /// The texts of the two findings no entry makes, made once so that findings share them.
+    struct Unexplained {
+        category: Category,
+        party: Party,
+        summary: Text,
+        explanation: Text,
+        fix: Arc<[Text]>,
+    }
+    static TEXTS: std::sync::OnceLock<[Unexplained; 2]> = std::sync::OnceLock::new();
+    let [delivered, undefined] = TEXTS.get_or_init(|| {
+        [
+            Unexplained {
+                category: Category::Delivered,
+                party: Party::None,
+                summary: "The server reported success.".into(),
+                explanation: "The reply code is a 2xx or 3xx: the command was accepted.".into(),
+                fix: Arc::from([]),
+            },
+            Unexplained {
+                category: Category::Undefined,
+                party: Party::SenderConfig,
+                summary: "No known SMTP problem was recognised in this text.".into(),
+                explanation: "Nothing in the knowledge base matches this text. Look for the server's own reply (a three-digit code and its text) in the full error or log and explain that.".into(),
+                fix: Arc::from([Text::from("Find the full server reply or the client's complete error message and run explain on it.")]),
+            },
+        ]
+    });
+    let u = if positive { delivered } else { undefined };
     Finding {
-        category,
+        category: u.category,
         class,
-        party,
+        party: u.party,
         confidence: 0.1,
         stage,
         reply_code: ev.reply_code,
         enhanced_code: ev.enhanced_code,
-        summary: summary.into(),
-        explanation: explanation.into(),
-        fix,
+        summary: u.summary.clone(),
+        explanation: u.explanation.clone(),
+        fix: u.fix.clone(),
         references: Vec::new(),
         matched: Vec::new(),
         evidence: ev.span,
@@ -837,6 +847,10 @@ impl Builder {
             id: text(&e.id),
             summary: text(&e.summary),
             explanation: text(&e.explanation),
+            bare_explanation: Text::from(format!(
+                "{} This is the code's generic meaning: the text the server sent with it usually names the precise cause, so paste the whole reply for a sharper diagnosis.",
+                e.explanation
+            )),
             fix: e.fix.iter().map(text).collect(),
             references: e.references.iter().map(text).collect(),
             any,

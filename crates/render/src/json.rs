@@ -78,11 +78,7 @@ impl FindingView<'_> {
         }
         o.opt_integer("reply_code", self.reply_code.map(ReplyCode::get));
         o.opt_enhanced("enhanced_code", self.enhanced_code);
-        o.text("summary", self.summary);
-        o.text("explanation", self.explanation);
-        o.strings("fix", self.fix);
-        o.strings("references", self.references);
-        o.strings("matched", self.matched);
+        write_kb_block(o, self);
         let out = o.key("evidence");
         match self.evidence {
             Some(s) => {
@@ -314,6 +310,116 @@ impl<'a> JsonObject<'a> {
     }
 }
 
+/// Writes a finding's knowledge-base fields (summary, explanation, fix, references, matched) into
+/// `o`, copied from [`KbBlocks`] when the same texts were written before.
+fn write_kb_block(o: &mut JsonObject<'_>, f: &FindingView<'_>) {
+    if !o.first {
+        o.out.push(b',');
+    }
+    o.first = false;
+    KB_BLOCKS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut blocks) => blocks.push(o.out, f),
+        // Only a re-entrant call could find the cache taken: it writes without it.
+        Err(_) => render_kb_block(o.out, f),
+    });
+}
+
+/// Appends `"summary":…,"explanation":…,"fix":[…],"references":[…],"matched":[…]`.
+fn render_kb_block(out: &mut Vec<u8>, f: &FindingView<'_>) {
+    let mut o = JsonObject { out, first: true };
+    o.text("summary", f.summary);
+    o.text("explanation", f.explanation);
+    o.strings("fix", f.fix);
+    o.strings("references", f.references);
+    o.strings("matched", f.matched);
+}
+
+/// The knowledge-base texts of a finding in field order, the key of a [`KbBlock`].
+fn kb_texts<'a>(f: &'a FindingView<'_>) -> impl Iterator<Item = &'a Text> {
+    [f.summary, f.explanation]
+        .into_iter()
+        .chain(f.fix)
+        .chain(f.references)
+        .chain(f.matched)
+}
+
+/// One finding's knowledge-base fields as written, with the texts they were written from.
+struct KbBlock {
+    /// Clones of the texts, in [`kb_texts`] order: they keep the allocations alive, so that an
+    /// address match is the same text.
+    texts: Vec<Text>,
+    /// Lengths of fix, references and matched.
+    lens: [usize; 3],
+    json: Box<[u8]>,
+}
+
+/// Findings from the same knowledge-base entry share all five fields, and writing them was most
+/// of a JSON record's cost: a direct-mapped cache indexed by the texts' addresses turns them
+/// into one comparison of addresses and one copy. A block whose slot another took is written
+/// again (through [`EscapedTexts`]).
+#[derive(Default)]
+struct KbBlocks {
+    /// Allocated on first use.
+    slots: Vec<Option<KbBlock>>,
+}
+
+/// Slots of [`KbBlocks`], as a power of two: more than the entries of the knowledge base.
+const KB_BLOCK_BITS: u32 = 12;
+
+thread_local! {
+    static KB_BLOCKS: std::cell::RefCell<KbBlocks> = std::cell::RefCell::default();
+}
+
+impl KbBlocks {
+    /// Appends the block of `f`, from the cache when it was written before.
+    fn push(&mut self, out: &mut Vec<u8>, f: &FindingView<'_>) {
+        if self.slots.is_empty() {
+            self.slots.resize_with(1 << KB_BLOCK_BITS, || None);
+        }
+        // The slot hashes every text's address: findings of one entry differ in their references
+        // and matched entries, and sharing a slot they would evict each other.
+        let hash = kb_texts(f).fold(0u64, |h, t| {
+            let addr = std::sync::Arc::as_ptr(t).cast::<u8>() as usize as u64;
+            (h ^ addr).wrapping_mul(FIBONACCI)
+        });
+        let slot = usize::try_from(hash >> (64 - KB_BLOCK_BITS)).unwrap_or_default();
+        let lens = [f.fix.len(), f.references.len(), f.matched.len()];
+        let Some(entry) = self.slots.get_mut(slot) else {
+            return render_kb_block(out, f);
+        };
+        if let Some(block) = entry {
+            if block.lens == lens
+                && block
+                    .texts
+                    .iter()
+                    .zip(kb_texts(f))
+                    .all(|(kept, t)| std::sync::Arc::ptr_eq(kept, t))
+            {
+                out.extend_from_slice(&block.json);
+                return;
+            }
+        }
+        let start = out.len();
+        render_kb_block(out, f);
+        *entry = Some(KbBlock {
+            texts: kb_texts(f).cloned().collect(),
+            lens,
+            json: out[start..].into(),
+        });
+    }
+}
+
+/// 2^64 divided by the golden ratio: the multiplier of Fibonacci hashing.
+const FIBONACCI: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// The slot of `text` in a direct-mapped cache of `2^bits` slots: Fibonacci hashing of the
+/// address of its allocation (allocations are aligned, so the low bits say little).
+fn slot_of(text: &Text, bits: u32) -> usize {
+    let addr = std::sync::Arc::as_ptr(text).cast::<u8>() as usize;
+    let hash = (addr as u64).wrapping_mul(FIBONACCI) >> (64 - bits);
+    usize::try_from(hash).unwrap_or_default()
+}
+
 /// Shared texts already written as JSON strings: a direct-mapped cache indexed by the address of
 /// each text's allocation.
 ///
@@ -322,7 +428,9 @@ impl<'a> JsonObject<'a> {
 /// one slot lookup and one copy. Every slot keeps a clone of its [`Text`], so the allocation stays
 /// alive and its address cannot be reused by another text while the slot holds it; a text whose
 /// slot another text took is simply escaped again.
+#[derive(Default)]
 struct EscapedTexts {
+    /// Allocated on first use.
     slots: Vec<Option<(Text, Box<[u8]>)>>,
 }
 
@@ -331,14 +439,6 @@ const ESCAPED_BITS: u32 = 14;
 /// Slots of [`EscapedTexts`].
 const ESCAPED_SLOTS: usize = 1 << ESCAPED_BITS;
 
-impl Default for EscapedTexts {
-    fn default() -> Self {
-        EscapedTexts {
-            slots: vec![None; ESCAPED_SLOTS],
-        }
-    }
-}
-
 thread_local! {
     static ESCAPED: std::cell::RefCell<EscapedTexts> = std::cell::RefCell::default();
 }
@@ -346,11 +446,10 @@ thread_local! {
 impl EscapedTexts {
     /// Appends `text` as a quoted JSON string, copied from the cache when it was written before.
     fn push(&mut self, out: &mut Vec<u8>, text: &Text) {
-        let addr = std::sync::Arc::as_ptr(text).cast::<u8>() as usize;
-        // Fibonacci hashing of the address: allocations are aligned, so the low bits say little.
-        let hash = (addr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - ESCAPED_BITS);
-        let slot = usize::try_from(hash).unwrap_or_default();
-        let Some(entry) = self.slots.get_mut(slot) else {
+        if self.slots.is_empty() {
+            self.slots.resize_with(ESCAPED_SLOTS, || None);
+        }
+        let Some(entry) = self.slots.get_mut(slot_of(text, ESCAPED_BITS)) else {
             return push_string(out, text);
         };
         if let Some((kept, json)) = entry {
@@ -508,5 +607,51 @@ mod tests {
         assert_eq!(v["code"], 550);
         assert_eq!(v["b"], true);
         assert_eq!(v["list"][1], "q");
+    }
+
+    /// A finding written through the block cache, as an object of its own.
+    fn finding_json(f: &FindingView<'_>) -> serde_json::Value {
+        let mut out = Vec::new();
+        let mut o = JsonObject::new(&mut out);
+        f.write_fields(&mut o);
+        o.end();
+        serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn cached_blocks_follow_their_texts() {
+        let summary = Text::from("One \"line\".");
+        let explanation = Text::from("Why.");
+        let fix = [Text::from("Do this."), Text::from("Then that.")];
+        let (refs_a, refs_b) = (
+            vec![Text::from("RFC 5321 4.2")],
+            vec![Text::from("RFC 5321 4.2"), Text::from("RFC 3463")],
+        );
+        let matched = vec![Text::from("core.x")];
+        let view = |references: &'static [Text]| FindingView {
+            category: Category::UserUnknown,
+            class: Class::Permanent,
+            party: Party::Sender,
+            confidence: 0.9,
+            stage: None,
+            reply_code: None,
+            enhanced_code: None,
+            summary: &summary,
+            explanation: &explanation,
+            fix: &fix,
+            references,
+            matched: &matched,
+            evidence: None,
+        };
+        let (refs_a, refs_b): (&'static [Text], &'static [Text]) = (refs_a.leak(), refs_b.leak());
+        let first = finding_json(&view(refs_a));
+        assert_eq!(finding_json(&view(refs_a)), first);
+        assert_eq!(first["summary"], "One \"line\".");
+        assert_eq!(first["fix"][1], "Then that.");
+        assert_eq!(first["references"].as_array().map(Vec::len), Some(1));
+        // Same summary, other references: written anew, not copied from the cache.
+        let other = finding_json(&view(refs_b));
+        assert_eq!(other["references"][1], "RFC 3463");
+        assert_eq!(finding_json(&view(refs_a)), first);
     }
 }
