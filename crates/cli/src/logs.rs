@@ -1,4 +1,4 @@
-//! `smtp-doctor logs`: reads mail logs (Postfix), follows every message through its retries and
+//! `smtp-doctor logs`: reads mail logs (Postfix, Exim), follows every message through its retries and
 //! prints the summary (default), the failures (`--failures`) or one message's history
 //! (`--trace ID`), each failure classified by the shared classifier.
 //!

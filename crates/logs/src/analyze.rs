@@ -1,6 +1,7 @@
 //! The streaming analyzer: follows each message by queue ID, counts, classifies failures.
 
 use crate::event::{Delivery, Event, Origin, Reject, Status};
+use crate::exim::Exim;
 use crate::postfix::Postfix;
 use crate::syslog::parse_prefix;
 use crate::{LineParser, MAX_LINE};
@@ -385,6 +386,8 @@ pub struct Analyzer {
     trace: Option<HashSet<String>>,
     traced_ids: HashSet<Box<str>>,
     open: HashMap<Box<str>, Message>,
+    /// The parser of the last line with a prefix, for continuation lines.
+    last_parser: Option<usize>,
     summary: Summary,
     tallies: Tallies,
     out: VecDeque<Record>,
@@ -397,9 +400,9 @@ impl Default for Analyzer {
 }
 
 impl Analyzer {
-    /// An analyzer for every format this crate reads (Postfix).
+    /// An analyzer for every format this crate reads (Postfix, Exim).
     pub fn new(options: Options) -> Self {
-        Analyzer::with_parsers(vec![Box::new(Postfix)], options)
+        Analyzer::with_parsers(vec![Box::new(Postfix), Box::new(Exim)], options)
     }
 
     /// An analyzer that tries `parsers` in order on each line's program.
@@ -410,6 +413,7 @@ impl Analyzer {
             trace: None,
             traced_ids: HashSet::new(),
             open: HashMap::new(),
+            last_parser: None,
             summary: Summary::default(),
             tallies: Tallies::default(),
             out: VecDeque::new(),
@@ -471,8 +475,22 @@ impl Analyzer {
             }
         };
         let number = self.summary.lines;
-        let Some(prefix) = parse_prefix(&text) else {
-            if !text.trim().is_empty() {
+        let syslog = parse_prefix(&text);
+        let accepted =
+            |p: &crate::Prefix<'_>| self.parsers.iter().position(|x| x.accepts(p.program));
+        let found = match syslog {
+            Some(p) => match accepted(&p) {
+                Some(i) => Some((p, Some(i))),
+                None => Some(self.own_prefix(&text).unwrap_or((p, None))),
+            },
+            None => self.own_prefix(&text),
+        };
+        let Some((prefix, parser)) = found else {
+            let continues = self
+                .last_parser
+                .is_some_and(|i| self.parsers[i].continuation(&text));
+            if !continues && !text.trim().is_empty() {
+                self.last_parser = None;
                 self.summary.unparsed_lines += 1;
                 self.unknown(number, &text);
             }
@@ -482,19 +500,30 @@ impl Analyzer {
             self.summary.first_timestamp = Some(prefix.timestamp.to_string());
         }
         self.tallies.lines_by_program.add(prefix.program);
-        let Some(parser) = self.parsers.iter().find(|p| p.accepts(prefix.program)) else {
+        self.last_parser = parser;
+        let Some(parser) = parser else {
             self.summary.other_program_lines += 1;
             self.set_last(prefix.timestamp);
             return;
         };
-        let event = parser.parse(&prefix);
+        let event = self.parsers[parser].parse(&prefix);
         let ctx = Ctx {
             timestamp: prefix.timestamp,
             program: prefix.program,
+            message: prefix.message,
             line_number: number,
         };
         self.event(&ctx, event, &text);
         self.set_last(prefix.timestamp);
+    }
+
+    /// The prefix of a line written without a syslog prefix, by the first parser whose format
+    /// has one of its own, and that parser.
+    fn own_prefix<'a>(&self, text: &'a str) -> Option<(crate::Prefix<'a>, Option<usize>)> {
+        self.parsers
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| p.own_prefix(text).map(|x| (x, Some(i))))
     }
 
     fn set_last(&mut self, ts: &str) {
@@ -580,6 +609,21 @@ impl Analyzer {
                 }
                 self.record(ctx, queue_id, "received", client);
             }
+            Event::Arrival {
+                queue_id,
+                origin,
+                client,
+                from,
+                message_id,
+                notification_for,
+                ..
+            } => {
+                self.arrival(ctx, queue_id, origin, client, from, notification_for);
+                if let Some(id) = message_id {
+                    self.message(queue_id).message_id = Some(id.into());
+                    self.check_trace(queue_id);
+                }
+            }
             Event::MessageId {
                 queue_id,
                 message_id,
@@ -602,7 +646,7 @@ impl Analyzer {
                 if nrcpt.is_some() {
                     m.nrcpt = nrcpt;
                 }
-                self.record(ctx, queue_id, "queued", queue_text(line));
+                self.record(ctx, queue_id, "queued", ctx.queue_text());
             }
             Event::Delivery(d) => self.delivery(ctx, &d),
             Event::Expired {
@@ -625,7 +669,7 @@ impl Analyzer {
                 m.active = true;
                 m.notification_id = Some(notification_id.into());
                 let traced = m.traced;
-                self.record(ctx, queue_id, "notification", queue_text(line));
+                self.record(ctx, queue_id, "notification", ctx.queue_text());
                 let _ = kind;
                 let ndr = self.message(notification_id);
                 ndr.notification_for = Some(queue_id.into());
@@ -648,6 +692,56 @@ impl Analyzer {
                 self.unknown(ctx.line_number, line);
             }
         }
+    }
+
+    /// An arrival line that says it all (Exim's `<=`): a new message, or a notification about
+    /// another one.
+    fn arrival(
+        &mut self,
+        ctx: &Ctx<'_>,
+        queue_id: &str,
+        origin: Origin,
+        client: &str,
+        from: &str,
+        notification_for: Option<&str>,
+    ) {
+        if self
+            .open
+            .get(queue_id)
+            .is_some_and(|m| m.active || m.origin.is_some() || m.notification_for.is_some())
+        {
+            self.summary.queue_id_reuses += 1;
+            self.close(queue_id, false);
+        }
+        if let Some(parent) = notification_for {
+            self.summary.notifications += 1;
+            let p = self.message(parent);
+            p.active = true;
+            p.notification_id = Some(queue_id.into());
+            let traced = p.traced;
+            self.record(ctx, parent, "notification", ctx.queue_text());
+            let m = self.message(queue_id);
+            m.notification_for = Some(parent.into());
+            if traced {
+                m.traced = true;
+                self.traced_ids.insert(queue_id.into());
+            }
+        } else {
+            self.tallies.received.add(origin.as_str());
+            self.message(queue_id).origin = Some(origin);
+        }
+        let m = self.message(queue_id);
+        m.from = Some(from.into());
+        self.record(
+            ctx,
+            queue_id,
+            "received",
+            if client.is_empty() {
+                ctx.queue_text()
+            } else {
+                client
+            },
+        );
     }
 
     fn check_trace(&mut self, queue_id: &str) {
@@ -940,14 +1034,22 @@ impl Analyzer {
 struct Ctx<'a> {
     timestamp: &'a str,
     program: &'a str,
+    /// The line's message, after its prefix.
+    message: &'a str,
     line_number: u64,
 }
 
-/// The text of a line after its queue ID.
-fn queue_text(line: &str) -> &str {
-    parse_prefix(line)
-        .and_then(|p| p.message.split_once(": ").map(|(_, r)| r))
-        .unwrap_or(line)
+impl Ctx<'_> {
+    /// The text of a line after its queue ID (`QID: text`, or Exim's `ID text`).
+    fn queue_text(&self) -> &str {
+        match self.message.split_once(": ") {
+            Some((id, rest)) if !id.contains(' ') => rest,
+            _ => self
+                .message
+                .split_once(' ')
+                .map_or(self.message, |(_, r)| r),
+        }
+    }
 }
 
 /// The shared classifier's finding on a failure's text.
@@ -969,7 +1071,7 @@ fn domain_of(addr: &str) -> Cow<'_, str> {
 
 /// The host name of a relay (`mx.example.org[192.0.2.1]:25` gives `mx.example.org`).
 fn relay_host(relay: &str) -> &str {
-    let host = relay.split('[').next().unwrap_or(relay);
+    let host = relay.split('[').next().unwrap_or(relay).trim_end();
     if host.is_empty() {
         "none"
     } else {

@@ -132,6 +132,24 @@ pub enum Event<'a> {
         /// The client (`host[ip]`) or the local user.
         client: &'a str,
     },
+    /// A message arrived, with everything its arrival line says (Exim's `<=`): sender, size,
+    /// Message-ID, and for a bounce the message it reports on.
+    Arrival {
+        /// Its queue ID (Exim message ID).
+        queue_id: &'a str,
+        /// How it came in.
+        origin: Origin,
+        /// The client (`host [ip]`) or the local user.
+        client: &'a str,
+        /// The envelope sender (empty for bounces).
+        from: &'a str,
+        /// The size in bytes, when logged.
+        size: Option<u64>,
+        /// The Message-ID without angle brackets, when logged.
+        message_id: Option<&'a str>,
+        /// For a bounce or other notification: the ID of the message it reports on.
+        notification_for: Option<&'a str>,
+    },
     /// The message's Message-ID header.
     MessageId {
         /// The queue ID.

@@ -2,7 +2,7 @@
 //!
 //! An [`Analyzer`] reads log lines one at a time (files of any size: memory holds only the
 //! messages still open), splits each into its syslog [`Prefix`], hands the message part to the
-//! [`LineParser`] of the MTA that wrote it (Postfix for now: [`Postfix`]), and follows every
+//! [`LineParser`] of the MTA that wrote it ([`Postfix`], [`Exim`]), and follows every
 //! message by its queue ID through reception, queueing, delivery attempts, retries, expiry,
 //! the non-delivery report it caused and its removal. The result is a [`Summary`] (totals and
 //! the tables of `smtp-doctor logs`) and, when asked for, [`Record`]s: one [`Failure`] per
@@ -14,6 +14,7 @@
 
 mod analyze;
 mod event;
+mod exim;
 mod postfix;
 pub mod read;
 mod syslog;
@@ -23,6 +24,7 @@ pub use analyze::{
     Record, RejectTally, StatusTally, Summary, Trace, TraceEvent,
 };
 pub use event::{Delivery, Event, Origin, Reject, Status};
+pub use exim::{is_message_id, Exim};
 pub use postfix::{is_queue_id, remote_reply_codes, Postfix};
 pub use syslog::{parse_prefix, Prefix, TimestampStyle};
 
@@ -40,4 +42,17 @@ pub trait LineParser: std::fmt::Debug + Send + Sync {
     fn accepts(&self, program: &str) -> bool;
     /// What the line says. Never panics; a line it does not understand is [`Event::Unknown`].
     fn parse<'a>(&self, line: &Prefix<'a>) -> Event<'a>;
+    /// For a format also written to its own files without a syslog prefix (Exim's mainlog):
+    /// the line's prefix, with this format's program name. Tried when the syslog prefix fails
+    /// or names a program no parser accepts.
+    fn own_prefix<'a>(&self, line: &'a str) -> Option<Prefix<'a>> {
+        let _ = line;
+        None
+    }
+    /// True when `line`, which has no prefix, continues the line of this format before it
+    /// (Exim's reject log dumps a refused message's headers on lines of their own).
+    fn continuation(&self, line: &str) -> bool {
+        let _ = line;
+        false
+    }
 }

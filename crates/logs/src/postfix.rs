@@ -315,7 +315,7 @@ pub fn remote_reply_codes(reply: &str) -> (Option<ReplyCode>, Option<EnhancedCod
 
 /// A reply code at the very start of `s` (followed by a space, `-` or the end), and the
 /// enhanced code right after it.
-fn codes_at(s: &str) -> Option<(Option<ReplyCode>, Option<EnhancedCode>)> {
+pub(crate) fn codes_at(s: &str) -> Option<(Option<ReplyCode>, Option<EnhancedCode>)> {
     let b = s.as_bytes();
     if b.len() < 3 || !b[..3].iter().all(u8::is_ascii_digit) {
         return None;

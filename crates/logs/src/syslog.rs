@@ -29,6 +29,9 @@ pub enum TimestampStyle {
     Bsd,
     /// `yyyy-mm-ddThh:mm:ss[.frac](Z|+hh:mm)` (RFC 3339).
     Rfc3339,
+    /// `yyyy-mm-dd hh:mm:ss[.fff][ +hhmm]`: Exim's own log files (local time unless
+    /// `log_timezone` adds the offset).
+    DateTime,
 }
 
 const MONTHS: [&[u8; 3]; 12] = [

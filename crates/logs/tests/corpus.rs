@@ -3,7 +3,7 @@
 //!
 //! Without `../shared` the tests print `SKIPPED` and pass, except under `CI=true`.
 
-use smtp_doctor_logs::{parse_prefix, Analyzer, Event, LineParser, Options, Postfix};
+use smtp_doctor_logs::{parse_prefix, Analyzer, Event, Exim, LineParser, Options, Postfix, Status};
 use std::path::{Path, PathBuf};
 
 fn corpus() -> Option<PathBuf> {
@@ -254,4 +254,225 @@ fn postfix_syslog_files() {
         );
     }
     assert!(total >= 150, "only {total} lines");
+}
+
+/// Every file of one Exim test-suite folder through one analyzer each: no panic, and the lines
+/// not understood counted and listed (the first few) per kind.
+fn exim_folder(dir: &Path) -> (u64, u64, u64, smtp_doctor_logs::Summary, Vec<String>) {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("folder lists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    let (mut lines, mut unknown, mut unparsed) = (0, 0, 0);
+    let mut samples = Vec::new();
+    let mut all = smtp_doctor_logs::Summary::default();
+    for f in &files {
+        let bytes = std::fs::read(f).expect("file reads");
+        let mut a = Analyzer::new(Options {
+            failures: true,
+            unknown: true,
+        });
+        a.read(&mut bytes.as_slice(), &mut |r| {
+            if let smtp_doctor_logs::Record::Unknown { text, .. } = r {
+                if samples.len() < 40 {
+                    samples.push(text);
+                }
+            }
+        })
+        .expect("reads");
+        let (s, _) = a.finish();
+        lines += s.lines;
+        unknown += s.unknown_lines;
+        unparsed += s.unparsed_lines;
+        all.sent.lines += s.sent.lines;
+        all.deferred.lines += s.deferred.lines;
+        all.bounced.lines += s.bounced.lines;
+        all.removed += s.removed;
+        all.rejects.total += s.rejects.total;
+        all.notifications += s.notifications;
+        all.auth_failures += s.auth_failures;
+        all.messages += s.messages;
+        *all.received.entry("any".into()).or_default() += s.received.values().sum::<u64>();
+    }
+    (lines, unknown, unparsed, all, samples)
+}
+
+#[test]
+fn exim_testsuite_mainlog_and_rejectlog() {
+    let Some(dir) = corpus() else { return };
+    let dir = dir.join("exim-testsuite");
+    let (lines, unknown, unparsed, s, samples) = exim_folder(&dir.join("log"));
+    eprintln!(
+        "exim mainlog: {lines} lines, {} received, {} sent, {} deferred, {} bounced, {} completed, \
+         {} rejects, {} bounce messages, {} auth failures; {unknown} unknown ({:.1}%), {unparsed} \
+         unparsed ({:.1}%)",
+        s.received["any"],
+        s.sent.lines,
+        s.deferred.lines,
+        s.bounced.lines,
+        s.removed,
+        s.rejects.total,
+        s.notifications,
+        s.auth_failures,
+        100.0 * unknown as f64 / lines as f64,
+        100.0 * unparsed as f64 / lines as f64,
+    );
+    for u in samples.iter().take(15) {
+        eprintln!("  not understood: {u}");
+    }
+    assert!(lines >= 17_000, "only {lines} lines");
+    // The corpus README's counts of the flags, as a floor (a few lines are munged or cut).
+    // Each flag's lines, as a regex over the files counts them (`<=` 3251 of which 324 are
+    // bounces, `=>` 2370 + `->` 709, `==` 688, `**` 601, `Completed` 2499 + `removed by` 40).
+    assert_eq!(s.received["any"] + s.notifications, 3251);
+    assert_eq!(s.notifications, 324);
+    assert_eq!(s.sent.lines, 2370 + 709);
+    assert_eq!(s.deferred.lines, 688);
+    assert_eq!(s.bounced.lines, 601);
+    assert_eq!(s.removed, 2499 + 40);
+    assert!(s.rejects.total >= 400, "{}", s.rejects.total);
+    // The harness's own debugging lines (ACL `logwrite`s of TLS, DKIM and event variables) are
+    // configuration-specific text: counted as unknown, and bounded.
+    assert!(unknown * 100 <= lines * 15, "{unknown} of {lines} unknown");
+    assert!(
+        unparsed * 100 <= lines * 8,
+        "{unparsed} of {lines} unparsed"
+    );
+
+    let (lines, unknown, unparsed, s, samples) = exim_folder(&dir.join("rejectlog"));
+    eprintln!(
+        "exim rejectlog: {lines} lines, {} rejects; {unknown} unknown, {unparsed} unparsed",
+        s.rejects.total
+    );
+    for u in samples.iter().take(10) {
+        eprintln!("  not understood: {u}");
+    }
+    assert!(lines >= 2_000, "only {lines} lines");
+    assert!(s.rejects.total >= 250, "{}", s.rejects.total);
+    assert!(unknown * 100 <= lines * 10, "{unknown} of {lines} unknown");
+    assert!(
+        unparsed * 100 <= lines * 5,
+        "{unparsed} of {lines} unparsed"
+    );
+}
+
+/// The first line of corpus file `file` that contains `needle`, parsed by the Exim parser.
+fn exim_line(dir: &Path, file: &str, needle: &str) -> String {
+    let text = std::fs::read_to_string(dir.join(file)).expect("file reads");
+    text.lines()
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("{file}: no line with {needle:?}"))
+        .to_string()
+}
+
+#[test]
+fn exim_real_lines_fields() {
+    let Some(dir) = corpus() else { return };
+    let dir = dir.join("exim-testsuite/log");
+    let parse = |line: &str| -> Event<'static> {
+        let line: &'static str = Box::leak(line.to_string().into_boxed_str());
+        let p = Exim
+            .own_prefix(line)
+            .unwrap_or_else(|| panic!("prefix: {line}"));
+        assert_eq!(p.timestamp, "1999-03-02 09:44:33");
+        Exim.parse(&p)
+    };
+    // The old 16-character ID, a deferral whose reason holds colons and quotes.
+    let Event::Delivery(d) = parse(&exim_line(&dir, "9001", "10HmaX-0005vi-00 == ")) else {
+        panic!("9001 ==")
+    };
+    assert_eq!(
+        (d.queue_id, d.to, d.status),
+        ("10HmaX-0005vi-00", "userx@myhost.test.ex", Status::Deferred)
+    );
+    assert!(
+        d.reply.starts_with("failed to expand \"${lookup ldap"),
+        "{}",
+        d.reply
+    );
+    assert_eq!(d.reply_code, None);
+    // A failure with the remote reply after `after RCPT TO:<...>: `, an `I=` field and ` : `.
+    let Event::Delivery(d) = parse(&exim_line(
+        &dir,
+        "0179",
+        "10HmaZ-000000005vi-0000 ** userz@",
+    )) else {
+        panic!("0179 **")
+    };
+    assert_eq!(
+        (d.to, d.status, d.relay),
+        (
+            "userz@domain.com",
+            Status::Bounced,
+            "127.0.0.1 [127.0.0.1]:PORT_S"
+        )
+    );
+    assert_eq!(d.reply_code.map(|c| c.get()), Some(550));
+    assert!(d.reply.ends_with("550 Recipient refused"), "{}", d.reply);
+    // A delivery with the original address in angle brackets and the server's `C=` reply.
+    let Event::Delivery(d) = parse(&exim_line(
+        &dir,
+        "0015",
+        "10HmaY-000000005vi-0000 => userx@test.ex <Userx-S@Test.Ex>",
+    )) else {
+        panic!("0015 =>")
+    };
+    assert_eq!(
+        (d.to, d.orig_to, d.reply),
+        ("userx@test.ex", Some("Userx-S@Test.Ex"), "250 OK")
+    );
+    assert_eq!(d.reply_code.map(|c| c.get()), Some(250));
+    // A bounce message, linked to the message it reports on.
+    let e = parse(&exim_line(&dir, "0021", "10HmbD-000000005vi-0000 <= <> R="));
+    assert!(
+        matches!(
+            e,
+            Event::Arrival {
+                queue_id: "10HmbD-000000005vi-0000",
+                from: "",
+                notification_for: Some("10HmaY-000000005vi-0000"),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    // A refusal at RCPT.
+    let Event::Reject(r) = parse(&exim_line(
+        &dir,
+        "0014",
+        "rejected RCPT <userx@test.ex>: Sender verify failed",
+    )) else {
+        panic!("0014 rejected")
+    };
+    assert_eq!(
+        (r.stage, r.client, r.from, r.to, r.reply),
+        (
+            "RCPT",
+            "(test) [10.0.0.2]",
+            Some("jules@box3.plc.example"),
+            Some("userx@test.ex"),
+            "Sender verify failed"
+        )
+    );
+    // Frozen, and Completed.
+    let e = parse(&exim_line(&dir, "0130", "10HmaX-000000005vi-0000 Frozen"));
+    assert!(
+        matches!(e, Event::MessageNote { text: "Frozen", .. }),
+        "{e:?}"
+    );
+    let e = parse(&exim_line(
+        &dir,
+        "0015",
+        "10HmaY-000000005vi-0000 Completed",
+    ));
+    assert!(
+        matches!(
+            e,
+            Event::Removed {
+                queue_id: "10HmaY-000000005vi-0000"
+            }
+        ),
+        "{e:?}"
+    );
 }

@@ -1,0 +1,515 @@
+//! `smtp-doctor logs` end to end: the real binary on a log written here, on a generated log
+//! (`../shared/tools/gen-postfix-log.py`) and on the corpus files; every JSON object it prints
+//! is validated against `schema/logs.v1.json`; exit codes, `--trace` by queue ID, Message-ID and
+//! recipient, `--unknown`, `.gz` input and stdin.
+//!
+//! Without `../shared` the tests that need it print `SKIPPED` and pass, except under `CI=true`.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_smtp-doctor");
+
+/// A day of one small server: a delivery, a deferral then a bounce with its NDR, a refusal, an
+/// expiry, a line of another program, a line without a prefix and a Postfix line nobody wrote.
+const LOG: &str = "\
+Mar  1 00:00:01 mx1 postfix/submission/smtpd[10]: 1A2B3C4D5E: client=unknown[10.0.0.1], sasl_method=PLAIN, sasl_username=a@example.com
+Mar  1 00:00:01 mx1 postfix/cleanup[11]: 1A2B3C4D5E: message-id=<m1@example.com>
+Mar  1 00:00:01 mx1 postfix/qmgr[12]: 1A2B3C4D5E: from=<a@example.com>, size=100, nrcpt=2 (queue active)
+Mar  1 00:00:02 mx1 postfix/smtp[13]: 1A2B3C4D5E: to=<b@gmail.com>, relay=aspmx.l.google.com[1.2.3.4]:25, delay=1, delays=0.1/0/0.5/0.4, dsn=2.0.0, status=sent (250 2.0.0 OK - gsmtp)
+Mar  1 00:00:02 mx1 postfix/smtp[13]: 1A2B3C4D5E: to=<c@dead.example>, relay=none, delay=30, delays=0.1/0/30/0, dsn=4.4.1, status=deferred (connect to mx.dead.example[5.6.7.8]:25: Connection timed out)
+Mar  1 01:00:02 mx1 postfix/smtp[13]: 1A2B3C4D5E: to=<c@dead.example>, relay=mx.dead.example[5.6.7.8]:25, delay=3600, delays=3599/0/0.5/0.4, dsn=5.1.1, status=bounced (host mx.dead.example[5.6.7.8] said: 550 5.1.1 <c@dead.example>: User unknown (in reply to RCPT TO command))
+Mar  1 01:00:02 mx1 postfix/bounce[14]: 1A2B3C4D5E: sender non-delivery notification: 9F8E7D6C5B
+Mar  1 01:00:02 mx1 postfix/cleanup[11]: 9F8E7D6C5B: message-id=<ndr@mx1>
+Mar  1 01:00:02 mx1 postfix/qmgr[12]: 1A2B3C4D5E: removed
+Mar  1 01:00:02 mx1 postfix/qmgr[12]: 9F8E7D6C5B: from=<>, size=300, nrcpt=1 (queue active)
+Mar  1 01:00:03 mx1 postfix/lmtp[15]: 9F8E7D6C5B: to=<a@example.com>, relay=mail[private/dovecot-lmtp], delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 <a@example.com> x Saved)
+Mar  1 01:00:03 mx1 postfix/qmgr[12]: 9F8E7D6C5B: removed
+Mar  1 01:00:04 mx1 postfix/smtpd[16]: NOQUEUE: reject: RCPT from unknown[9.9.9.9]: 554 5.7.1 Service unavailable; Client host [9.9.9.9] blocked using zen.spamhaus.org; from=<x@y.z> to=<a@example.com> proto=ESMTP helo=<User>
+Mar  1 01:00:05 mx1 postfix/qmgr[12]: 0000AAAA11: from=<old@example.com>, status=expired, returned to sender
+Mar  1 01:00:06 mx1 dovecot[17]: imap-login: Login: user=<a@example.com>
+garbage without a prefix
+Mar  1 01:00:07 mx1 postfix/smtpd[16]: a line nobody wrote
+";
+
+/// Only successes: nothing for `logs` to report.
+const CLEAN: &str = "\
+Mar  1 00:00:01 mx1 postfix/smtpd[10]: 1111122222: client=a.example[192.0.2.7]
+Mar  1 00:00:01 mx1 postfix/qmgr[12]: 1111122222: from=<a@a.example>, size=100, nrcpt=1 (queue active)
+Mar  1 00:00:02 mx1 postfix/lmtp[15]: 1111122222: to=<u@example.com>, relay=mail[private/dovecot-lmtp], delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 Saved)
+Mar  1 00:00:02 mx1 postfix/qmgr[12]: 1111122222: removed
+";
+
+fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("the binary starts");
+    if let Some(data) = stdin {
+        let mut pipe = child.stdin.take().expect("stdin is piped");
+        pipe.write_all(data).expect("stdin takes the input");
+    }
+    child.wait_with_output().expect("the binary finishes")
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("smtp-doctor-logs-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn write(dir: &Path, name: &str, data: &[u8]) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, data).expect("write");
+    path.to_str().expect("utf-8 path").to_string()
+}
+
+fn shared() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared");
+    if dir.join("corpus/logs").is_dir() && dir.join("tools/gen-postfix-log.py").is_file() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI=true but {} is missing",
+        dir.display()
+    );
+    eprintln!("SKIPPED: {} not found", dir.display());
+    None
+}
+
+fn validator() -> jsonschema::Validator {
+    let schema: Value =
+        serde_json::from_str(include_str!("../../../schema/logs.v1.json")).expect("schema is JSON");
+    jsonschema::validator_for(&schema).expect("schema compiles")
+}
+
+/// Every stdout line parsed as JSON and validated against the schema.
+fn json_lines(o: &Output, v: &jsonschema::Validator) -> Vec<Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| {
+            let obj: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+            let errors: Vec<String> = v.iter_errors(&obj).map(|e| e.to_string()).collect();
+            assert!(errors.is_empty(), "{obj}: {errors:?}");
+            obj
+        })
+        .collect()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The `count` of `key` in a `[{key, count}]` table.
+fn count(table: &Value, key: &str) -> Option<u64> {
+    table
+        .as_array()?
+        .iter()
+        .find(|r| r["key"] == key)
+        .and_then(|r| r["count"].as_u64())
+}
+
+fn of_type<'a>(objs: &'a [Value], t: &str) -> Vec<&'a Value> {
+    objs.iter().filter(|o| o["type"] == t).collect()
+}
+
+#[test]
+fn summary_json_matches_the_schema() {
+    let v = validator();
+    let dir = temp_dir("summary");
+    let log = write(&dir, "mail.log", LOG.as_bytes());
+    let out = run(&["logs", "--json", &log], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let objs = json_lines(&out, &v);
+    assert_eq!(objs.len(), 1, "one summary object");
+    let s = &objs[0];
+    assert_eq!(s["type"], "summary");
+    assert_eq!(s["lines"], 17);
+    assert_eq!(s["unknown_lines"], 1);
+    assert_eq!(s["unparsed_lines"], 1);
+    assert_eq!(s["other_program_lines"], 1);
+    assert_eq!(s["sent"]["lines"], 2);
+    assert_eq!(s["deferred"]["lines"], 1);
+    assert_eq!(s["bounced"]["lines"], 1);
+    assert_eq!(count(&s["bounced"]["by_reply_code"], "550"), Some(1));
+    assert_eq!(count(&s["deferred"]["by_reply_code"], "none"), Some(1));
+    assert_eq!(s["expired"]["messages"], 1);
+    assert_eq!(s["rejects"]["total"], 1);
+    assert_eq!(count(&s["rejects"]["by_category"], "blocked"), Some(1));
+    assert_eq!(count(&s["failures"]["by_category"], "userunknown"), Some(1));
+    assert_eq!(
+        count(&s["failures"]["by_category"], "connectiontimeout"),
+        Some(1)
+    );
+    assert_eq!(s["first_timestamp"], "Mar  1 00:00:01");
+    // The schema rejects what it should.
+    for (field, bad) in [
+        ("schema", Value::from("smtp-doctor/logs/v2")),
+        ("lines", Value::from(-1)),
+        ("received", Value::from(3)),
+    ] {
+        let mut wrong = s.clone();
+        wrong[field] = bad;
+        assert!(!v.is_valid(&wrong), "{field}");
+    }
+    let mut extra = s.clone();
+    extra["surprise"] = Value::from(1);
+    assert!(!v.is_valid(&extra));
+    // The text summary says the same.
+    let out = run(&["logs", &log], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "17 lines, Mar  1 00:00:01 to Mar  1 01:00:07",
+        "failures by category:",
+        "userunknown",
+        "rejects by category:",
+        "blocked",
+        "rejected clients:",
+        "9.9.9.9",
+    ] {
+        assert!(text.contains(want), "{want:?} missing in\n{text}");
+    }
+}
+
+#[test]
+fn failures_are_json_lines_with_findings() {
+    let v = validator();
+    let dir = temp_dir("failures");
+    let log = write(&dir, "mail.log", LOG.as_bytes());
+    let out = run(&["logs", "--failures", "--json", &log], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let objs = json_lines(&out, &v);
+    let kinds: Vec<&str> = objs.iter().filter_map(|o| o["kind"].as_str()).collect();
+    assert_eq!(kinds, ["deferred", "bounced", "rejected", "expired"]);
+    assert!(objs.iter().all(|o| o["type"] == "failure"));
+    let bounced = &objs[1];
+    assert_eq!(bounced["queue_id"], "1A2B3C4D5E");
+    assert_eq!(bounced["message_id"], "m1@example.com");
+    assert_eq!(bounced["from"], "a@example.com");
+    assert_eq!(bounced["to"], "c@dead.example");
+    assert_eq!(bounced["relay"], "mx.dead.example[5.6.7.8]:25");
+    assert_eq!(bounced["dsn"], "5.1.1");
+    assert_eq!(bounced["reply_code"], 550);
+    assert_eq!(bounced["enhanced_code"], "5.1.1");
+    assert_eq!(bounced["line"], 6);
+    assert_eq!(bounced["finding"]["category"], "userunknown");
+    assert_eq!(bounced["finding"]["class"], "permanent");
+    let rejected = &objs[2];
+    assert!(rejected["queue_id"].is_null());
+    assert_eq!(rejected["client"], "unknown[9.9.9.9]");
+    assert_eq!(rejected["finding"]["category"], "blocked");
+    let mut bad = bounced.clone();
+    bad["enhanced_code"] = Value::from("5.1");
+    assert!(!v.is_valid(&bad));
+    // The text form: one line per failure.
+    let out = run(&["logs", "--failures", &log], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 4, "{text}");
+    assert!(text.lines().nth(2).is_some_and(|l| l.contains("NOQUEUE")));
+}
+
+#[test]
+fn trace_by_queue_id_message_id_and_recipient() {
+    let v = validator();
+    let dir = temp_dir("trace");
+    let log = write(&dir, "mail.log", LOG.as_bytes());
+    for needle in [
+        "1A2B3C4D5E",
+        "m1@example.com",
+        "<m1@example.com>",
+        "c@dead.example",
+    ] {
+        let out = run(&["logs", "--trace", needle, "--json", &log], None);
+        assert_eq!(out.status.code(), Some(1), "{needle}: {}", stderr(&out));
+        let objs = json_lines(&out, &v);
+        assert_eq!(objs.len(), 2, "{needle}: the message and its NDR");
+        let (m, ndr) = (&objs[0], &objs[1]);
+        assert_eq!(m["type"], "trace");
+        assert_eq!(m["queue_id"], "1A2B3C4D5E");
+        assert_eq!(m["message_id"], "m1@example.com");
+        assert_eq!(m["origin"], "submission");
+        assert_eq!(m["notification_id"], "9F8E7D6C5B");
+        assert_eq!(m["complete"], true);
+        assert_eq!(
+            m["recipients"],
+            serde_json::json!(["b@gmail.com", "c@dead.example"])
+        );
+        let statuses: Vec<&str> = m["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter(|e| e["kind"] == "delivery")
+            .filter_map(|e| e["status"].as_str())
+            .collect();
+        assert_eq!(statuses, ["sent", "deferred", "bounced"], "{needle}");
+        assert_eq!(ndr["queue_id"], "9F8E7D6C5B");
+        assert_eq!(ndr["notification_for"], "1A2B3C4D5E");
+    }
+    let out = run(&["logs", "--trace", "1A2B3C4D5E", &log], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("message 1A2B3C4D5E  message-id m1@example.com"),
+        "{text}"
+    );
+    assert!(text.contains("-> notification 9F8E7D6C5B"), "{text}");
+    let out = run(&["logs", "--trace", "nobody@nowhere.example", &log], None);
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr(&out).contains("no message matches"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn unknown_lines_are_listed() {
+    let v = validator();
+    let dir = temp_dir("unknown");
+    let log = write(&dir, "mail.log", LOG.as_bytes());
+    let out = run(&["logs", "--unknown", "--json", &log], None);
+    let objs = json_lines(&out, &v);
+    let unknown = of_type(&objs, "unknown");
+    let lines: Vec<(u64, &str)> = unknown
+        .iter()
+        .filter_map(|u| Some((u["line"].as_u64()?, u["text"].as_str()?)))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (16, "garbage without a prefix"),
+            (
+                17,
+                "Mar  1 01:00:07 mx1 postfix/smtpd[16]: a line nobody wrote"
+            )
+        ]
+    );
+    assert_eq!(of_type(&objs, "summary").len(), 1);
+    let out = run(&["logs", "--unknown", &log], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("unknown line 16: garbage without a prefix\nunknown line 17: "),
+        "{text}"
+    );
+    // Invalid UTF-8 is listed lossily, never dropped.
+    let out = run(
+        &["logs", "--unknown", "--json", "-"],
+        Some(b"\xff\xfe not text\n"),
+    );
+    let objs = json_lines(&out, &v);
+    assert_eq!(of_type(&objs, "unknown").len(), 1);
+    assert_eq!(of_type(&objs, "summary")[0]["lossy_lines"], 1);
+}
+
+#[test]
+fn exit_codes() {
+    let dir = temp_dir("exit");
+    let clean = write(&dir, "clean.log", CLEAN.as_bytes());
+    let log = write(&dir, "mail.log", LOG.as_bytes());
+    let code = |args: &[&str]| run(args, None).status.code();
+    assert_eq!(code(&["logs", &clean]), Some(0), "no failure");
+    assert_eq!(code(&["logs", "--json", &clean]), Some(0));
+    assert_eq!(code(&["logs", "--failures", &clean]), Some(0));
+    assert_eq!(code(&["logs", &log]), Some(1), "failures found");
+    assert_eq!(code(&["logs", "--failures", "--json", &log]), Some(1));
+    assert_eq!(
+        code(&["logs", "/nonexistent/mail.log"]),
+        Some(2),
+        "unreadable"
+    );
+    assert_eq!(
+        code(&["logs", "--failures", "--trace", "x", &log]),
+        Some(2),
+        "usage"
+    );
+    assert_eq!(code(&["logs", "--no-such-flag", &log]), Some(2), "usage");
+    // An unreadable input beside readable ones: they are still read, and the exit is 2.
+    let out = run(&["logs", "--json", "/nonexistent/mail.log", &clean], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("/nonexistent/mail.log"));
+    let objs = json_lines(&out, &validator());
+    assert_eq!(objs[0]["sent"]["lines"], 1);
+}
+
+#[test]
+fn gzip_stdin_and_several_files() {
+    let v = validator();
+    let dir = temp_dir("gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(LOG.as_bytes()).expect("gzip");
+    let gz = write(&dir, "mail.log.1.gz", &enc.finish().expect("gzip"));
+    let plain = write(&dir, "mail.log", LOG.as_bytes());
+    let summary = |o: &Output| json_lines(o, &v).remove(0);
+    let from_plain = summary(&run(&["logs", "--json", &plain], None));
+    let from_gz = summary(&run(&["logs", "--json", &gz], None));
+    assert_eq!(from_gz, from_plain, ".gz reads as the plain file");
+    let from_stdin = summary(&run(&["logs", "--json", "-"], Some(LOG.as_bytes())));
+    assert_eq!(from_stdin, from_plain, "stdin reads as the file");
+    let implicit = summary(&run(&["logs", "--json"], Some(LOG.as_bytes())));
+    assert_eq!(implicit, from_plain, "no file and piped input reads stdin");
+    // A rotated .gz then the current file: one stream, lines numbered across both.
+    let clean = write(&dir, "clean.log", CLEAN.as_bytes());
+    let both = run(&["logs", "--failures", "--json", &gz, &clean], None);
+    let objs = json_lines(&both, &v);
+    assert_eq!(objs.len(), 4);
+    let both = summary(&run(&["logs", "--json", &gz, &clean], None));
+    assert_eq!(both["lines"], 17 + 4);
+    assert_eq!(both["sent"]["lines"], 3);
+    assert_eq!(both["last_timestamp"], "Mar  1 00:00:02");
+}
+
+#[test]
+fn generated_log_matches_its_truth_and_the_schema() {
+    let Some(shared) = shared() else { return };
+    let v = validator();
+    let dir = temp_dir("generated");
+    let log = dir.join("mail.log");
+    let truth = dir.join("mail.truth.json");
+    let gen = Command::new("python3")
+        .arg(shared.join("tools/gen-postfix-log.py"))
+        .args([
+            "--lines",
+            "20000",
+            "--seed",
+            "7",
+            "--trace-samples",
+            "5",
+            "--out",
+        ])
+        .arg(&log)
+        .arg("--truth")
+        .arg(&truth)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        gen.status.success(),
+        "{}",
+        String::from_utf8_lossy(&gen.stderr)
+    );
+    let truth: Value = serde_json::from_str(&std::fs::read_to_string(&truth).expect("truth reads"))
+        .expect("truth");
+    let log = log.to_str().expect("utf-8 path");
+    let out = run(&["logs", "--json", log], None);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let s = json_lines(&out, &v).remove(0);
+    assert_eq!(s["lines"], truth["lines"]);
+    for status in ["sent", "deferred", "bounced"] {
+        assert_eq!(
+            s[status]["lines"], truth["status"][status]["total"],
+            "{status}"
+        );
+        let want = truth["status"][status]["by_reply_code"]
+            .as_object()
+            .expect("table");
+        for (code, n) in want {
+            assert_eq!(
+                count(&s[status]["by_reply_code"], code),
+                n.as_u64(),
+                "{status} {code}"
+            );
+        }
+    }
+    assert_eq!(s["rejects"]["total"], truth["rejects"]["total"]);
+    // Every failure record is valid, and there is one per deferral, bounce, expiry and refusal.
+    let out = run(&["logs", "--failures", "--json", log], None);
+    let failures = json_lines(&out, &v);
+    let n = |k: &str| failures.iter().filter(|f| f["kind"] == k).count() as u64;
+    assert_eq!(
+        Some(n("deferred")),
+        truth["status"]["deferred"]["total"].as_u64()
+    );
+    assert_eq!(
+        Some(n("bounced")),
+        truth["status"]["bounced"]["total"].as_u64()
+    );
+    assert_eq!(Some(n("rejected")), truth["rejects"]["total"].as_u64());
+    assert_eq!(Some(n("expired")), truth["expired_messages"].as_u64());
+    // Traced samples: their deliveries as the truth has them, by queue ID, then by the
+    // Message-ID and by a recipient the first trace gives.
+    let samples = truth["trace_samples"].as_object().expect("samples");
+    assert!(!samples.is_empty());
+    for (qid, sample) in samples {
+        let out = run(&["logs", "--trace", qid, "--json", log], None);
+        let traces = json_lines(&out, &v);
+        let t = traces
+            .iter()
+            .find(|t| t["queue_id"] == qid.as_str())
+            .unwrap_or_else(|| panic!("{qid} traced"));
+        let ours: Vec<(String, String)> = t["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter(|e| e["kind"] == "delivery")
+            .map(|e| (e["to"].to_string(), e["status"].to_string()))
+            .collect();
+        let want: Vec<(String, String)> = sample["events"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .map(|e| (e["to"].to_string(), e["status"].to_string()))
+            .collect();
+        assert_eq!(ours, want, "{qid}");
+        if let Some(mid) = t["message_id"].as_str() {
+            let by_mid = json_lines(&run(&["logs", "--trace", mid, "--json", log], None), &v);
+            assert!(
+                by_mid.iter().any(|x| x["queue_id"] == qid.as_str()),
+                "{qid} by {mid}"
+            );
+        }
+        if let Some(rcpt) = t["recipients"][0].as_str() {
+            let by_rcpt = json_lines(&run(&["logs", "--trace", rcpt, "--json", log], None), &v);
+            assert!(
+                by_rcpt.iter().any(|x| x["queue_id"] == qid.as_str()),
+                "{qid} by {rcpt}"
+            );
+        }
+    }
+}
+
+#[test]
+fn corpus_output_matches_the_schema() {
+    let Some(shared) = shared() else { return };
+    let v = validator();
+    let corpus = shared.join("corpus/logs");
+    let files = [
+        "postfix-exporter/postfix_exporter_test.log",
+        "pflogsumm-go/sample.log",
+        "pflogsumm-go/rfc3339.log",
+        "postfix-docs/readme-examples.log",
+        "fail2ban/postfix",
+        "wazuh/postfix.log",
+        "crowdsec-hub/postfix-logs.log",
+        "crowdsec-hub/postfix-relay.log",
+        "crowdsec-hub/postfix-spam.log",
+        "crowdsec-hub/postfix-sasl-bf.log",
+        "fail2ban/exim",
+        "fail2ban/sendmail-reject",
+        "wazuh/opensmtpd.log",
+    ];
+    let (mut objects, mut failures) = (0, 0);
+    for f in files {
+        let path = corpus.join(f);
+        let path = path.to_str().expect("utf-8 path");
+        let out = run(&["logs", "--json", "--unknown", path], None);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{f}: {}",
+            stderr(&out)
+        );
+        let objs = json_lines(&out, &v);
+        assert_eq!(of_type(&objs, "summary").len(), 1, "{f}");
+        objects += objs.len();
+        let out = run(&["logs", "--failures", "--json", path], None);
+        let objs = json_lines(&out, &v);
+        failures += objs.len();
+        objects += objs.len();
+    }
+    eprintln!("corpus: {objects} objects validated, {failures} failure records");
+    assert!(failures >= 40, "only {failures} failure records");
+}
