@@ -7,7 +7,17 @@ use crate::syslog::parse_prefix;
 use crate::{LineParser, MAX_LINE};
 use smtp_doctor_model::{EnhancedCode, Finding, ReplyCode, Source};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
+
+/// Hash maps keyed by queue IDs, addresses and reply texts, one or more lookups a line: ahash,
+/// as std's SipHash was a tenth of a run; its keys are still seeded at random.
+type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
+/// Hash sets, hashed as [`HashMap`].
+type HashSet<K> = std::collections::HashSet<K, ahash::RandomState>;
+
+/// Distinct failure texts whose findings are kept ([`Analyzer::classify`]); the cache starts
+/// afresh when full.
+const CLASSIFIED: usize = 4096;
 use std::io::{self, BufRead};
 
 /// A table of counts by key, as in the summary (sorted by key; renderers sort by count).
@@ -386,6 +396,8 @@ pub struct Analyzer {
     trace: Option<HashSet<String>>,
     traced_ids: HashSet<Box<str>>,
     open: HashMap<Box<str>, Message>,
+    /// Findings of failure texts seen before: retries repeat the same reply again and again.
+    classified: HashMap<Box<str>, Finding>,
     /// The parser of the last line with a prefix, for continuation lines.
     last_parser: Option<usize>,
     summary: Summary,
@@ -411,8 +423,9 @@ impl Analyzer {
             parsers,
             options,
             trace: None,
-            traced_ids: HashSet::new(),
-            open: HashMap::new(),
+            traced_ids: HashSet::default(),
+            open: HashMap::default(),
+            classified: HashMap::default(),
             last_parser: None,
             summary: Summary::default(),
             tallies: Tallies::default(),
@@ -428,7 +441,7 @@ impl Analyzer {
         let n = needle.trim();
         let n = n.strip_prefix('<').unwrap_or(n);
         let n = n.strip_suffix('>').unwrap_or(n);
-        let set = self.trace.get_or_insert_with(HashSet::new);
+        let set = self.trace.get_or_insert_with(HashSet::default);
         set.insert(n.to_string());
         set.insert(n.to_ascii_lowercase());
     }
@@ -814,7 +827,7 @@ impl Analyzer {
             Status::Bounced => FailureKind::Bounced,
             _ => return,
         };
-        let finding = classify(d.reply);
+        let finding = self.classify(d.reply);
         let f = &mut self.tallies;
         self.summary.failures.total += 1;
         f.fail_by_category.add(finding.category.as_str());
@@ -868,7 +881,7 @@ impl Analyzer {
         let message_id = m.message_id.as_deref().map(str::to_string);
         let to = (m.recipients.len() == 1).then(|| m.recipients[0].0.to_string());
         self.record(ctx, queue_id, "expired", text);
-        let finding = classify(text);
+        let finding = self.classify(text);
         let f = &mut self.tallies;
         self.summary.failures.total += 1;
         f.fail_by_category.add(finding.category.as_str());
@@ -898,8 +911,23 @@ impl Analyzer {
         }
     }
 
+    /// The finding on a failure's text, from [`Analyzer::classified`] when the text was seen
+    /// before (the classifier is deterministic, so the finding is the same).
+    fn classify(&mut self, text: &str) -> Finding {
+        let text = smtp_doctor_kb::cut(text, MAX_CLASSIFIED);
+        if let Some(f) = self.classified.get(text) {
+            return f.clone();
+        }
+        if self.classified.len() >= CLASSIFIED {
+            self.classified.clear();
+        }
+        let finding = classify(text);
+        self.classified.insert(text.into(), finding.clone());
+        finding
+    }
+
     fn reject(&mut self, ctx: &Ctx<'_>, r: &Reject<'_>) {
-        let finding = classify(r.reply);
+        let finding = self.classify(r.reply);
         let s = &mut self.summary.rejects;
         s.total += 1;
         let t = &mut self.tallies;
@@ -1054,7 +1082,7 @@ impl Ctx<'_> {
 
 /// The shared classifier's finding on a failure's text.
 fn classify(text: &str) -> Finding {
-    let mut ev = smtp_doctor_kb::extract(smtp_doctor_kb::cut(text, MAX_CLASSIFIED));
+    let mut ev = smtp_doctor_kb::extract(text);
     ev.source = Source::Log;
     smtp_doctor_kb::builtin().classify(&ev)
 }
