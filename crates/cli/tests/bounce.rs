@@ -1,10 +1,9 @@
 //! `smtp-doctor bounce` end to end: the real binary on messages it writes itself, its JSON
 //! contract (validated against `schema/bounce.v1.json`), `--summary`, stdin, mbox and exit codes.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-const BIN: &str = env!("CARGO_BIN_EXE_smtp-doctor");
+mod common;
 
 const DSN: &str = "From: MAILER-DAEMON@mx.example.org\nTo: sender@example.jp\n\
 Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n\
@@ -28,19 +27,7 @@ Final-Recipient: rfc822; ok@example.com\nAction: delivered\nStatus: 2.0.0\n\
 Diagnostic-Code: smtp; 250 2.0.0 Ok: queued\n\n--B--\n";
 
 fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args).stdin(if stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    });
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("the binary starts");
-    if let Some(data) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin is piped");
-        pipe.write_all(data).expect("stdin takes the input");
-    }
-    child.wait_with_output().expect("the binary finishes")
+    common::run_stdin(args, stdin)
 }
 
 fn temp_dir() -> std::path::PathBuf {

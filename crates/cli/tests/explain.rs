@@ -1,31 +1,12 @@
 //! `smtp-doctor explain` end to end: the real binary, its output, JSON contract and exit codes.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_smtp-doctor");
+mod common;
 const TABLE: &str = include_str!("../../kb/tests/source-messages.tsv");
 
 fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env_remove("NO_COLOR")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        });
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("the binary starts");
-    let pipe = child.stdin.take();
-    // Input is written beside the reading of the output: a large input would otherwise fill
-    // the output pipe while the test still writes, and both sides would wait for ever.
-    std::thread::scope(|s| {
-        if let (Some(mut pipe), Some(data)) = (pipe, stdin) {
-            s.spawn(move || pipe.write_all(data).expect("stdin takes the input"));
-        }
-        child.wait_with_output().expect("the binary finishes")
-    })
+    common::run_stdin(args, stdin)
 }
 
 fn code(o: &Output) -> i32 {
@@ -239,7 +220,7 @@ fn colour_follows_flag_and_no_color() {
         &["explain", "--color=never", "550 No such user here"],
         None
     )));
-    let out = Command::new(BIN)
+    let out = Command::new(common::BIN)
         .args(["explain", "550 No such user here"])
         .env("NO_COLOR", "1")
         .output()

@@ -8,9 +8,9 @@
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_smtp-doctor");
+mod common;
 
 /// A day of one small server: a delivery, a deferral then a bounce with its NDR, a refusal, an
 /// expiry, a line of another program, a line without a prefix and a Postfix line nobody wrote.
@@ -27,7 +27,7 @@ Mar  1 01:00:02 mx1 postfix/qmgr[12]: 1A2B3C4D5E: removed
 Mar  1 01:00:02 mx1 postfix/qmgr[12]: 9F8E7D6C5B: from=<>, size=300, nrcpt=1 (queue active)
 Mar  1 01:00:03 mx1 postfix/lmtp[15]: 9F8E7D6C5B: to=<a@example.com>, relay=mail[private/dovecot-lmtp], delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 <a@example.com> x Saved)
 Mar  1 01:00:03 mx1 postfix/qmgr[12]: 9F8E7D6C5B: removed
-Mar  1 01:00:04 mx1 postfix/smtpd[16]: NOQUEUE: reject: RCPT from unknown[9.9.9.9]: 554 5.7.1 Service unavailable; Client host [9.9.9.9] blocked using zen.spamhaus.org; from=<x@y.z> to=<a@example.com> proto=ESMTP helo=<User>
+Mar  1 01:00:04 mx1 postfix/smtpd[16]: NOQUEUE: reject: RCPT from unknown[192.0.2.99]: 554 5.7.1 Service unavailable; Client host [192.0.2.99] blocked using zen.spamhaus.org; from=<x@y.z> to=<a@example.com> proto=ESMTP helo=<User>
 Mar  1 01:00:05 mx1 postfix/qmgr[12]: 0000AAAA11: from=<old@example.com>, status=expired, returned to sender
 Mar  1 01:00:06 mx1 dovecot[17]: imap-login: Login: user=<a@example.com>
 garbage without a prefix
@@ -43,19 +43,7 @@ Mar  1 00:00:02 mx1 postfix/qmgr[12]: 1111122222: removed
 ";
 
 fn run(args: &[&str], stdin: Option<&[u8]>) -> Output {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args).stdin(if stdin.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    });
-    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("the binary starts");
-    if let Some(data) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin is piped");
-        pipe.write_all(data).expect("stdin takes the input");
-    }
-    child.wait_with_output().expect("the binary finishes")
+    common::run_stdin(args, stdin)
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -172,7 +160,7 @@ fn summary_json_matches_the_schema() {
         "rejects by category:",
         "blocked",
         "rejected clients:",
-        "9.9.9.9",
+        "192.0.2.99",
     ] {
         assert!(text.contains(want), "{want:?} missing in\n{text}");
     }
@@ -203,7 +191,7 @@ fn failures_are_json_lines_with_findings() {
     assert_eq!(bounced["finding"]["class"], "permanent");
     let rejected = &objs[2];
     assert!(rejected["queue_id"].is_null());
-    assert_eq!(rejected["client"], "unknown[9.9.9.9]");
+    assert_eq!(rejected["client"], "unknown[192.0.2.99]");
     assert_eq!(rejected["finding"]["category"], "blocked");
     let mut bad = bounced.clone();
     bad["enhanced_code"] = Value::from("5.1");

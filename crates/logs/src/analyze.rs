@@ -1173,7 +1173,7 @@ Mar  1 01:00:02 mx1 postfix/qmgr[12]: 1A2B3C4D5E: removed
 Mar  1 01:00:02 mx1 postfix/qmgr[12]: 9F8E7D6C5B: from=<>, size=300, nrcpt=1 (queue active)
 Mar  1 01:00:03 mx1 postfix/lmtp[15]: 9F8E7D6C5B: to=<a@example.com>, relay=mail[private/dovecot-lmtp], delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (250 2.0.0 <a@example.com> x Saved)
 Mar  1 01:00:03 mx1 postfix/qmgr[12]: 9F8E7D6C5B: removed
-Mar  1 01:00:04 mx1 postfix/smtpd[16]: NOQUEUE: reject: RCPT from unknown[9.9.9.9]: 554 5.7.1 Service unavailable; Client host [9.9.9.9] blocked using zen.spamhaus.org; from=<x@y.z> to=<a@example.com> proto=ESMTP helo=<User>
+Mar  1 01:00:04 mx1 postfix/smtpd[16]: NOQUEUE: reject: RCPT from unknown[192.0.2.99]: 554 5.7.1 Service unavailable; Client host [192.0.2.99] blocked using zen.spamhaus.org; from=<x@y.z> to=<a@example.com> proto=ESMTP helo=<User>
 Mar  1 01:00:05 mx1 postfix/qmgr[12]: 0000AAAA11: from=<old@example.com>, status=expired, returned to sender
 Mar  1 01:00:06 mx1 dovecot[17]: imap-login: Login: user=<a@example.com>
 garbage without a prefix
@@ -1234,7 +1234,7 @@ Mar  1 01:00:07 mx1 postfix/smtpd[16]: a line nobody wrote
         assert_eq!(failures[0].message_id.as_deref(), Some("m1@example.com"));
         assert_eq!(failures[1].finding.category.as_str(), "userunknown");
         assert_eq!(failures[2].kind, FailureKind::Rejected);
-        assert_eq!(failures[2].client.as_deref(), Some("unknown[9.9.9.9]"));
+        assert_eq!(failures[2].client.as_deref(), Some("unknown[192.0.2.99]"));
         assert_eq!(failures[3].kind, FailureKind::Expired);
         let unknown = records
             .iter()

@@ -14,6 +14,30 @@ pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_smtp-doctor");
 /// Longest any one run of a program may take.
 pub(crate) const RUN_LIMIT: Duration = Duration::from_secs(60);
 
+/// Runs the binary with `args`, `NO_COLOR` removed, and `stdin` as its input (closed when
+/// `None`). The input is written beside the reading of the output: a large input would
+/// otherwise fill the output pipe while the test still writes, and both sides would wait.
+pub(crate) fn run_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_remove("NO_COLOR")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("the binary starts");
+    let pipe = child.stdin.take();
+    std::thread::scope(|s| {
+        if let (Some(mut pipe), Some(data)) = (pipe, stdin) {
+            s.spawn(move || pipe.write_all(data).expect("stdin takes the input"));
+        }
+        child.wait_with_output().expect("the binary finishes")
+    })
+}
+
 /// Runs `program args` with extra environment (and `NO_COLOR` removed), stdin closed; killed
 /// and a panic if it outlives [`RUN_LIMIT`].
 pub(crate) fn spawn_limited(program: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
