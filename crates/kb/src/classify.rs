@@ -192,6 +192,9 @@ pub struct Kb {
     /// Code entries by the key of their `enhanced` pattern, sorted by key; a code is looked up
     /// under each of the 8 ways of replacing its parts with wildcards.
     by_enhanced: Vec<(u64, Vec<usize>)>,
+    /// The ways of replacing an enhanced code's parts with wildcards (bit k: part k) that some
+    /// `enhanced` pattern uses: the lookups worth making.
+    enhanced_masks: Vec<u8>,
     /// Each entry's position in the ranking: the lowest among matches wins.
     rank_pos: Vec<usize>,
     /// For each part: its position in [`STAGE_PHRASES`] when it is a stage phrase.
@@ -380,6 +383,15 @@ impl Kb {
             }
         }
         by_enhanced.sort_unstable_by_key(|(k, _)| *k);
+        let mut enhanced_masks: Vec<u8> = compiled
+            .iter()
+            .filter_map(|c| c.enhanced)
+            .map(|CodePattern(parts)| {
+                (0..3).fold(0, |m, k| m | (u8::from(parts[k].is_none()) << k))
+            })
+            .collect();
+        enhanced_masks.sort_unstable();
+        enhanced_masks.dedup();
         // A contiguous NFA: with thousands of phrases a full DFA scans a little faster but takes
         // ~35 ms to build, which every single `explain` would pay at start-up.
         let parts = DoubleArrayAhoCorasick::new(&builder.parts)
@@ -406,6 +418,7 @@ impl Kb {
             part_providers,
             by_reply,
             by_enhanced,
+            enhanced_masks,
             part_stage,
         })
     }
@@ -457,7 +470,7 @@ impl Kb {
         }
         if let Some(e) = ev.enhanced_code {
             let parts = [u16::from(e.class), e.subject, e.detail];
-            for mask in 0..8u8 {
+            for &mask in &self.enhanced_masks {
                 let mut key = [None; 3];
                 for (k, (slot, v)) in key.iter_mut().zip(parts).enumerate() {
                     if mask & (1 << k) == 0 {
@@ -730,12 +743,10 @@ fn normalise_into(text: &str, out: &mut Vec<u8>) {
     }
 }
 
+/// The rest of `line` after the enhanced status code it starts with, if it starts with one.
 fn strip_enhanced(line: &[u8]) -> Option<&[u8]> {
-    let end = line.iter().position(|&c| c == b' ').unwrap_or(line.len());
-    let code = std::str::from_utf8(&line[..end]).ok()?;
-    code.parse::<EnhancedCode>()
-        .ok()
-        .map(|_| line[end..].trim_ascii_start())
+    let end = memchr::memchr(b' ', line).unwrap_or(line.len());
+    EnhancedCode::parse_bytes(&line[..end]).map(|_| line[end..].trim_ascii_start())
 }
 
 fn invalid(e: &Entry, problem: &str) -> KbError {

@@ -101,23 +101,36 @@ impl fmt::Display for EnhancedCode {
 impl FromStr for EnhancedCode {
     type Err = ParseCodeError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || ParseCodeError(s.to_string());
-        let mut parts = s.split('.');
-        let mut next = |max_len: usize| -> Result<u16, ParseCodeError> {
-            let p = parts.next().ok_or_else(err)?;
-            if p.is_empty() || p.len() > max_len || !p.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(err());
-            }
-            p.parse().map_err(|_| err())
-        };
-        let class = next(1)?;
-        let subject = next(3)?;
-        let detail = next(3)?;
-        if parts.next().is_some() {
-            return Err(err());
-        }
-        EnhancedCode::new(class as u8, subject, detail).ok_or_else(err)
+        EnhancedCode::parse_bytes(s.as_bytes()).ok_or_else(|| ParseCodeError(s.to_string()))
     }
+}
+
+impl EnhancedCode {
+    /// Parses exactly `class.subject.detail` (1, 1-3 and 1-3 digits), as [`FromStr`] does.
+    pub fn parse_bytes(b: &[u8]) -> Option<Self> {
+        // Byte by byte rather than `split('.')` and `str::parse`: classifying strips a code
+        // from most messages, and this is several times cheaper.
+        let (&class, rest) = b.split_first()?;
+        let rest = rest.strip_prefix(b".")?;
+        let (subject, rest) = sub_code(rest)?;
+        let (detail, rest) = sub_code(rest.strip_prefix(b".")?)?;
+        if !rest.is_empty() || !class.is_ascii_digit() {
+            return None;
+        }
+        EnhancedCode::new(class - b'0', subject, detail)
+    }
+}
+
+/// A sub-code of 1 to 3 digits at the start of `b`, and what follows it.
+fn sub_code(b: &[u8]) -> Option<(u16, &[u8])> {
+    let digits = b.iter().take(4).take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits > 3 {
+        return None;
+    }
+    let n = b[..digits]
+        .iter()
+        .fold(0u16, |n, &c| n * 10 + u16::from(c - b'0'));
+    Some((n, &b[digits..]))
 }
 
 impl Serialize for EnhancedCode {
@@ -149,10 +162,16 @@ mod tests {
         );
         assert_eq!("4.7.650".parse::<EnhancedCode>().map(|c| c.detail), Ok(650));
         for bad in [
-            "3.1.1", "5.1", "5.1.1.1", "5..1", "5.1.1000", "x.1.1", "55.1.1", "",
+            "3.1.1", "5.1", "5.1.1.1", "5..1", "5.1.1000", "x.1.1", "55.1.1", "", "5.1.1.",
+            "5.1.1 ", "5.0001.1", "5.1.-1", "5.1.1x",
         ] {
             assert!(bad.parse::<EnhancedCode>().is_err(), "{bad}");
+            assert_eq!(EnhancedCode::parse_bytes(bad.as_bytes()), None, "{bad}");
         }
+        assert_eq!(
+            EnhancedCode::parse_bytes(b"2.0.0"),
+            EnhancedCode::new(2, 0, 0)
+        );
     }
 
     #[test]
