@@ -264,6 +264,7 @@ fn delivery<'a>(id: &'a str, tail: &'a str, status: Status, status_text: &'a str
     Event::Delivery(Delivery {
         queue_id: id,
         to,
+        more_to: None,
         orig_to,
         relay,
         delay: None,
