@@ -254,7 +254,11 @@ fn new_delivery<'a>(
         delays: None,
         dsn: enhanced_text(stat),
         status,
-        status_text: result,
+        // The outcome in the words Postfix and Exim use; another as written.
+        status_text: match status {
+            Status::Other => result,
+            s => s.as_str(),
+        },
         reply: stat,
         reply_code,
         enhanced_code,

@@ -251,7 +251,11 @@ fn delivery<'a>(qid: &'a str, rest: &'a str) -> Event<'a> {
         delays: None,
         dsn,
         status,
-        status_text: word,
+        // The outcome in the words Postfix and Exim use; another as written.
+        status_text: match status {
+            Status::Other => word,
+            s => s.as_str(),
+        },
         reply,
         reply_code,
         enhanced_code,
@@ -433,7 +437,7 @@ mod tests {
                 "a@example.com",
                 Some("<b@example.com>"),
                 Status::Sent,
-                "Sent",
+                "sent",
                 "ok:  Message 40279894 accepted"
             )
         );
@@ -456,7 +460,7 @@ mod tests {
         };
         assert_eq!(
             (d.status, d.status_text, d.reply),
-            (Status::Bounced, "User unknown", "User unknown")
+            (Status::Bounced, "bounced", "User unknown")
         );
         let Event::Delivery(d) = ev("u31FFPtp032300: to=root@localhost.localdomain, ctladdr=root@localhost.localdomain (0/0), delay=00:00:00, xdelay=00:00:00, mailer=local, pri=245938, dsn=2.0.0, stat=Sent") else {
             panic!()

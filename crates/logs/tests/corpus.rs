@@ -567,7 +567,7 @@ fn sendmail_fluent_plugin_data() {
     };
     assert_eq!(
         (d.to, d.relay, d.status, d.status_text),
-        ("root@localhost.localdomain", "local", Status::Sent, "Sent")
+        ("root@localhost.localdomain", "local", Status::Sent, "sent")
     );
     let line = lines
         .iter()
