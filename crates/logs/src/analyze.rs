@@ -209,7 +209,7 @@ pub struct RejectTally {
     pub by_category: Counts,
     /// By stage (`RCPT`, `DATA`, ...).
     pub by_stage: Counts,
-    /// By client IP address.
+    /// By client IP address (refusals whose line names no client are not in it).
     pub by_client: Counts,
 }
 
@@ -962,7 +962,10 @@ impl Analyzer {
         }
         t.rejects_by_category.add(finding.category.as_str());
         t.rejects_by_stage.add(r.stage);
-        t.rejects_by_client.add(client_ip(r.client));
+        // OpenSMTPD's refusal lines name only their session, not the client.
+        if !r.client.is_empty() {
+            t.rejects_by_client.add(client_ip(r.client));
+        }
         if let Some(q) = r.queue_id {
             self.record(ctx, q, "reject", r.reply);
         }

@@ -94,6 +94,9 @@ fn other_line<'a>(qid: Option<&'a str>, msg: &'a str) -> Event<'a> {
     if let Some(r) = rule_reject(qid, msg) {
         return Event::Reject(r);
     }
+    if let Some(r) = milter_reject(qid, msg) {
+        return Event::Reject(r);
+    }
     if let Some(r) = command_reject(qid, msg) {
         return Event::Reject(r);
     }
@@ -136,6 +139,34 @@ fn rule_reject<'a>(qid: Option<&'a str>, msg: &'a str) -> Option<Reject<'a>> {
         enhanced_code,
         from: arg1.filter(|_| stage == "MAIL"),
         to: arg1.filter(|_| stage == "RCPT"),
+        helo: None,
+    })
+}
+
+/// A milter's refusal: `Milter: data, reject=554 5.7.1 ...`, `Milter: to=<a>, reject=550 ...`
+/// (also `from=`, `connect`, `helo`).
+fn milter_reject<'a>(qid: Option<&'a str>, msg: &'a str) -> Option<Reject<'a>> {
+    let rest = msg.strip_prefix("Milter: ")?;
+    let reply = last_field(rest, "reject=")?;
+    let first = rest.split([',', '=']).next().unwrap_or("");
+    let stage = match first {
+        "to" => "RCPT",
+        "from" => "MAIL",
+        "connect" => "CONNECT",
+        "helo" => "HELO",
+        _ => "DATA",
+    };
+    let (reply_code, enhanced_code) = codes_at(reply).unwrap_or((None, None));
+    Some(Reject {
+        queue_id: qid,
+        action: "milter-reject",
+        stage,
+        client: "",
+        reply,
+        reply_code,
+        enhanced_code,
+        from: field(rest, "from=").map(unbracket),
+        to: field(rest, "to=").map(unbracket),
         helo: None,
     })
 }
@@ -516,6 +547,30 @@ mod tests {
             panic!()
         };
         assert_eq!((r.stage, r.client), ("EXPN", "[76.72.174.70]"));
+        let Event::Reject(r) =
+            ev("t5NHS1qY012345: Milter: to=<b@example.org>, reject=550 5.7.1 Command rejected")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (r.action, r.stage, r.to, r.reply),
+            (
+                "milter-reject",
+                "RCPT",
+                Some("b@example.org"),
+                "550 5.7.1 Command rejected"
+            )
+        );
+        let Event::Reject(r) =
+            ev("t5NHS1qY012345: Milter: data, reject=554 5.7.1 Rejected as spam")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (r.stage, r.reply_code.map(|c| c.get())),
+            ("DATA", Some(554))
+        );
+        assert_eq!(ev("t5NHS1qY012345: Milter: no active filter"), Event::Noise);
         assert!(matches!(
             ev("R1R9r60D044307: rejecting commands from  [209.15.212.253] due to pre-greeting traffic after 0 seconds"),
             Event::Reject(Reject { stage: "CONNECT", client: "[209.15.212.253]", .. })
