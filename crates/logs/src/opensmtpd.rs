@@ -582,4 +582,24 @@ mod tests {
             Event::Noise
         );
     }
+
+    #[test]
+    fn every_cut_of_a_known_line_parses() {
+        // Truncated lines (a log cut mid-write, a line over the length limit): never a panic.
+        for line in [
+            "6ec58192a17a2021 smtp message msgid=9269c8a6 size=602 nrcpt=1 proto=ESMTP",
+            "6ec58192a17a2021 smtp envelope evpid=9269c8a6858063c7 from=<a@example.com> to=<b@lab.test>",
+            "6ec58195585be95b mta delivery evpid=9269c8a6858063c7 from=<> to=<s@lab.test> rcpt=<-> source=\"127.0.0.1\" relay=\"127.0.0.1 (localhost)\" delay=1d2h3m4s result=\"Ok\" stat=\"250 2.0.0 Ok\"",
+            "c1a89cb774083905 mda delivery evpid=1f2e3d4c5b6a7980 from=<a@b> to=<c@d> rcpt=<e@f> user=bob delay=0s result=PermFail stat=Error (x)",
+            "6ec5818e3f3334c6 smtp failed-command command=\"RCPT TO:<n@e.invalid> \" result=\"550 Invalid recipient\"",
+            "smtp-in: Accepted message 4296f490 on session 08d856b172f69c5c: from=<r@x>, to=<d@x>, size=1746, ndest=1",
+            "smtp-in: Failed command on session 1f55bdcdf16e28a3: \"MAIL FROM:<r@j>  \" => 421 4.3.0: Temporary Error",
+            "relay: TempFail for 8c4b1f0e2d3a4b5c: from=<a@b>, to=<c@d>, rcpt=<->, relay=mx [198.51.100.7], delay=2s, stat=x",
+        ] {
+            for (i, _) in line.char_indices() {
+                let _ = parse_message(&line[..i]);
+                let _ = parse_message(&line[i..]);
+            }
+        }
+    }
 }

@@ -593,4 +593,24 @@ mod tests {
         ));
         assert_eq!(ev("something nobody wrote"), Event::Unknown);
     }
+
+    #[test]
+    fn every_cut_of_a_known_line_parses() {
+        // Truncated lines (a log cut mid-write, a line over the length limit): never a panic.
+        for line in [
+            "u31FFPtp032300: from=<g@example.com>, size=5938, class=0, nrcpts=7, msgid=<a@b>, proto=ESMTP, daemon=MTA, relay=[64.233.187.27]",
+            "u31FFPtp032300: to=<a@example.com>,<b@example.com>, ctladdr=a (0/0), delay=1+00:00:00, xdelay=00:00:00, mailer=esmtp, pri=2, relay=mx. [192.0.2.1], dsn=4.3.5, stat=Deferred: 451 4.3.5 x",
+            "s1P819mk027713: ruleset=check_rcpt, arg1=<a@example.ru>, relay=h [128.68.136.133], reject=550 5.7.1 <a@example.ru>... Relaying denied",
+            "t5NHS1qY012345: t5NHS2qY012346: DSN: User unknown",
+            "t5NHS1qY012345: Milter: to=<b@example.org>, reject=550 5.7.1 x",
+            "06I02CNi016764: AUTH failure (LOGIN): x, user=c, relay=[192.0.2.100], relay=[192.0.2.4]",
+            "R1R9r60D044307: rejecting commands from  [209.15.212.253] due to pre-greeting traffic",
+            "s1NKIkZa093301: [76.72.174.70]: EXPN root [rejected]",
+        ] {
+            for (i, _) in line.char_indices() {
+                let _ = parse_message(&line[..i]);
+                let _ = parse_message(&line[i..]);
+            }
+        }
+    }
 }
