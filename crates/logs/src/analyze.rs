@@ -1123,10 +1123,12 @@ fn domain_of(addr: &str) -> Cow<'_, str> {
     }
 }
 
-/// The host name of a relay (`mx.example.org[192.0.2.1]:25` gives `mx.example.org`); the
-/// address when no name was logged (Sendmail's `[192.0.2.1] [192.0.2.1]` gives `192.0.2.1`).
+/// The host name of a relay (`mx.example.org[192.0.2.1]:25` gives `mx.example.org`, and so
+/// does Sendmail's `mx.example.org. [192.0.2.1]`); the address when no name was logged
+/// (Sendmail's `[192.0.2.1] [192.0.2.1]` gives `192.0.2.1`).
 fn relay_host(relay: &str) -> &str {
     let host = relay.split('[').next().unwrap_or(relay).trim_end();
+    let host = host.strip_suffix('.').unwrap_or(host);
     if !host.is_empty() {
         return host;
     }

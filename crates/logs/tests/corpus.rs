@@ -525,6 +525,12 @@ fn sendmail_fluent_plugin_data() {
     assert_eq!(s.sent.by_domain.get("example2.com"), Some(&2));
     assert_eq!(s.sent.by_relay.get("93.184.216.34"), Some(&5));
     assert_eq!(s.sent.by_relay.get("local"), Some(&1));
+    // Sendmail's fully-qualified `relay=mx.example.org. [ip]` is grouped without its dot.
+    let (one, _) = analyze(&[
+        "Apr  2 00:15:25 mta sm-mta[1]: u31FFPtp032300: to=<a@example.org>, delay=00:00:01, mailer=esmtp, pri=1, relay=mx.example.org. [192.0.2.25], dsn=5.1.1, stat=User unknown".to_string(),
+    ]);
+    assert_eq!(one.bounced.by_relay.get("mx.example.org"), Some(&1));
+    assert_eq!(one.failures.by_category.get("userunknown"), Some(&1));
     assert_eq!(s.deferred.by_dsn.get("4.3.5"), Some(&2));
     assert_eq!(s.deferred.by_reply_code.get("451"), Some(&2));
     // deferred1 was delivered on its retry, deferred2 never: six recipients delivered.
