@@ -60,7 +60,7 @@ enum Command {
     Check(Box<check::Args>),
     /// Decode bounce files (DSNs, vendor NDRs), auto-replies and feedback reports, per recipient.
     Bounce(bounce::Args),
-    /// Summarise mail logs (Postfix, Exim): totals, failures by cause, domain, code and relay; traces.
+    /// Summarise mail logs (Postfix, Exim, Sendmail, OpenSMTPD): totals, failures by cause, domain, code and relay; traces.
     Logs(logs::Args),
     /// Serve the built-in fault lab on 127.0.0.1 until Ctrl-C or end of input.
     Lab(lab::Args),

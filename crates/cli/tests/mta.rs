@@ -1,7 +1,8 @@
 //! `smtp-doctor check` against the real lab servers of `../shared/lab`: Postfix, Exim and
 //! OpenSMTPD on 127.0.0.1 (`start-mtas.sh`), Knot for `lab.test` on 127.0.0.1:5353
 //! (`start-dns.sh`), and kernel-level connection faults in a network namespace
-//! (`netns-firewall.sh`).
+//! (`netns-firewall.sh`). Also `smtp-doctor logs` over the logs those servers wrote for mail
+//! a test sent through them (the real-MTA log test).
 //!
 //! Under `CI=true` (`.ci/run` starts the servers first) a server that does not answer is a
 //! failure. Outside CI the first test that needs them starts them when run as root, and
@@ -1013,4 +1014,297 @@ fn a_middlebox_that_drops_starttls_is_a_tls_failure() {
     );
     let (status, _) = lab.stop();
     assert_eq!(status.code(), Some(0));
+}
+
+/// A tag no earlier run used, for the addresses of one run of the log test.
+fn run_tag() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("logs{}x{nanos:x}", std::process::id())
+}
+
+/// `check` sending one test message to `rcpt` (from `from`, the null sender when empty), with
+/// AUTH when `auth`: the exit code, the Message-ID sent and the first line of the end-of-data
+/// reply (which names the queue ID).
+fn send(m: &Mta, from: &str, rcpt: &str, auth: bool) -> (i32, String, String) {
+    let ca = ca();
+    let port = addr(m.port);
+    let mut args = vec![port.as_str(), "--ca", &ca, "--to", rcpt, "--data"];
+    if !from.is_empty() {
+        args.extend(["--from", from]);
+    }
+    if auth {
+        args.extend([
+            "--auth",
+            "PLAIN",
+            "--auth-user",
+            USER,
+            "--auth-password-env",
+            PW_VAR,
+        ]);
+    }
+    let (rc, v) = check_json(&args);
+    let a = attempt(&v);
+    assert_eq!(
+        reply_code(a, "end-of-data"),
+        250,
+        "{} {rcpt}: {v:#}",
+        m.name
+    );
+    (rc, message_id(a), reply_line(a, "end-of-data"))
+}
+
+/// `check` to `rcpt` up to RCPT, which the server refuses (exit 1, a 550 reply).
+fn refuse(m: &Mta, rcpt: &str) {
+    let (rc, v) = check_json(&[
+        &addr(m.port),
+        "--ca",
+        &ca(),
+        "--to",
+        rcpt,
+        "--quit-after",
+        "rcpt",
+    ]);
+    assert_eq!(rc, 1, "{} {rcpt}: {v:#}", m.name);
+    assert_eq!(reply_code(attempt(&v), "rcpt"), 550, "{} {rcpt}", m.name);
+}
+
+/// `smtp-doctor logs ARGS --json FILE`: its exit code and JSON lines.
+fn logs_json(args: &[&str], file: &Path) -> (i32, Vec<Value>) {
+    let file = file.to_string_lossy();
+    let mut all = vec!["logs"];
+    all.extend_from_slice(args);
+    all.extend(["--json", &file]);
+    // Output read while it runs: a long log's records fill a pipe.
+    let o = common::run_stdin(&all, None);
+    let objs = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{args:?}: {e}: {l}")))
+        .collect();
+    (code(&o), objs)
+}
+
+/// The failure records of `file` for recipient `to`.
+fn failures_to(failures: &[Value], to: &str) -> Vec<Value> {
+    failures
+        .iter()
+        .filter(|f| f["type"] == "failure" && f["to"] == to)
+        .cloned()
+        .collect()
+}
+
+/// The trace of the message `needle` names (a queue ID or Message-ID) in `file`, and the
+/// notification traced with it, if any (traces come out as messages close, in any order).
+fn trace(file: &Path, needle: &str) -> (Value, Option<Value>) {
+    let (_, objs) = logs_json(&["--trace", needle], file);
+    let traces: Vec<Value> = objs.into_iter().filter(|o| o["type"] == "trace").collect();
+    let t = traces
+        .iter()
+        .find(|t| t["queue_id"] == needle || t["message_id"] == needle)
+        .unwrap_or_else(|| panic!("{}: no trace of {needle}: {traces:#?}", file.display()))
+        .clone();
+    let ndr = traces
+        .iter()
+        .find(|n| n["notification_for"] == t["queue_id"])
+        .cloned();
+    (t, ndr)
+}
+
+/// The deliveries of a trace: (recipient, status, dsn, reply code).
+fn trace_deliveries(t: &Value) -> Vec<(String, String, Value, Value)> {
+    t["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["kind"] == "delivery")
+        .map(|e| {
+            (
+                e["to"].as_str().unwrap_or_default().to_string(),
+                e["status"].as_str().unwrap_or_default().to_string(),
+                e["dsn"].clone(),
+                e["reply_code"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// The real-MTA log test: mail sent through each lab server (one message delivered, one
+/// recipient refused at RCPT, one message that fails after it was accepted), then the
+/// server's own log read by `smtp-doctor logs --json`. Only what this run sent is asserted
+/// (the logs hold every earlier run): its recipients carry a tag of this run, and its messages
+/// are found by their Message-ID or queue ID.
+#[test]
+fn logs_of_the_lab_servers_show_what_was_sent() {
+    if !need_lab("logs_of_the_lab_servers_show_what_was_sent") {
+        return;
+    }
+    let t = run_tag();
+    let lab = lab_dir();
+    let sender = format!("sender-{t}@lab.test");
+    let refused_foreign = format!("refused-{t}@elsewhere.invalid");
+    let bounce_foreign = format!("bounce-{t}@elsewhere.invalid");
+
+    // Postfix: delivered to a real local user; a foreign domain refused at RCPT (its
+    // transports for other domains are `error:`); an unknown local user bounced by local(8),
+    // with a non-delivery report back to the sender.
+    let log = lab.join("postfix/log/maillog");
+    let (_, delivered_id, reply) = send(&POSTFIX, &sender, "postfix@lab.test", false);
+    let delivered_qid = reply.rsplit(' ').next().expect("queue id").to_string();
+    refuse(&POSTFIX, &refused_foreign);
+    let unknown_local = format!("bounce-{t}@lab.test");
+    let (_, bounced_id, reply) = send(&POSTFIX, &sender, &unknown_local, false);
+    let bounced_qid = reply.rsplit(' ').next().expect("queue id").to_string();
+    wait_for_in(
+        &log,
+        &[
+            &format!("{delivered_qid}: removed"),
+            &format!("{bounced_qid}: removed"),
+            &format!("to=<{refused_foreign}>"),
+        ],
+    );
+    let (rc, failures) = logs_json(&["--failures"], &log);
+    assert_eq!(rc, 1, "Postfix: failures were found");
+    let refused = failures_to(&failures, &refused_foreign);
+    assert_eq!(refused.len(), 1, "Postfix: {refused:#?}");
+    assert_eq!(refused[0]["kind"], "rejected");
+    assert_eq!(refused[0]["reply_code"], 550);
+    assert_eq!(refused[0]["enhanced_code"], "5.1.1");
+    assert_eq!(refused[0]["client"], "localhost[127.0.0.1]");
+    assert_eq!(refused[0]["from"], "", "the null sender");
+    let bounced = failures_to(&failures, &unknown_local);
+    assert_eq!(bounced.len(), 1, "Postfix: {bounced:#?}");
+    assert_eq!(bounced[0]["kind"], "bounced");
+    assert_eq!(bounced[0]["dsn"], "5.1.1");
+    assert_eq!(bounced[0]["message_id"], bounced_id.as_str());
+    assert_eq!(bounced[0]["queue_id"], bounced_qid.as_str());
+    assert_eq!(bounced[0]["from"], sender.as_str());
+    assert_eq!(bounced[0]["relay"], "local");
+    assert_eq!(bounced[0]["finding"]["category"], "userunknown");
+    let (m, _) = trace(&log, &delivered_id);
+    assert_eq!(m["queue_id"], delivered_qid.as_str());
+    assert_eq!(
+        trace_deliveries(&m),
+        [(
+            "postfix@lab.test".into(),
+            "sent".into(),
+            Value::from("2.0.0"),
+            Value::Null
+        )]
+    );
+    let (m, ndr) = trace(&log, &bounced_id);
+    let ndr = ndr.expect("Postfix: the bounce's non-delivery report is traced with it");
+    assert_eq!(m["notification_id"], ndr["queue_id"]);
+    assert_eq!(ndr["notification_for"], bounced_qid.as_str());
+
+    // Exim: delivered to its mbox; a `nosuchuser` local part refused at RCPT by its ACL (Exim
+    // logs the refusal's text, not its code); a foreign domain, relayed for an authenticated
+    // client, failing at once (no router for it), with a bounce message back to the sender.
+    let log = lab.join("exim/log/mainlog");
+    let delivered_rcpt = format!("deliver-{t}@lab.test");
+    let (_, delivered_id, reply) = send(&EXIM, "", &delivered_rcpt, false);
+    let delivered_eid = reply.strip_prefix("OK id=").expect("Exim id").to_string();
+    let refused_local = format!("nosuchuser-{t}@lab.test");
+    refuse(&EXIM, &refused_local);
+    let (_, bounced_id, reply) = send(&EXIM, &sender, &bounce_foreign, true);
+    let bounced_eid = reply.strip_prefix("OK id=").expect("Exim id").to_string();
+    wait_for_in(
+        &log,
+        &[
+            &format!("{delivered_eid} Completed"),
+            &format!("{bounced_eid} Completed"),
+            &format!("rejected RCPT <{refused_local}>"),
+        ],
+    );
+    let (rc, failures) = logs_json(&["--failures"], &log);
+    assert_eq!(rc, 1);
+    let refused = failures_to(&failures, &refused_local);
+    assert_eq!(refused.len(), 1, "Exim: {refused:#?}");
+    assert_eq!(refused[0]["kind"], "rejected");
+    assert_eq!(refused[0]["reply"], "no such user");
+    assert_eq!(refused[0]["reply_code"], Value::Null);
+    assert_eq!(refused[0]["client"], "(smtp-doctor.invalid) [127.0.0.1]");
+    assert_eq!(refused[0]["finding"]["category"], "userunknown");
+    let bounced = failures_to(&failures, &bounce_foreign);
+    assert_eq!(bounced.len(), 1, "Exim: {bounced:#?}");
+    assert_eq!(bounced[0]["kind"], "bounced");
+    assert_eq!(bounced[0]["queue_id"], bounced_eid.as_str());
+    assert_eq!(bounced[0]["message_id"], bounced_id.as_str());
+    assert_eq!(bounced[0]["from"], sender.as_str());
+    assert_eq!(bounced[0]["reply"], "Unrouteable address");
+    let (m, _) = trace(&log, &delivered_id);
+    assert_eq!(m["queue_id"], delivered_eid.as_str());
+    assert_eq!(m["complete"], true);
+    let d = trace_deliveries(&m);
+    assert_eq!(d.len(), 1, "{m:#}");
+    assert_eq!(
+        (d[0].0.as_str(), d[0].1.as_str()),
+        (delivered_rcpt.as_str(), "sent")
+    );
+    let (m, ndr) = trace(&log, &bounced_id);
+    let ndr = ndr.expect("Exim: the bounce message is traced with the message");
+    assert_eq!(m["notification_id"], ndr["queue_id"]);
+    assert_eq!(ndr["notification_for"], bounced_eid.as_str());
+    assert_eq!(
+        trace_deliveries(&ndr)
+            .iter()
+            .map(|d| (d.0.as_str(), d.1.as_str()))
+            .collect::<Vec<_>>(),
+        [(sender.as_str(), "sent")],
+        "the bounce reached the sender's mbox"
+    );
+
+    // OpenSMTPD (its foreground log: no syslog prefix): relayed to the lab Postfix, which
+    // accepts; a foreign domain refused at RCPT (no rule relays it unauthenticated); the same,
+    // relayed for an authenticated client, refused by the lab Postfix at RCPT: a permanent
+    // failure after acceptance.
+    let log = lab.join("opensmtpd/smtpd.log");
+    let (_, _, reply) = send(&OPENSMTPD, "", "postfix@lab.test", false);
+    let delivered_msgid = reply.split(' ').nth(1).expect("msgid").to_string();
+    refuse(&OPENSMTPD, &refused_foreign);
+    let (_, _, reply) = send(&OPENSMTPD, &sender, &bounce_foreign, true);
+    let bounced_msgid = reply.split(' ').nth(1).expect("msgid").to_string();
+    wait_for_in(
+        &log,
+        &[
+            &format!("mta delivery evpid={delivered_msgid}"),
+            &format!("mta delivery evpid={bounced_msgid}"),
+            &format!("command=\"RCPT TO:<{refused_foreign}>"),
+        ],
+    );
+    let (rc, failures) = logs_json(&["--failures"], &log);
+    assert_eq!(rc, 1);
+    let refused = failures_to(&failures, &refused_foreign);
+    assert_eq!(refused.len(), 1, "OpenSMTPD: {refused:#?}");
+    assert_eq!(refused[0]["kind"], "rejected");
+    assert_eq!(refused[0]["reply_code"], 550);
+    assert_eq!(
+        refused[0]["reply"],
+        format!("550 Invalid recipient: <{refused_foreign}>")
+    );
+    let bounced = failures_to(&failures, &bounce_foreign);
+    assert_eq!(bounced.len(), 1, "OpenSMTPD: {bounced:#?}");
+    assert_eq!(bounced[0]["kind"], "bounced");
+    assert_eq!(bounced[0]["queue_id"], bounced_msgid.as_str());
+    assert_eq!(bounced[0]["from"], sender.as_str());
+    assert_eq!(bounced[0]["reply_code"], 550);
+    assert_eq!(bounced[0]["enhanced_code"], "5.1.1");
+    assert_eq!(bounced[0]["relay"], "127.0.0.1 (localhost)");
+    let (m, _) = trace(&log, &delivered_msgid);
+    assert_eq!(
+        trace_deliveries(&m),
+        [(
+            "postfix@lab.test".into(),
+            "sent".into(),
+            Value::from("2.0.0"),
+            Value::from(250)
+        )]
+    );
+    let (m, _) = trace(&log, &bounced_msgid);
+    let d = trace_deliveries(&m);
+    assert_eq!(d.len(), 1, "{m:#}");
+    assert_eq!(
+        (d[0].0.as_str(), d[0].1.as_str(), &d[0].3),
+        (bounce_foreign.as_str(), "bounced", &Value::from(550))
+    );
 }

@@ -2,7 +2,9 @@
 
 use crate::event::{Delivery, Event, Origin, Reject, Status};
 use crate::exim::Exim;
+use crate::opensmtpd::OpenSmtpd;
 use crate::postfix::Postfix;
+use crate::sendmail::Sendmail;
 use crate::syslog::parse_prefix;
 use crate::{LineParser, MAX_LINE};
 use smtp_doctor_model::{EnhancedCode, Finding, ReplyCode, Source};
@@ -207,7 +209,7 @@ pub struct RejectTally {
     pub by_category: Counts,
     /// By stage (`RCPT`, `DATA`, ...).
     pub by_stage: Counts,
-    /// By client IP address.
+    /// By client IP address (refusals whose line names no client are not in it).
     pub by_client: Counts,
 }
 
@@ -412,9 +414,17 @@ impl Default for Analyzer {
 }
 
 impl Analyzer {
-    /// An analyzer for every format this crate reads (Postfix, Exim).
+    /// An analyzer for every format this crate reads (Postfix, Exim, Sendmail, OpenSMTPD).
     pub fn new(options: Options) -> Self {
-        Analyzer::with_parsers(vec![Box::new(Postfix), Box::new(Exim)], options)
+        Analyzer::with_parsers(
+            vec![
+                Box::new(Postfix),
+                Box::new(Exim),
+                Box::new(Sendmail),
+                Box::new(OpenSmtpd),
+            ],
+            options,
+        )
     }
 
     /// An analyzer that tries `parsers` in order on each line's program.
@@ -509,7 +519,8 @@ impl Analyzer {
             }
             return;
         };
-        if self.summary.first_timestamp.is_none() {
+        // OpenSMTPD's foreground log (`smtpd -d`) has no timestamps at all.
+        if self.summary.first_timestamp.is_none() && !prefix.timestamp.is_empty() {
             self.summary.first_timestamp = Some(prefix.timestamp.to_string());
         }
         self.tallies.lines_by_program.add(prefix.program);
@@ -540,6 +551,9 @@ impl Analyzer {
     }
 
     fn set_last(&mut self, ts: &str) {
+        if ts.is_empty() {
+            return;
+        }
         match &mut self.summary.last_timestamp {
             Some(s) => {
                 s.clear();
@@ -661,7 +675,16 @@ impl Analyzer {
                 }
                 self.record(ctx, queue_id, "queued", ctx.queue_text());
             }
-            Event::Delivery(d) => self.delivery(ctx, &d),
+            Event::Delivery(d) => {
+                self.delivery(ctx, &d);
+                // One line for several recipients (Sendmail): each counts as its own delivery.
+                for to in d.more_to.into_iter().flat_map(|m| m.split(',')) {
+                    let to = to.trim().trim_start_matches('<').trim_end_matches('>');
+                    if !to.is_empty() {
+                        self.delivery(ctx, &Delivery { to, ..d.clone() });
+                    }
+                }
+            }
             Event::Expired {
                 queue_id,
                 from,
@@ -939,7 +962,10 @@ impl Analyzer {
         }
         t.rejects_by_category.add(finding.category.as_str());
         t.rejects_by_stage.add(r.stage);
-        t.rejects_by_client.add(client_ip(r.client));
+        // OpenSMTPD's refusal lines name only their session, not the client.
+        if !r.client.is_empty() {
+            t.rejects_by_client.add(client_ip(r.client));
+        }
         if let Some(q) = r.queue_id {
             self.record(ctx, q, "reject", r.reply);
         }
@@ -1097,13 +1123,18 @@ fn domain_of(addr: &str) -> Cow<'_, str> {
     }
 }
 
-/// The host name of a relay (`mx.example.org[192.0.2.1]:25` gives `mx.example.org`).
+/// The host name of a relay (`mx.example.org[192.0.2.1]:25` gives `mx.example.org`, and so
+/// does Sendmail's `mx.example.org. [192.0.2.1]`); the address when no name was logged
+/// (Sendmail's `[192.0.2.1] [192.0.2.1]` gives `192.0.2.1`).
 fn relay_host(relay: &str) -> &str {
     let host = relay.split('[').next().unwrap_or(relay).trim_end();
-    if host.is_empty() {
-        "none"
-    } else {
-        host
+    let host = host.strip_suffix('.').unwrap_or(host);
+    if !host.is_empty() {
+        return host;
+    }
+    match relay.strip_prefix('[').and_then(|r| r.split_once(']')) {
+        Some((ip, _)) if !ip.is_empty() => ip,
+        _ => "none",
     }
 }
 

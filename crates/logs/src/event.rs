@@ -71,6 +71,9 @@ pub struct Delivery<'a> {
     pub queue_id: &'a str,
     /// The recipient address, without angle brackets.
     pub to: &'a str,
+    /// Further recipients of the same line with the same outcome, as written: Sendmail logs
+    /// one line for several (`to=<a>,<b>`), comma-separated, angle brackets optional.
+    pub more_to: Option<&'a str>,
     /// The original recipient before rewriting, when logged.
     pub orig_to: Option<&'a str>,
     /// The relay as written (`mx.example.org[192.0.2.1]:25`, `none`, `local`).

@@ -223,6 +223,9 @@ fn delivery<'a>(id: &'a str, tail: &'a str, status: Status, status_text: &'a str
     let Some((address, mut rest)) = split_token(tail) else {
         return Event::Unknown;
     };
+    // A failure found before routing has no fields: `** addr: Unrouteable address`.
+    let bare = address.strip_suffix(':').filter(|_| status != Status::Sent);
+    let address = bare.unwrap_or(address);
     let mut orig = None;
     if let Some(r) = rest.strip_prefix('<') {
         if let Some(close) = r.find('>') {
@@ -239,6 +242,7 @@ fn delivery<'a>(id: &'a str, tail: &'a str, status: Status, status_text: &'a str
         None => (address, None),
     };
     let (fields, reply) = match status {
+        _ if bare.is_some() => ("", rest),
         Status::Deferred => match rest.find("defer (") {
             Some(i) => {
                 let after = &rest[i + 7..];
@@ -264,6 +268,7 @@ fn delivery<'a>(id: &'a str, tail: &'a str, status: Status, status_text: &'a str
     Event::Delivery(Delivery {
         queue_id: id,
         to,
+        more_to: None,
         orig_to,
         relay,
         delay: None,
@@ -650,6 +655,20 @@ mod tests {
             panic!()
         };
         assert_eq!((d.reply, d.relay), ("domain is held", "none"));
+        let Event::Delivery(d) = ev(
+            "2026-12-01 11:36:46 1xYMAA-0003JH-0Z ** bounce@elsewhere.invalid: Unrouteable address",
+        ) else {
+            panic!()
+        };
+        assert_eq!(
+            (d.to, d.status, d.reply, d.relay),
+            (
+                "bounce@elsewhere.invalid",
+                Status::Bounced,
+                "Unrouteable address",
+                "none"
+            )
+        );
         assert!(matches!(
             ev("1999-03-02 09:44:33 10HmaX-000000005vi-0000 *> x@y.example R=r T=t"),
             Event::Delivery(Delivery {

@@ -2,9 +2,9 @@
 //!
 //! An [`Analyzer`] reads log lines one at a time (files of any size: memory holds only the
 //! messages still open), splits each into its syslog [`Prefix`], hands the message part to the
-//! [`LineParser`] of the MTA that wrote it ([`Postfix`], [`Exim`]), and follows every
-//! message by its queue ID through reception, queueing, delivery attempts, retries, expiry,
-//! the non-delivery report it caused and its removal. The result is a [`Summary`] (totals and
+//! [`LineParser`] of the MTA that wrote it ([`Postfix`], [`Exim`], [`Sendmail`], [`OpenSmtpd`]),
+//! and follows every message by its queue ID through reception, queueing, delivery attempts,
+//! retries, expiry, the non-delivery report it caused and its removal. The result is a [`Summary`] (totals and
 //! the tables of `smtp-doctor logs`) and, when asked for, [`Record`]s: one [`Failure`] per
 //! failed attempt and the [`Trace`] of chosen messages.
 //!
@@ -15,8 +15,10 @@
 mod analyze;
 mod event;
 mod exim;
+mod opensmtpd;
 mod postfix;
 pub mod read;
+mod sendmail;
 mod syslog;
 
 pub use analyze::{
@@ -25,7 +27,9 @@ pub use analyze::{
 };
 pub use event::{Delivery, Event, Origin, Reject, Status};
 pub use exim::{is_message_id, Exim};
+pub use opensmtpd::OpenSmtpd;
 pub use postfix::{is_queue_id, remote_reply_codes, Postfix};
+pub use sendmail::{is_sendmail_queue_id, Sendmail};
 pub use syslog::{parse_prefix, Prefix, TimestampStyle};
 
 /// The most bytes of one line that are kept; the rest is read, counted and dropped.
@@ -33,7 +37,7 @@ pub const MAX_LINE: usize = 64 * 1024;
 
 /// One MTA's log format: recognises its programs and turns their messages into [`Event`]s.
 ///
-/// Exim, Sendmail and OpenSMTPD parsers implement the same trait and are tried in turn; the
+/// The Exim, Sendmail and OpenSMTPD parsers implement the same trait and are tried in turn; the
 /// analyzer does not know which MTA wrote a line.
 pub trait LineParser: std::fmt::Debug + Send + Sync {
     /// The format's short name (`postfix`).

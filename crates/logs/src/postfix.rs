@@ -243,6 +243,7 @@ fn delivery<'a>(qid: &'a str, rest: &'a str) -> Option<Delivery<'a>> {
     let mut d = Delivery {
         queue_id: qid,
         to: "",
+        more_to: None,
         orig_to: None,
         relay: "",
         delay: None,
@@ -458,6 +459,8 @@ fn is_known_noise(daemon: &str, msg: &str) -> bool {
         "stopping the Postfix",
         "starting the Postfix",
         "refreshing the Postfix",
+        "the Postfix mail system is",
+        "waiting for the Postfix mail system",
         "fatal: ",
         "error: ",
         "panic: ",

@@ -47,6 +47,7 @@ pub fn parse_prefix(line: &str) -> Option<Prefix<'_>> {
     }
     let (timestamp, style, rest) = timestamp(s)?;
     let rest = rest.strip_prefix(' ')?;
+    let rest = skip_facility(rest);
     let sp = memchr::memchr(b' ', rest.as_bytes())?;
     let host = &rest[..sp];
     let rest = &rest[sp + 1..];
@@ -75,6 +76,18 @@ pub fn parse_prefix(line: &str) -> Option<Prefix<'_>> {
         pid,
         message,
     })
+}
+
+/// `<facility.level> ` after the timestamp (BSD syslogd `-v -v`: `<mail.notice> host ...`)
+/// skipped.
+fn skip_facility(s: &str) -> &str {
+    let Some(inner) = s.strip_prefix('<') else {
+        return s;
+    };
+    match inner.find("> ") {
+        Some(end) if end < 24 && inner[..end].contains('.') => &inner[end + 2..],
+        _ => s,
+    }
 }
 
 /// The timestamp at the start of `s`, its style and what follows it.
@@ -144,6 +157,9 @@ mod tests {
         assert_eq!(p.message, "ABC: removed");
         let p = parse_prefix("<22>Mar 10 01:02:03 host sm-mta: hello").map(|p| (p.program, p.pid));
         assert_eq!(p, Some(("sm-mta", None)));
+        let p = parse_prefix("Jun 17 14:37:39 <mail.info> robin sm-mta[2794]: x")
+            .map(|p| (p.host, p.program, p.message));
+        assert_eq!(p, Some(("robin", "sm-mta", "x")));
     }
 
     #[test]

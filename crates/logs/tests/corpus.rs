@@ -1,5 +1,6 @@
-//! The Postfix files of `../shared/corpus/logs`: whole syslog files parse without a panic and
-//! with few unknown lines, and the postfix-grok-patterns vectors' expected fields are asserted.
+//! The files of `../shared/corpus/logs`: whole syslog files (Postfix, Exim, Sendmail, OpenSMTPD)
+//! parse without a panic and with few unknown lines, and the fields the corpus states are
+//! asserted (postfix-grok-patterns vectors, fail2ban's annotations, known lines).
 //!
 //! Without `../shared` the tests print `SKIPPED` and pass, except under `CI=true`.
 
@@ -474,5 +475,265 @@ fn exim_real_lines_fields() {
             }
         ),
         "{e:?}"
+    );
+}
+
+/// The lines of a corpus file without fail2ban's `#` annotations and blank lines.
+fn log_lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// One analyzer over `lines`: the summary and the failure records.
+fn analyze(lines: &[String]) -> (smtp_doctor_logs::Summary, Vec<smtp_doctor_logs::Failure>) {
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let mut a = Analyzer::new(Options {
+        failures: true,
+        unknown: false,
+    });
+    let mut failures = Vec::new();
+    a.read(&mut text.as_bytes(), &mut |r| {
+        if let smtp_doctor_logs::Record::Failure(f) = r {
+            failures.push(*f);
+        }
+    })
+    .expect("reads");
+    let (s, _) = a.finish();
+    (s, failures)
+}
+
+/// A whole syslog line's event by the parser of its program.
+fn parse_line<'a>(parser: &dyn LineParser, line: &'a str) -> Event<'a> {
+    let p = parse_prefix(line).unwrap_or_else(|| panic!("prefix: {line}"));
+    assert!(parser.accepts(p.program), "{}: {line}", p.program);
+    parser.parse(&p)
+}
+
+#[test]
+fn sendmail_fluent_plugin_data() {
+    let Some(dir) = corpus() else { return };
+    let lines = log_lines(&dir.join("sendmail/fluent-plugin-sendmail-data.log"));
+    let (s, failures) = analyze(&lines);
+    assert_eq!((s.lines, s.unknown_lines, s.unparsed_lines), (10, 0, 0));
+    // One arrival (nrcpts=7); seven recipients on five `to=` lines, two of them deferred first.
+    assert_eq!(s.received.get("smtpd"), Some(&1));
+    assert_eq!((s.sent.lines, s.deferred.lines, s.bounced.lines), (6, 2, 0));
+    assert_eq!(s.sent.by_domain.get("example2.com"), Some(&2));
+    assert_eq!(s.sent.by_relay.get("93.184.216.34"), Some(&5));
+    assert_eq!(s.sent.by_relay.get("local"), Some(&1));
+    // Sendmail's fully-qualified `relay=mx.example.org. [ip]` is grouped without its dot.
+    let (one, _) = analyze(&[
+        "Apr  2 00:15:25 mta sm-mta[1]: u31FFPtp032300: to=<a@example.org>, delay=00:00:01, mailer=esmtp, pri=1, relay=mx.example.org. [192.0.2.25], dsn=5.1.1, stat=User unknown".to_string(),
+    ]);
+    assert_eq!(one.bounced.by_relay.get("mx.example.org"), Some(&1));
+    assert_eq!(one.failures.by_category.get("userunknown"), Some(&1));
+    assert_eq!(s.deferred.by_dsn.get("4.3.5"), Some(&2));
+    assert_eq!(s.deferred.by_reply_code.get("451"), Some(&2));
+    // deferred1 was delivered on its retry, deferred2 never: six recipients delivered.
+    assert_eq!(s.recipients.delivered, 6);
+    assert_eq!(failures.len(), 2);
+    let f = &failures[1];
+    assert_eq!(f.queue_id.as_deref(), Some("u31FFPtp032300"));
+    assert_eq!(f.to.as_deref(), Some("deferred2@example.com"));
+    assert_eq!(
+        f.message_id.as_deref(),
+        Some("201604011515.u31FFIAj012911@gmail.com")
+    );
+    assert_eq!(f.from.as_deref(), Some("grandeur09@gmail.com"));
+    assert_eq!(f.reply, "451 4.3.5 Server configuration problem");
+    assert_eq!(
+        f.enhanced_code.map(|c| c.to_string()).as_deref(),
+        Some("4.3.5")
+    );
+
+    let sm = smtp_doctor_logs::Sendmail;
+    let line = lines
+        .iter()
+        .find(|l| l.contains("deferred2@"))
+        .expect("deferred2 line");
+    let Event::Delivery(d) = parse_line(&sm, line) else {
+        panic!("{line}")
+    };
+    // delay=1+00:00:15
+    assert_eq!(
+        (d.delay, d.dsn, d.status),
+        (Some(86_415.0), Some("4.3.5"), Status::Deferred)
+    );
+    assert_eq!(d.relay, "[93.184.216.34] [93.184.216.34]");
+    let line = lines
+        .iter()
+        .find(|l| l.contains("ctladdr="))
+        .expect("local line");
+    let Event::Delivery(d) = parse_line(&sm, line) else {
+        panic!("{line}")
+    };
+    assert_eq!(
+        (d.to, d.relay, d.status, d.status_text),
+        ("root@localhost.localdomain", "local", Status::Sent, "sent")
+    );
+    let line = lines
+        .iter()
+        .find(|l| l.contains("<sent1@"))
+        .expect("sent1 line");
+    let Event::Delivery(d) = parse_line(&sm, line) else {
+        panic!("{line}")
+    };
+    assert_eq!(
+        (d.to, d.more_to, d.reply),
+        (
+            "sent1@example.com",
+            Some("<sent2@example.com>"),
+            "ok:  Message 40279894 accepted"
+        )
+    );
+}
+
+/// A fail2ban annotation's string value (`"host": "1.2.3.4"`).
+fn fail_json<'a>(json: &'a str, key: &str) -> Option<&'a str> {
+    let at = json.find(&format!("\"{key}\""))?;
+    let rest = json[at + key.len() + 2..]
+        .trim_start()
+        .strip_prefix(':')?
+        .trim_start();
+    if let Some(s) = rest.strip_prefix('"') {
+        return s.split('"').next();
+    }
+    rest.split([',', ' ', '}']).next()
+}
+
+/// The fail2ban Sendmail files: every line understood, and each line fail2ban expects to match
+/// (a client to ban) is a refusal or an authentication failure of that client, or a line this
+/// crate reads as a session's noise (`did not issue MAIL`, `possible SMTP attack`); each line it
+/// expects not to match is neither. The annotation's time is the line's timestamp.
+#[test]
+fn sendmail_fail2ban_annotations() {
+    let Some(dir) = corpus() else { return };
+    let sm = smtp_doctor_logs::Sendmail;
+    let (mut rejects, mut auth, mut matched) = (0, 0, 0);
+    for file in ["fail2ban/sendmail-reject", "fail2ban/sendmail-auth"] {
+        let text = std::fs::read_to_string(dir.join(file)).expect("reads");
+        let mut expect: Option<String> = None;
+        for line in text.lines() {
+            if let Some(json) = line.strip_prefix("# failJSON: ") {
+                expect = Some(json.to_string());
+                continue;
+            }
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let Some(json) = expect.take() else { continue };
+            let event = parse_line(&sm, line);
+            assert!(!matches!(event, Event::Unknown), "{file}: {line}");
+            let client = match &event {
+                Event::Reject(r) => Some(r.client),
+                Event::AuthFailure { client } => Some(*client),
+                _ => None,
+            };
+            if fail_json(&json, "match") == Some("false") {
+                assert!(
+                    client.is_none(),
+                    "{file}: fail2ban expects no match: {line}"
+                );
+                continue;
+            }
+            matched += 1;
+            if let Some(time) = fail_json(&json, "time") {
+                // "2005-02-25T03:01:10" and "Feb 25 03:01:10": the same day and time.
+                let p = parse_prefix(line).expect("prefix");
+                let (date, clock) = time.split_once('T').expect("ISO time");
+                let day: u32 = date[8..10].parse().expect("day");
+                assert!(
+                    p.timestamp.ends_with(&format!("{day} {clock}")),
+                    "{file}: {} vs {time}",
+                    p.timestamp
+                );
+            }
+            let host = fail_json(&json, "host").expect("host");
+            match &event {
+                Event::Reject(_) => rejects += 1,
+                Event::AuthFailure { .. } => auth += 1,
+                Event::Noise | Event::MessageNote { .. } => continue,
+                e => panic!("{file}: {e:?}: {line}"),
+            }
+            let client = client.unwrap_or_default();
+            let ip = client
+                .rsplit_once('[')
+                .and_then(|(_, r)| r.split_once(']'))
+                .map_or(client, |(ip, _)| ip);
+            let ip = ip.strip_prefix("IPv6:").unwrap_or(ip);
+            assert!(
+                ip.eq_ignore_ascii_case(host),
+                "{file}: {client} vs {host}: {line}"
+            );
+        }
+    }
+    eprintln!(
+        "fail2ban sendmail: {matched} expected matches, {rejects} refusals, {auth} auth failures"
+    );
+    assert!(matched >= 40, "{matched}");
+    assert_eq!((rejects, auth), (27, 7));
+}
+
+#[test]
+fn sendmail_fail2ban_summary() {
+    let Some(dir) = corpus() else { return };
+    let (s, failures) = analyze(&log_lines(&dir.join("fail2ban/sendmail-reject")));
+    assert_eq!((s.unknown_lines, s.unparsed_lines), (0, 0));
+    assert_eq!(s.rejects.by_stage.get("RCPT"), Some(&16));
+    assert_eq!(s.rejects.by_stage.get("CONNECT"), Some(&6));
+    assert_eq!(s.rejects.by_code.get("421"), Some(&4));
+    assert_eq!(s.rejects.by_dsn.get("5.1.8"), Some(&4));
+    assert_eq!(s.rejects.by_client.get("189.30.205.74"), Some(&2));
+    // The relaying refusals are named so by the shared classifier.
+    let relay = failures
+        .iter()
+        .find(|f| f.to.as_deref() == Some("asservnew@freemailhost.ru"))
+        .expect("the first refusal");
+    assert_eq!(relay.finding.category.as_str(), "norelaying");
+    assert_eq!(relay.queue_id.as_deref(), Some("s1P819mk027713"));
+    let unknown = failures
+        .iter()
+        .find(|f| f.to.as_deref() == Some("non-existing-user@example.com"))
+        .expect("the user-unknown refusal");
+    assert_eq!(unknown.finding.category.as_str(), "userunknown");
+}
+
+#[test]
+fn opensmtpd_old_format() {
+    let Some(dir) = corpus() else { return };
+    let lines = log_lines(&dir.join("wazuh/opensmtpd.log"));
+    let (s, failures) = analyze(&lines);
+    assert_eq!((s.lines, s.unknown_lines, s.unparsed_lines), (7, 0, 0));
+    assert_eq!(s.lines_by_program.get("smtpd"), Some(&7));
+    assert_eq!((s.messages, s.received.get("smtpd")), (1, Some(&1)));
+    assert_eq!(s.rejects.total, 1);
+    let f = &failures[0];
+    assert_eq!(f.from.as_deref(), Some("root@junction.example.com"));
+    assert_eq!(f.reply, "421 4.3.0: Temporary Error");
+    assert_eq!(f.reply_code.map(|c| c.get()), Some(421));
+    assert_eq!(
+        f.enhanced_code.map(|c| c.to_string()).as_deref(),
+        Some("4.3.0")
+    );
+    let line = lines
+        .iter()
+        .find(|l| l.contains("Accepted"))
+        .expect("accepted");
+    let e = parse_line(&smtp_doctor_logs::OpenSmtpd, line);
+    assert_eq!(
+        e,
+        Event::Arrival {
+            queue_id: "4296f490",
+            origin: smtp_doctor_logs::Origin::Smtpd,
+            client: "",
+            from: "root@ix.example.com",
+            size: Some(1746),
+            message_id: None,
+            notification_for: None,
+        }
     );
 }
