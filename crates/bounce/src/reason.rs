@@ -122,8 +122,12 @@ pub fn sisimai_reason(
         {
             "onhold"
         }
+        // A delay report whose cause is a refused or silent connection, or only a network
+        // status code, is a delivery still waiting: sisimai's `expired`. A network fault the
+        // text names (no route to host, unreachable) stays `networkerror`.
         Category::ConnectionRefused | Category::BannerFailure | Category::NetworkError
-            if action.is_some_and(|a| a.eq_ignore_ascii_case("delayed")) =>
+            if action.is_some_and(|a| a.eq_ignore_ascii_case("delayed"))
+                && (finding.category != Category::NetworkError || by_code(finding)) =>
         {
             "expired"
         }
