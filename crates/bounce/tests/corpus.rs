@@ -17,7 +17,7 @@ const FLOOR_RECIPIENT: f64 = 0.955;
 const FLOOR_REPLY: f64 = 0.935;
 const FLOOR_STATUS: f64 = 0.95;
 const FLOOR_HARD: f64 = 0.89;
-const FLOOR_REASON: f64 = 0.80;
+const FLOOR_REASON: f64 = 0.86;
 /// The fewest `maildir/bsd` rows the corpus must have, so the test cannot pass empty.
 const MIN_ROWS: usize = 600;
 
