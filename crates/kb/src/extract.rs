@@ -288,6 +288,11 @@ fn reply_score(b: &[u8], start: usize) -> Option<i32> {
     if memchr::memmem::find(window, b"expect").is_some() {
         return None;
     }
+    // RFC 3464 diagnostic types other than smtp: "X-Unix; 255" is a program's exit status.
+    let typed = window.trim_ascii_end();
+    if typed.ends_with(b"unix;") || typed.ends_with(b"x-local;") {
+        return None;
+    }
     let (mut prev_buf, mut next_buf) = ([0u8; 16], [0u8; 16]);
     let prev = lower(prev_word(head), &mut prev_buf);
     let next_raw = next_word(&b[end..]);
@@ -572,6 +577,12 @@ mod tests {
             (None, None)
         );
         assert_eq!(codes("Postfix version 3.7.11"), (None, None));
+        assert_eq!(codes("X-Unix; 255"), (None, None));
+        assert_eq!(codes("x-local; 550 no"), (None, None));
+        assert_eq!(
+            codes("smtp; 550 5.1.1 no"),
+            (Some(550), Some("5.1.1".into()))
+        );
     }
 
     #[test]
