@@ -16,6 +16,7 @@ mod autoreply;
 mod dsn;
 pub mod read;
 mod reason;
+mod ses;
 mod text;
 mod vendor;
 
@@ -392,7 +393,7 @@ fn part_text<'a>(body: &'a PartType<'_>) -> Cow<'a, str> {
 /// carries another report (attached, or copied into its text: a relay passing on the bounce it
 /// got) is that report, decoded up to [`MAX_NESTED`] deep.
 fn decode(p: &Parts, depth: usize) -> Option<Report> {
-    if let Some(r) = decode_feedback(p) {
+    if let Some(r) = decode_feedback(p).or_else(|| ses::decode(p)) {
         return Some(r);
     }
     let format = vendor::detect_format(p);
