@@ -1087,6 +1087,18 @@ I'm afraid I wasn't able to deliver your message to the following addresses.\n\n
 <a@example.net>:\n192.0.2.1 does not like recipient.\n\
 Remote host said: 552 Error: disk quota exceeded\nGiving up on 192.0.2.1.\n";
         assert_eq!(fields(m), [row("a@example.net", "", "552")]);
+        // Exim's alias source and a help desk named twice are no recipients.
+        let m = "From: Mail Delivery System <Mailer-Daemon@example.org>\nTo: a@example.net\n\
+Subject: Mail delivery failed: returning message to sender\n\n\
+This message was created automatically by mail delivery software.\n\
+For further assistance, please contact <help@example.org>\n\n\
+A message that you sent could not be delivered to one or more of its\n\
+recipients. This is a permanent error. The following address(es) failed:\n\n\
+  b@example.com\n    (generated from c@example.net)\n\
+    SMTP error from remote mail server after end of data:\n\
+    host mx.example.com [192.0.2.1]: 550 5.2.0 Mail rejected\n\n\
+Write to <help@example.org> if in doubt.\n";
+        assert_eq!(fields(m), [row("b@example.com", "5.2.0", "550")]);
     }
 
     #[test]

@@ -396,11 +396,11 @@ pub(crate) fn original_copy(body: &str) -> Option<&str> {
 }
 
 /// The recipients the error section names: `X-Failed-Recipients` when present, else every
-/// address in the section that is not the bounce's own sender, a mail system, a message id or a
-/// sender named on its line. When that leaves none: the original message's recipients (from its
+/// address in the section that is not the bounce's own sender, a mail system, a message id, a
+/// sender named on its line or a "please contact" address. When that leaves none: the original message's recipients (from its
 /// MIME part or its copy in the body; a mail system's address only when the section names it
-/// too), then the addresses set aside as the bounce's addressee or the original sender (a
-/// message sent to oneself bounces to its recipient).
+/// too), then the addresses set aside as the bounce's addressee, the original sender (a
+/// message sent to oneself bounces to its recipient) or an alias source ("generated from").
 pub(crate) fn recipients(p: &Parts, section: &str) -> Vec<String> {
     if let Some(x) = p.header("X-Failed-Recipients") {
         let mut v: Vec<String> = x.split(',').filter_map(text::clean_address).collect();
@@ -415,6 +415,7 @@ pub(crate) fn recipients(p: &Parts, section: &str) -> Vec<String> {
     weak.extend(lower_of(&p.original.sender));
     let mut v = Vec::new();
     let mut set_aside = Vec::new();
+    let mut contacts = Vec::new();
     for f in text::find_addresses(section, 2 * crate::MAX_RECIPIENTS) {
         let lower = f.address.to_ascii_lowercase();
         if from.as_deref() == Some(lower.as_str()) || text::is_system_address(&lower) {
@@ -427,17 +428,23 @@ pub(crate) fn recipients(p: &Parts, section: &str) -> Vec<String> {
             || before.contains("from:")
             || before.contains("sender")
             || before.contains("mail from")
-            || before.contains("please contact")
             || before.ends_with("://")
         {
             continue;
         }
-        if weak.contains(&lower) {
+        // A help desk named in the boilerplate is no recipient wherever else it is named.
+        if before.contains("please contact") {
+            contacts.push(lower);
+            continue;
+        }
+        // Exim's "(generated from <alias>)": the address the failed one was expanded from.
+        if weak.contains(&lower) || before.contains("generated from") {
             set_aside.push(f.address);
         } else {
             v.push(f.address);
         }
     }
+    v.retain(|a| !contacts.contains(&a.to_ascii_lowercase()));
     dedupe(&mut v);
     if v.is_empty() {
         let lower_section = section.to_ascii_lowercase();
