@@ -390,8 +390,9 @@ fn part_text<'a>(body: &'a PartType<'_>) -> Cow<'a, str> {
 }
 
 /// Decides what the message is and builds its report. A bounce without a DSN of its own that
-/// carries another report (attached, or copied into its text: a relay passing on the bounce it
-/// got) is that report, decoded up to [`MAX_NESTED`] deep.
+/// carries another report (attached, copied into its text by a relay passing on the bounce it
+/// got, or quoted with `> ` by someone forwarding it) is that report, decoded up to
+/// [`MAX_NESTED`] deep.
 fn decode(p: &Parts, depth: usize) -> Option<Report> {
     if let Some(r) = decode_feedback(p).or_else(|| ses::decode(p)) {
         return Some(r);
@@ -400,14 +401,22 @@ fn decode(p: &Parts, depth: usize) -> Option<Report> {
     if let Some(r) = decode_dsn(p, format) {
         return Some(r);
     }
-    let looks_like_bounce = vendor::looks_like_bounce(p);
-    if looks_like_bounce && depth < MAX_NESTED {
+    // The carried report decides by itself whether it is a bounce: a forward's own text rarely
+    // says so.
+    if depth < MAX_NESTED {
         let copied = || {
             vendor::original_copy(&p.body)
                 .filter(|c| vendor::is_report_header(c))
                 .map(str::as_bytes)
         };
-        let inner = p.attached_report.as_deref().or_else(copied);
+        let quoted;
+        let inner = match p.attached_report.as_deref().or_else(copied) {
+            Some(b) => Some(b),
+            None => {
+                quoted = vendor::quoted_message(&p.body);
+                quoted.as_deref().map(str::as_bytes)
+            }
+        };
         if let Some(r) = inner
             .and_then(|b| parse_at(b, depth + 1))
             .filter(|r| r.kind == Kind::Bounce)
@@ -415,6 +424,7 @@ fn decode(p: &Parts, depth: usize) -> Option<Report> {
             return Some(r);
         }
     }
+    let looks_like_bounce = vendor::looks_like_bounce(p);
     if looks_like_bounce {
         if let Some(r) = decode_vendor(p, format) {
             return Some(r);
@@ -1151,6 +1161,18 @@ I'm sorry to have to inform you that the message returned\nbelow could not be de
 ---------------------------------\nReturn-Path: <>\n{inner}"
         );
         assert_eq!(fields(&copied), want);
+        // ... or quoted in a forward.
+        let quoted: String = inner.lines().map(|l| format!("> {l}\n")).collect();
+        let forward = format!(
+            "From: a@example.net\nTo: admin@example.net\n\
+Subject: Fwd: Returned mail: User unknown\n\nWhat is this?\n\n\
+Begin forwarded message:\n\n{quoted}\nThanks\n"
+        );
+        assert_eq!(fields(&forward), want);
+        // A quoted message that is no report gives nothing.
+        let reply = "From: b@example.net\nTo: a@example.net\nSubject: Re: lunch\n\nYes!\n\n\
+> From: a@example.net\n> Subject: lunch\n>\n> Noon?\n";
+        assert!(parse(reply.as_bytes()).is_none());
     }
 
     #[test]

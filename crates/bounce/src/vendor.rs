@@ -381,6 +381,23 @@ pub(crate) fn is_report_header(text: &str) -> bool {
     })
 }
 
+/// The first message quoted in `body` (a forwarded bounce: lines starting with `>`), one quote
+/// level taken off; `None` when no quoted run starts with a header block naming `From` and
+/// `Subject`.
+pub(crate) fn quoted_message(body: &str) -> Option<String> {
+    let mut out = String::new();
+    for line in body.split_inclusive('\n') {
+        match line.strip_prefix('>') {
+            Some(rest) => out.push_str(rest.strip_prefix(' ').unwrap_or(rest)),
+            None if out.is_empty() => {}
+            None => break,
+        }
+    }
+    let head = crate::dsn::parse_groups(out.split("\n\n").next().unwrap_or(""));
+    let group = head.first()?;
+    (group.get("From").is_some() && group.get("Subject").is_some()).then_some(out)
+}
+
 /// The copy of the original message in the body (from the marker line on), if any.
 pub(crate) fn original_copy(body: &str) -> Option<&str> {
     let start = original_start(body)?;
