@@ -1109,6 +1109,12 @@ recipients. This is a permanent error. The following address(es) failed:\n\n\
     host mx.example.com [192.0.2.1]: 550 5.2.0 Mail rejected\n\n\
 Write to <help@example.org> if in doubt.\n";
         assert_eq!(fields(m), [row("b@example.com", "5.2.0", "550")]);
+        // Exchange 2003: the summary of the message names its To before the failed recipient.
+        let m = "From: postmaster@example.jp\nTo: a@example.net\nSubject: Undeliverable: hi\n\n\
+Your message\n\n  To:      b@example.net\n  Subject: hi\n\n\
+did not reach the following recipient(s):\n\n\
+c@example.jp on Thu, 29 Apr 2010 00:00:00 -0000\n    The recipient name is not recognized\n";
+        assert_eq!(fields(m), [row("c@example.jp", "", "")]);
     }
 
     #[test]

@@ -222,6 +222,15 @@ const ORIGINAL_MARKERS: &[&str] = &[
     "x-original-to:",
 ];
 
+/// Phrases (lower case) that introduce the list of failed recipients: addresses named before the
+/// first of them (Exchange's summary of the message, "Your message to ...") are set aside.
+const RECIPIENT_LIST_MARKERS: &[&str] = &[
+    "following recipient",
+    "following address",
+    "following e-mail address",
+    "following email address",
+];
+
 /// Local parts and names that mail systems send bounces from (lower case).
 const BOUNCE_SENDERS: &[&str] = &[
     "mailer-daemon",
@@ -417,7 +426,8 @@ pub(crate) fn original_copy(body: &str) -> Option<&str> {
 /// sender named on its line or a "please contact" address. When that leaves none: the original message's recipients (from its
 /// MIME part or its copy in the body; a mail system's address only when the section names it
 /// too), then the addresses set aside as the bounce's addressee, the original sender (a
-/// message sent to oneself bounces to its recipient) or an alias source ("generated from").
+/// message sent to oneself bounces to its recipient), an alias source ("generated from") or an
+/// address named before the list of failed recipients ([`RECIPIENT_LIST_MARKERS`]).
 pub(crate) fn recipients(p: &Parts, section: &str) -> Vec<String> {
     if let Some(x) = p.header("X-Failed-Recipients") {
         let mut v: Vec<String> = x.split(',').filter_map(text::clean_address).collect();
@@ -433,6 +443,12 @@ pub(crate) fn recipients(p: &Parts, section: &str) -> Vec<String> {
     let mut v = Vec::new();
     let mut set_aside = Vec::new();
     let mut contacts = Vec::new();
+    let lower_section = section.to_ascii_lowercase();
+    let list_start = RECIPIENT_LIST_MARKERS
+        .iter()
+        .filter_map(|m| lower_section.find(m))
+        .min()
+        .unwrap_or(0);
     for f in text::find_addresses(section, 2 * crate::MAX_RECIPIENTS) {
         let lower = f.address.to_ascii_lowercase();
         if from.as_deref() == Some(lower.as_str()) || text::is_system_address(&lower) {
@@ -455,7 +471,7 @@ pub(crate) fn recipients(p: &Parts, section: &str) -> Vec<String> {
             continue;
         }
         // Exim's "(generated from <alias>)": the address the failed one was expanded from.
-        if weak.contains(&lower) || before.contains("generated from") {
+        if weak.contains(&lower) || before.contains("generated from") || f.start < list_start {
             set_aside.push(f.address);
         } else {
             v.push(f.address);
@@ -464,7 +480,6 @@ pub(crate) fn recipients(p: &Parts, section: &str) -> Vec<String> {
     v.retain(|a| !contacts.contains(&a.to_ascii_lowercase()));
     dedupe(&mut v);
     if v.is_empty() {
-        let lower_section = section.to_ascii_lowercase();
         v = crate::original_recipients(p)
             .into_iter()
             .filter(|a| {
