@@ -186,37 +186,28 @@ const BOUNCE_PHRASES: &[&str] = &[
     "配信できませんでした",
 ];
 
-/// Line starts (lower case, after trimming) where the copy of the original message begins.
+/// Line starts (lower case) where the copy of the original message begins, after the quote
+/// marks, spaces, bars and dashes that lines start with are taken off.
 const ORIGINAL_MARKERS: &[&str] = &[
-    "--- below this line is a copy of the message",
-    "------ this is a copy of the message",
-    "------ this is a copy of your message",
+    "below this line is a copy",
+    "this is a copy of the message",
+    "this is a copy of your message",
     "message headers follow",
-    "----- original message -----",
-    "-----original message-----",
-    "--- original message ---",
-    "------ original message follows",
-    "----- original message follows",
+    "original message ---",
+    "original message-----",
     "original message follows",
-    "original message headers",
-    "----- the header of the original message",
-    "--- the header of the original message",
+    "original message header",
     "the header of the original message",
-    "----- unsent message follows",
-    "------ failed message header",
-    "------ original message header",
-    "--- original message header",
+    "unsent message follows",
+    "failed message header",
     "original message:",
-    "----- message header follows",
-    "------ below this line is a copy",
+    "message header follows",
     "the original message was:",
-    "--- message header follows",
-    "------- returned message --------",
+    "returned message --------",
+    "returned message follows",
     "message text follows",
-    "-------- original message --------",
     "content-type: message/rfc822",
-    "---------- forwarded message ----------",
-    "----- returned message follows",
+    "forwarded message ----------",
     "return-path:",
     "received: from",
     "x-original-to:",
@@ -369,9 +360,7 @@ fn original_start(body: &str) -> Option<usize> {
         let header_like = t.starts_with("return-path:")
             || t.starts_with("received: from")
             || t.starts_with("x-original-to:");
-        let marked = ORIGINAL_MARKERS
-            .iter()
-            .any(|m| t.starts_with(m.trim_start_matches(['-', ' '])));
+        let marked = ORIGINAL_MARKERS.iter().any(|m| t.starts_with(m));
         if marked && (!header_like || offset > 80) {
             return Some(offset);
         }
