@@ -320,6 +320,9 @@ fn reply_score(b: &[u8], start: usize) -> Option<i32> {
         score += 3;
     } else if next_raw.first().is_some_and(u8::is_ascii_alphabetic) {
         score += 1;
+    } else if b.get(end) == Some(&b'-') && matches!(b.get(end + 1), Some(b'\'' | b'"')) {
+        // The server's text quoted right after the code: Amazon SES's `550-'Unknown user'`.
+        score += 2;
     }
     Some(score)
 }
@@ -557,6 +560,10 @@ mod tests {
         assert_eq!(
             codes("[Status: Error, Address: <a@example.com>, ResponseCode 421, , Host not reachable.]"),
             (Some(421), None)
+        );
+        assert_eq!(
+            codes("5.3.0 - Other mail system problem 550-'Unknown user a@example.com'"),
+            (Some(550), Some("5.3.0".into()))
         );
     }
 
