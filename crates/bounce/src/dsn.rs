@@ -99,6 +99,8 @@ pub(crate) fn parse_groups(text: &str) -> Vec<Group> {
             last_was_field = false;
             continue;
         };
+        // White space before the colon is RFC 5322's obsolete syntax (`Diagnostic-Code : smtp;`).
+        let name = name.trim_end_matches([' ', '\t']);
         if !is_field_name(name) || count >= MAX_FIELDS {
             last_was_field = false;
             continue;

@@ -16,6 +16,7 @@ mod autoreply;
 mod dsn;
 pub mod read;
 mod reason;
+mod ses;
 mod text;
 mod vendor;
 
@@ -150,9 +151,17 @@ pub struct Recipient {
     pub hard_bounce: bool,
 }
 
+/// How deep a bounce attached to a bounce is decoded ([`decode`]).
+const MAX_NESTED: usize = 2;
+
 /// Decodes one message. `None` when it is not a bounce, an auto-reply or a feedback report.
 /// Never panics; input longer than [`MAX_MESSAGE`] is cut with a note.
 pub fn parse(bytes: &[u8]) -> Option<Report> {
+    parse_at(bytes, 0)
+}
+
+/// [`parse`] of a message found `depth` reports deep.
+fn parse_at(bytes: &[u8], depth: usize) -> Option<Report> {
     let mut notes = Vec::new();
     let kept = &bytes[..bytes.len().min(MAX_MESSAGE)];
     if kept.len() < bytes.len() {
@@ -167,7 +176,7 @@ pub fn parse(bytes: &[u8]) -> Option<Report> {
     let data = text::normalise_line_endings(kept);
     let message = MessageParser::default().parse(&data[..])?;
     let msg = Parts::collect(&message, &mut notes);
-    let mut report = decode(&msg)?;
+    let mut report = decode(&msg, depth)?;
     if report.recipients.len() > MAX_RECIPIENTS {
         report.recipients.truncate(MAX_RECIPIENTS);
         notes.push(Note::TooManyRecipients);
@@ -199,6 +208,8 @@ struct Parts {
     original_to: Vec<String>,
     /// The original was found in a MIME part (so the body holds no copy of it).
     original_in_part: bool,
+    /// The raw bytes of an attached message that is itself a report (multipart/report).
+    attached_report: Option<Vec<u8>>,
 }
 
 impl Parts {
@@ -259,6 +270,14 @@ impl Parts {
             }
             match &part.body {
                 PartType::Message(m) => {
+                    let is_report = m.content_type().is_some_and(|c| {
+                        c.ctype().eq_ignore_ascii_case("multipart")
+                            && c.subtype()
+                                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+                    });
+                    if is_report && p.attached_report.is_none() {
+                        p.attached_report = Some(m.raw_message().to_vec());
+                    }
                     if p.original == Original::default() {
                         p.original = Original {
                             sender: m
@@ -291,7 +310,9 @@ impl Parts {
                     }
                 }
                 PartType::Text(t) => {
-                    if ctype.is_empty() || ctype == "text" {
+                    // A multipart whose boundary is missing or never used is kept as text by
+                    // mail-parser: its body is the report (some MTAs write one without parts).
+                    if ctype.is_empty() || ctype == "text" || ctype == "multipart" {
                         if !p.body.is_empty() {
                             p.body.push('\n');
                         }
@@ -302,6 +323,13 @@ impl Parts {
                 PartType::Html(h) => {
                     html.push_str(h);
                     html.push('\n');
+                }
+                PartType::Binary(b) | PartType::InlineBinary(b) if ctype == "multipart" => {
+                    if !p.body.is_empty() {
+                        p.body.push('\n');
+                    }
+                    p.body.push_str(&String::from_utf8_lossy(b));
+                    plain_parts += 1;
                 }
                 PartType::Binary(_) | PartType::InlineBinary(_) | PartType::Multipart(_) => {}
             }
@@ -325,10 +353,7 @@ impl Parts {
             message_id: group.get("Message-ID").map(strip_brackets),
             subject: group.get("Subject").map(str::to_string),
         };
-        self.original_to = group
-            .get("To")
-            .map(|t| t.split(',').filter_map(text::clean_address).collect())
-            .unwrap_or_default();
+        self.original_to = to_addresses(&group);
     }
 
     /// The value of the top-level header `name`, if present.
@@ -364,14 +389,40 @@ fn part_text<'a>(body: &'a PartType<'_>) -> Cow<'a, str> {
     }
 }
 
-/// Decides what the message is and builds its report.
-fn decode(p: &Parts) -> Option<Report> {
-    if let Some(r) = decode_feedback(p) {
+/// Decides what the message is and builds its report. A bounce without a DSN of its own that
+/// carries another report (attached, copied into its text by a relay passing on the bounce it
+/// got, or quoted with `> ` by someone forwarding it) is that report, decoded up to
+/// [`MAX_NESTED`] deep.
+fn decode(p: &Parts, depth: usize) -> Option<Report> {
+    if let Some(r) = decode_feedback(p).or_else(|| ses::decode(p)) {
         return Some(r);
     }
     let format = vendor::detect_format(p);
     if let Some(r) = decode_dsn(p, format) {
         return Some(r);
+    }
+    // The carried report decides by itself whether it is a bounce: a forward's own text rarely
+    // says so.
+    if depth < MAX_NESTED {
+        let copied = || {
+            vendor::original_copy(&p.body)
+                .filter(|c| vendor::is_report_header(c))
+                .map(str::as_bytes)
+        };
+        let quoted;
+        let inner = match p.attached_report.as_deref().or_else(copied) {
+            Some(b) => Some(b),
+            None => {
+                quoted = vendor::quoted_message(&p.body);
+                quoted.as_deref().map(str::as_bytes)
+            }
+        };
+        if let Some(r) = inner
+            .and_then(|b| parse_at(b, depth + 1))
+            .filter(|r| r.kind == Kind::Bounce)
+        {
+            return Some(r);
+        }
     }
     let looks_like_bounce = vendor::looks_like_bounce(p);
     if looks_like_bounce {
@@ -417,8 +468,22 @@ impl Recipient {
     }
 }
 
-/// RFC 5965: a message/feedback-report part, or its fields in the body of a report.
+/// Subjects (lower case) of complaint reports that carry the original message but no RFC 5965
+/// part (Microsoft's JMRP), and the feedback type they mean.
+const FEEDBACK_SUBJECTS: &[(&str, &str)] = &[("complaint about message from", "abuse")];
+
+/// RFC 5965: a message/feedback-report part, or its fields in the body of a report, or a
+/// complaint report known by its subject ([`FEEDBACK_SUBJECTS`]) with the original attached.
 fn decode_feedback(p: &Parts) -> Option<Report> {
+    let by_subject = || {
+        let subject = p.subject.to_ascii_lowercase();
+        FEEDBACK_SUBJECTS
+            .iter()
+            .find(|(s, _)| subject.starts_with(s))
+            .map(|(_, t)| *t)
+            .filter(|_| p.original_in_part)
+    };
+    let mut subject_type = None;
     let text = match &p.feedback {
         Some(t) => Cow::Borrowed(t.as_str()),
         None => {
@@ -426,7 +491,7 @@ fn decode_feedback(p: &Parts) -> Option<Report> {
                 .header("Content-Type")
                 .is_some_and(|c| c.to_ascii_lowercase().contains("feedback-report"));
             if !report_type && !p.body.contains("Feedback-Type:") {
-                return None;
+                subject_type = Some(by_subject()?);
             }
             Cow::Borrowed(p.body.as_str())
         }
@@ -439,7 +504,10 @@ fn decode_feedback(p: &Parts) -> Option<Report> {
             .map(|f| f.value.trim().to_string())
             .filter(|v| !v.is_empty())
     };
-    let feedback_type = get("Feedback-Type")?.to_ascii_lowercase();
+    let feedback_type = match get("Feedback-Type") {
+        Some(t) => t.to_ascii_lowercase(),
+        None => subject_type?.to_string(),
+    };
     let mut rcpts: Vec<String> = all
         .iter()
         .filter(|f| {
@@ -503,14 +571,23 @@ fn decode_dsn(p: &Parts, format: &'static str) -> Option<Report> {
         message_fields = parsed.message;
         groups = parsed.recipients;
     }
-    let section = vendor::error_section(p);
+    let section = before_dsn_fields(vendor::error_section(p));
     let mut recipients = Vec::new();
-    for g in &groups {
+    // A recipient field that holds no address (exim's `|/usr/bin/prog` pipes and mailbox file
+    // paths): the address the text names in its place.
+    let mut named = None;
+    for (i, g) in groups.iter().enumerate() {
         let recipient = g
             .get("Final-Recipient")
             .and_then(dsn::address_value)
             .or_else(|| g.get("X-Actual-Recipient").and_then(dsn::address_value))
-            .or_else(|| g.get("Original-Recipient").and_then(dsn::address_value));
+            .or_else(|| g.get("Original-Recipient").and_then(dsn::address_value))
+            .or_else(|| {
+                named
+                    .get_or_insert_with(|| vendor::recipients(p, section))
+                    .get(i)
+                    .cloned()
+            });
         let original_recipient = g.get("Original-Recipient").and_then(dsn::address_value);
         let mut diagnostic = g
             .get("Diagnostic-Code")
@@ -593,6 +670,26 @@ fn decode_vendor(p: &Parts, format: &'static str) -> Option<Report> {
     })
 }
 
+/// The original message's recipients: its To addresses, from its MIME part or, when the bounce
+/// has none, from the copy of its headers in the body.
+fn original_recipients(p: &Parts) -> Vec<String> {
+    if !p.original_to.is_empty() || p.original_in_part {
+        return p.original_to.clone();
+    }
+    vendor::original_copy(&p.body)
+        .and_then(|copy| dsn::parse_groups(copy).into_iter().next())
+        .map(|g| to_addresses(&g))
+        .unwrap_or_default()
+}
+
+/// The addresses of a header group's `To` field.
+fn to_addresses(group: &dsn::Group) -> Vec<String> {
+    group
+        .get("To")
+        .map(|t| t.split(',').filter_map(text::clean_address).collect())
+        .unwrap_or_default()
+}
+
 fn original_of(p: &Parts) -> Original {
     let mut o = p.original.clone();
     if o == Original::default() && !p.original_in_part {
@@ -611,9 +708,40 @@ fn original_of(p: &Parts) -> Original {
     o
 }
 
+/// `section` up to the first line of DSN fields written into it (`Reporting-MTA:`,
+/// `Final-Recipient:`, ...): the prose about the failure, where a recipient's own text is looked
+/// for when its DSN group has no diagnostic (else the group itself would be found).
+fn before_dsn_fields(section: &str) -> &str {
+    const STARTS: &[&str] = &[
+        "reporting-mta:",
+        "final-recipient:",
+        "original-recipient:",
+        "original-envelope-id:",
+    ];
+    let mut offset = 0;
+    for line in section.split_inclusive('\n') {
+        let l = line.trim_start();
+        if STARTS
+            .iter()
+            .any(|s| l.get(..s.len()).is_some_and(|h| h.eq_ignore_ascii_case(s)))
+        {
+            let prose = &section[..offset];
+            return if diagnostic_is_empty(prose) {
+                section
+            } else {
+                prose
+            };
+        }
+        offset += line.len();
+    }
+    section
+}
+
+/// True when `d` says nothing: fewer than three letters and no enhanced code (`250 2.1.5 Ok`
+/// says something; an exit status such as `X-Unix; 255` does not).
 fn diagnostic_is_empty(d: &str) -> bool {
     let letters = d.chars().filter(|c| c.is_alphabetic()).count();
-    letters < 3
+    letters < 3 && smtp_doctor_kb::extract(d).enhanced_code.is_none()
 }
 
 /// A DSN Status value as a real RFC 3463 code: pseudo-codes (subject 9) are dropped.
@@ -901,6 +1029,179 @@ Remote host said: 550 5.1.1 <nobody@example.net>... User Unknown\nGiving up on 1
         assert_eq!(pick("5.1.1", "5.0.0", 550).as_deref(), Some("5.1.1"));
         assert_eq!(pick("4.5.0", "5.5.0", 550).as_deref(), Some("5.5.0"));
         assert_eq!(pick("5.2.2", "5.1.1", 552).as_deref(), Some("5.2.2"));
+    }
+
+    /// The recipients, statuses and reply codes of a message, as strings.
+    fn fields(msg: &str) -> Vec<(String, String, String)> {
+        parse(msg.as_bytes())
+            .map(|r| r.recipients)
+            .unwrap_or_default()
+            .iter()
+            .map(|x| {
+                (
+                    x.recipient.clone().unwrap_or_default(),
+                    x.status.map(|s| s.to_string()).unwrap_or_default(),
+                    x.reply_code.map(|c| c.to_string()).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    fn row(r: &str, s: &str, c: &str) -> (String, String, String) {
+        (r.to_string(), s.to_string(), c.to_string())
+    }
+
+    #[test]
+    fn a_report_without_mime_boundaries_is_read_as_text() {
+        // multipart/report with no boundary: the DSN fields and the prose are one text.
+        let m = "From: MAILER-DAEMON@mx.example.org\nTo: a@example.net\n\
+Subject: Returned mail: Service unavailable\nMIME-Version: 1.0\n\
+Content-Type: multipart/report; report-type=delivery-status;\n\n\
+The original message was received at Mon, 1 Jan 2024 00:00:00 +0000\n\n\
+554 \"|/usr/bin/procmail #bob\"... Service unavailable\n\n\
+Reporting-MTA: dns; mx.example.org\n\n\
+Final-Recipient: RFC822; bob@mx.example.org\nAction: failed\nStatus: 5.5.0\n\n\
+Return-Path: <a@example.net>\nFrom: a@example.net\nTo: bob@example.org\nSubject: hi\n\nhello\n";
+        assert_eq!(fields(m), [row("bob@mx.example.org", "5.5.0", "554")]);
+        // A boundary that is declared but never used.
+        let m = "From: MAILER-DAEMON@mx.example.org\nTo: a@example.net\n\
+Subject: Delivery Notification: Delivery has failed\nMIME-Version: 1.0\n\
+Content-Type: multipart/report; boundary=\"never\"; report-type=delivery-status\n\n\
+Your message cannot be delivered to the following recipients:\n\n\
+Reporting-MTA: dns; mx.example.org\n\nAction: failed\nStatus: 5.0.0\n\
+Final-recipient: rfc822;bob@example.org\nDiagnostic-code: smtp; 550 5.7.1 User Unknown\n";
+        assert_eq!(fields(m), [row("bob@example.org", "5.7.1", "550")]);
+    }
+
+    #[test]
+    fn recipients_come_from_the_original_when_the_text_names_none() {
+        // sendmail: the address is only in the copy of the message after the marker.
+        let m = "From: Mail Delivery Subsystem <MAILER-DAEMON@example.org>\nTo: a@example.net\n\
+Subject: Returned mail: Cannot send message for 4 days\n\n\
+   ----- Transcript of session follows -----\n\
+421 example.com (smtp)... Deferred: Connection timed out during user open with example.com\n\n\
+   ----- Unsent message follows -----\nFrom: a@example.net\nTo: b@example.com\nSubject: x\n\nhi\n";
+        assert_eq!(fields(m), [row("b@example.com", "", "421")]);
+        // A mail system's address is the recipient when the text names it too; a contact
+        // address in the boilerplate never is.
+        let m = "From: MAILER-DAEMON <>\nTo: a@example.net\nSubject: Mail delivery failed\n\n\
+There was an error delivering your mail to <postmaster@example.org>.\n\
+For help, please contact <help@example.com>.\n\
+DNS lookup failure: host example.org not found\nMessage headers follow.\n\
+To: <postmaster@example.org>\nFrom: <a@example.net>\nSubject: x\n";
+        assert_eq!(fields(m), [row("postmaster@example.org", "", "")]);
+        // A message sent to oneself bounces to its own sender.
+        let m = "From: MAILER-DAEMON@example.net\nTo: a@example.net\nSubject: failure notice\n\n\
+Hi. This is the qmail-send program at example.net.\n\
+I'm afraid I wasn't able to deliver your message to the following addresses.\n\n\
+<a@example.net>:\n192.0.2.1 does not like recipient.\n\
+Remote host said: 552 Error: disk quota exceeded\nGiving up on 192.0.2.1.\n";
+        assert_eq!(fields(m), [row("a@example.net", "", "552")]);
+        // Exim's alias source and a help desk named twice are no recipients.
+        let m = "From: Mail Delivery System <Mailer-Daemon@example.org>\nTo: a@example.net\n\
+Subject: Mail delivery failed: returning message to sender\n\n\
+This message was created automatically by mail delivery software.\n\
+For further assistance, please contact <help@example.org>\n\n\
+A message that you sent could not be delivered to one or more of its\n\
+recipients. This is a permanent error. The following address(es) failed:\n\n\
+  b@example.com\n    (generated from c@example.net)\n\
+    SMTP error from remote mail server after end of data:\n\
+    host mx.example.com [192.0.2.1]: 550 5.2.0 Mail rejected\n\n\
+Write to <help@example.org> if in doubt.\n";
+        assert_eq!(fields(m), [row("b@example.com", "5.2.0", "550")]);
+        // Exchange 2003: the summary of the message names its To before the failed recipient.
+        let m = "From: postmaster@example.jp\nTo: a@example.net\nSubject: Undeliverable: hi\n\n\
+Your message\n\n  To:      b@example.net\n  Subject: hi\n\n\
+did not reach the following recipient(s):\n\n\
+c@example.jp on Thu, 29 Apr 2010 00:00:00 -0000\n    The recipient name is not recognized\n";
+        assert_eq!(fields(m), [row("c@example.jp", "", "")]);
+    }
+
+    #[test]
+    fn dsn_field_variants() {
+        // White space before the colon, and a Final-Recipient that is a pipe, not an address.
+        let m = "From: MAILER-DAEMON@mx.example.org\nTo: a@example.net\nSubject: Mail delivery failed\n\
+MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=B\n\n\
+--B\nContent-Type: text/plain\n\nThis message was created automatically by mail delivery software.\n\n\
+  pipe to |/usr/bin/prog bob@example.org\n    generated by bob@example.org\n\n\
+--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n\
+Action: failed\nFinal-Recipient: rfc822;|/usr/bin/prog bob@example.org\nStatus: 5.0.0\n\n\
+Final-Recipient : rfc822; carol@example.org\nAction : failed\nStatus : 5.7.54\n\
+Diagnostic-Code : smtp;550 5.7.54 Unable to relay\n--B--\n";
+        assert_eq!(
+            fields(m),
+            [
+                row("bob@example.org", "5.0.0", ""),
+                row("carol@example.org", "5.7.54", "550")
+            ]
+        );
+        // A diagnostic of codes only says something; an exit status does not.
+        assert!(!diagnostic_is_empty("250 2.1.5 Ok"));
+        assert!(diagnostic_is_empty("255"));
+    }
+
+    #[test]
+    fn a_bounce_carrying_a_bounce_is_that_bounce() {
+        let inner = "From: MAILER-DAEMON@mx.example.org\nTo: a@example.net\n\
+Subject: Returned mail: User unknown\nMIME-Version: 1.0\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"I\"\n\n\
+--I\nContent-Type: text/plain\n\nThe following addresses had permanent fatal errors\n\n\
+--I\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n\
+Final-Recipient: RFC822; bob@example.org\nAction: failed\nStatus: 5.1.1\n\
+Diagnostic-Code: smtp; 550 5.1.1 User unknown\n\n--I--\n";
+        let want = [row("bob@example.org", "5.1.1", "550")];
+        // Attached as message/rfc822 ...
+        let attached = format!(
+            "From: MAILER-DAEMON@relay.example.net\nTo: a@example.net\nSubject: Returned mail\n\
+MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"O\"\n\n--O\n\
+Content-Type: text/plain\n\nThe original message was received at Mon, 1 Jan 2024\n\n\
+----- The following addresses had permanent delivery errors -----\n\n--O\n\
+Content-Type: message/rfc822\n\n{inner}\n--O--\n"
+        );
+        assert_eq!(fields(&attached), want);
+        // ... or copied into the text.
+        let copied = format!(
+            "From: MAILER-DAEMON@relay.example.net\nTo: a@example.net\n\
+Subject: Undelivered Mail Returned to Sender\n\n\
+I'm sorry to have to inform you that the message returned\nbelow could not be delivered.\n\n\
+---------------------------------\nReturn-Path: <>\n{inner}"
+        );
+        assert_eq!(fields(&copied), want);
+        // ... or quoted in a forward.
+        let quoted: String = inner.lines().map(|l| format!("> {l}\n")).collect();
+        let forward = format!(
+            "From: a@example.net\nTo: admin@example.net\n\
+Subject: Fwd: Returned mail: User unknown\n\nWhat is this?\n\n\
+Begin forwarded message:\n\n{quoted}\nThanks\n"
+        );
+        assert_eq!(fields(&forward), want);
+        // A quoted message that is no report gives nothing.
+        let reply = "From: b@example.net\nTo: a@example.net\nSubject: Re: lunch\n\nYes!\n\n\
+> From: a@example.net\n> Subject: lunch\n>\n> Noon?\n";
+        assert!(parse(reply.as_bytes()).is_none());
+    }
+
+    #[test]
+    fn exim_delay_warnings_are_bounces_and_jmrp_is_feedback() {
+        let m = "From: Mail Delivery System <Mailer-Daemon@example.org>\nTo: a@example.org\n\
+Subject: Warning: message 1abc delayed 24 hours\nAuto-Submitted: auto-replied\n\n\
+This message was created automatically by mail delivery software.\n\
+A message that you sent has not yet been delivered to one or more of its\n\
+recipients after more than 24 hours on the queue on example.org.\n\n\
+The address to which the message has not yet been delivered is:\n\n  b@example.com\n\
+    Delay reason: SMTP error from remote mail server after MAIL FROM:<a@example.org>:\n\
+    450 service permits 2 unverifyable sending IPs\n\nNo action is required on your part.\n";
+        assert_eq!(fields(m), [row("b@example.com", "", "450")]);
+        let jmrp = "From: staff@example.net\nTo: abuse@example.org\n\
+Subject: complaint about message from 192.0.2.2\nMIME-Version: 1.0\n\
+Content-Type: multipart/mixed; boundary=\"J\"\n\n--J\nContent-Type: message/rfc822\n\n\
+From: a@example.org\nTo: b@example.com\nSubject: x\n\nhi\n--J--\n";
+        let r = parse(jmrp.as_bytes());
+        assert_eq!(r.as_ref().map(|r| r.kind), Some(Kind::Feedback));
+        let x = r.map(|r| r.recipients).unwrap_or_default();
+        assert_eq!(x.len(), 1);
+        assert_eq!(x[0].recipient.as_deref(), Some("b@example.com"));
+        assert_eq!(x[0].feedback_type.as_deref(), Some("abuse"));
     }
 
     #[test]

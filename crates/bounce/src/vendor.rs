@@ -137,6 +137,10 @@ const BOUNCE_SUBJECTS: &[&str] = &[
     "unable to deliver",
     "notification",
     "returned to sender",
+    "returning to sender",
+    "エラー通知",
+    "配信できません",
+    "送信できません",
 ];
 
 /// Body phrases (lower case) that only bounces say.
@@ -171,49 +175,58 @@ const BOUNCE_PHRASES: &[&str] = &[
     "message delivery to",
     "did not reach the following recipient",
     "has not been delivered",
+    "has not yet been delivered",
+    "created automatically by mail delivery software",
     "cannot be delivered",
     "bounced",
+    "transcript of session follows",
+    "failed addresses follow",
+    "error message below",
+    "送信できませんでした",
+    "配信できませんでした",
 ];
 
-/// Line starts (lower case, after trimming) where the copy of the original message begins.
+/// Line starts (lower case) where the copy of the original message begins, after the quote
+/// marks, spaces, bars and dashes that lines start with are taken off.
 const ORIGINAL_MARKERS: &[&str] = &[
-    "--- below this line is a copy of the message",
-    "------ this is a copy of the message",
-    "------ this is a copy of your message",
+    "below this line is a copy",
+    "this is a copy of the message",
+    "this is a copy of your message",
     "message headers follow",
-    "----- original message -----",
-    "-----original message-----",
-    "--- original message ---",
-    "------ original message follows",
-    "----- original message follows",
+    "original message ---",
+    "original message-----",
     "original message follows",
-    "original message headers",
-    "----- the header of the original message",
-    "--- the header of the original message",
+    "original message header",
     "the header of the original message",
-    "----- unsent message follows",
-    "------ failed message header",
-    "------ original message header",
-    "--- original message header",
+    "unsent message follows",
+    "failed message header",
     "original message:",
-    "----- message header follows",
-    "------ below this line is a copy",
+    "message header follows",
     "the original message was:",
-    "--- message header follows",
-    "------- returned message --------",
-    "-------- original message --------",
+    "returned message --------",
+    "returned message follows",
+    "message text follows",
     "content-type: message/rfc822",
-    "---------- forwarded message ----------",
-    "----- returned message follows",
+    "forwarded message ----------",
     "return-path:",
     "received: from",
     "x-original-to:",
+];
+
+/// Phrases (lower case) that introduce the list of failed recipients: addresses named before the
+/// first of them (Exchange's summary of the message, "Your message to ...") are set aside.
+const RECIPIENT_LIST_MARKERS: &[&str] = &[
+    "following recipient",
+    "following address",
+    "following e-mail address",
+    "following email address",
 ];
 
 /// Local parts and names that mail systems send bounces from (lower case).
 const BOUNCE_SENDERS: &[&str] = &[
     "mailer-daemon",
     "postmaster",
+    "post_master",
     "mail delivery",
     "mail-daemon",
     "mailerdaemon",
@@ -342,16 +355,45 @@ fn original_start(body: &str) -> Option<usize> {
     let mut offset = 0;
     for line in body.split_inclusive('\n') {
         let t = line.trim().to_ascii_lowercase();
-        let t = t.trim_start_matches(['>', ' ']);
+        // Quote marks and the rules drawn around a marker (`|----- Message text follows: ---|`).
+        let t = t.trim_start_matches(['>', ' ', '|', '-']);
         let header_like = t.starts_with("return-path:")
             || t.starts_with("received: from")
             || t.starts_with("x-original-to:");
-        if ORIGINAL_MARKERS.iter().any(|m| t.starts_with(m)) && (!header_like || offset > 80) {
+        let marked = ORIGINAL_MARKERS.iter().any(|m| t.starts_with(m));
+        if marked && (!header_like || offset > 80) {
             return Some(offset);
         }
         offset += line.len();
     }
     None
+}
+
+/// True when the header block at the start of `text` has a `Content-Type: multipart/report`
+/// (a report copied into a report's text).
+pub(crate) fn is_report_header(text: &str) -> bool {
+    let head = text.split("\n\n").next().unwrap_or(text);
+    crate::dsn::parse_groups(head).first().is_some_and(|g| {
+        g.get("Content-Type")
+            .is_some_and(|c| c.to_ascii_lowercase().starts_with("multipart/report"))
+    })
+}
+
+/// The first message quoted in `body` (a forwarded bounce: lines starting with `>`), one quote
+/// level taken off; `None` when no quoted run starts with a header block naming `From` and
+/// `Subject`.
+pub(crate) fn quoted_message(body: &str) -> Option<String> {
+    let mut out = String::new();
+    for line in body.split_inclusive('\n') {
+        match line.strip_prefix('>') {
+            Some(rest) => out.push_str(rest.strip_prefix(' ').unwrap_or(rest)),
+            None if out.is_empty() => {}
+            None => break,
+        }
+    }
+    let head = crate::dsn::parse_groups(out.split("\n\n").next().unwrap_or(""));
+    let group = head.first()?;
+    (group.get("From").is_some() && group.get("Subject").is_some()).then_some(out)
 }
 
 /// The copy of the original message in the body (from the marker line on), if any.
@@ -369,8 +411,12 @@ pub(crate) fn original_copy(body: &str) -> Option<&str> {
 }
 
 /// The recipients the error section names: `X-Failed-Recipients` when present, else every
-/// address in the section that is not the bounce's own sender or addressee, a mail system or
-/// the original sender.
+/// address in the section that is not the bounce's own sender, a mail system, a message id, a
+/// sender named on its line or a "please contact" address. When that leaves none: the original message's recipients (from its
+/// MIME part or its copy in the body; a mail system's address only when the section names it
+/// too), then the addresses set aside as the bounce's addressee, the original sender (a
+/// message sent to oneself bounces to its recipient), an alias source ("generated from") or an
+/// address named before the list of failed recipients ([`RECIPIENT_LIST_MARKERS`]).
 pub(crate) fn recipients(p: &Parts, section: &str) -> Vec<String> {
     if let Some(x) = p.header("X-Failed-Recipients") {
         let mut v: Vec<String> = x.split(',').filter_map(text::clean_address).collect();
@@ -379,15 +425,22 @@ pub(crate) fn recipients(p: &Parts, section: &str) -> Vec<String> {
             return v;
         }
     }
-    let mut exclude: Vec<String> = Vec::new();
-    exclude.extend(p.from.iter().cloned());
-    exclude.extend(p.to.iter().cloned());
-    exclude.extend(p.original.sender.iter().cloned());
-    let exclude: Vec<String> = exclude.iter().map(|a| a.to_ascii_lowercase()).collect();
+    let lower_of = |a: &Option<String>| a.as_deref().map(str::to_ascii_lowercase);
+    let from = lower_of(&p.from);
+    let mut weak: Vec<String> = p.to.iter().map(|a| a.to_ascii_lowercase()).collect();
+    weak.extend(lower_of(&p.original.sender));
     let mut v = Vec::new();
+    let mut set_aside = Vec::new();
+    let mut contacts = Vec::new();
+    let lower_section = section.to_ascii_lowercase();
+    let list_start = RECIPIENT_LIST_MARKERS
+        .iter()
+        .filter_map(|m| lower_section.find(m))
+        .min()
+        .unwrap_or(0);
     for f in text::find_addresses(section, 2 * crate::MAX_RECIPIENTS) {
         let lower = f.address.to_ascii_lowercase();
-        if exclude.contains(&lower) || text::is_system_address(&lower) {
+        if from.as_deref() == Some(lower.as_str()) || text::is_system_address(&lower) {
             continue;
         }
         let line_start = section[..f.start].rfind('\n').map_or(0, |i| i + 1);
@@ -401,17 +454,32 @@ pub(crate) fn recipients(p: &Parts, section: &str) -> Vec<String> {
         {
             continue;
         }
-        v.push(f.address);
+        // A help desk named in the boilerplate is no recipient wherever else it is named.
+        if before.contains("please contact") {
+            contacts.push(lower);
+            continue;
+        }
+        // Exim's "(generated from <alias>)": the address the failed one was expanded from.
+        if weak.contains(&lower) || before.contains("generated from") || f.start < list_start {
+            set_aside.push(f.address);
+        } else {
+            v.push(f.address);
+        }
     }
+    v.retain(|a| !contacts.contains(&a.to_ascii_lowercase()));
     dedupe(&mut v);
     if v.is_empty() {
-        // The section names no address: the original message's recipients are the ones.
-        v = p
-            .original_to
-            .iter()
-            .filter(|a| !text::is_system_address(a))
-            .cloned()
+        v = crate::original_recipients(p)
+            .into_iter()
+            .filter(|a| {
+                !text::is_system_address(a) || lower_section.contains(&a.to_ascii_lowercase())
+            })
             .collect();
+        dedupe(&mut v);
+    }
+    if v.is_empty() {
+        dedupe(&mut set_aside);
+        v = set_aside;
     }
     v
 }
@@ -421,17 +489,40 @@ fn dedupe(v: &mut Vec<String>) {
     v.retain(|a| seen.insert(a.to_ascii_lowercase()));
 }
 
+/// The most places of one address in a section that [`block_for`] looks at.
+const MAX_MENTIONS: usize = 8;
+
 /// The text about `addr` in `section`: its line and the following lines up to a blank line or
-/// another recipient, extended by the next paragraphs while it says little.
+/// another recipient, extended by the next paragraphs while it says little. When the address is
+/// named more than once (a summary, then "Diagnostic information for administrators"), the
+/// first block that holds a reply code wins, else the first block.
 pub(crate) fn block_for<'a>(section: &'a str, addr: &str, others: &[String]) -> Option<&'a str> {
     let lower = section.to_ascii_lowercase();
-    let at = lower.find(&addr.to_ascii_lowercase())?;
-    let start = lower[..at].rfind('\n').map_or(0, |i| i + 1);
+    let needle = addr.to_ascii_lowercase();
     let other_lines: Vec<String> = others
         .iter()
         .filter(|o| !o.eq_ignore_ascii_case(addr))
         .map(|o| o.to_ascii_lowercase())
         .collect();
+    let mut first = None;
+    let mut from = 0;
+    for _ in 0..MAX_MENTIONS {
+        let Some(at) = lower[from..].find(&needle).map(|i| from + i) else {
+            break;
+        };
+        let block = block_at(section, &lower, at, &other_lines);
+        if smtp_doctor_kb::extract(block).reply_code.is_some() {
+            return Some(block);
+        }
+        first.get_or_insert(block);
+        from = at + needle.len();
+    }
+    first
+}
+
+/// The block of [`block_for`] for the mention at byte `at`.
+fn block_at<'a>(section: &'a str, lower: &str, at: usize, other_lines: &[String]) -> &'a str {
+    let start = lower[..at].rfind('\n').map_or(0, |i| i + 1);
     let mut end = start;
     let mut paragraphs = 0;
     let mut first = true;
@@ -451,7 +542,7 @@ pub(crate) fn block_for<'a>(section: &'a str, addr: &str, others: &[String]) -> 
         }
         end += line.len();
     }
-    Some(&section[start..end])
+    &section[start..end]
 }
 
 /// True when `text` holds something shaped like a reply code (`550`) or an enhanced code (`5.1.1`).
@@ -490,6 +581,14 @@ mod tests {
             Some("Error delivering to <a@example.com>.\n\nmx said:\n550 5.7.25 no PTR\n")
         );
         assert!(has_code("said 550 no") && has_code("(#5.1.1)") && !has_code("port 25, 2024"));
+        // A later mention with the server's reply beats a first one of prose.
+        let o = "a@example.com\nThe address wasn't found. See DSN 5.1.10.\n\n\
+Diagnostic information for administrators:\n\n\
+a@example.com\nRemote Server returned '550 5.1.10 RecipientNotFound'\n";
+        assert_eq!(
+            block_for(o, "a@example.com", &[]),
+            Some("a@example.com\nRemote Server returned '550 5.1.10 RecipientNotFound'\n")
+        );
     }
 
     #[test]
@@ -515,5 +614,8 @@ mod tests {
         assert_eq!(original_start(body), Some(8));
         assert_eq!(original_copy(body), Some("From: x@y.example\n"));
         assert_eq!(original_start("Return-Path: <x@y.z>\n"), None);
+        let ruled = "|---- Failed addresses follow: ----|\n b@example.com ... unknown host\n\
+|---- Message text follows: ----|\nTo: b@example.com\n";
+        assert_eq!(original_start(ruled), Some(69));
     }
 }

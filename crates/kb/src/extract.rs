@@ -41,6 +41,7 @@ fn is_wrapper_word(lower: &[u8]) -> bool {
             | b"deferred"
             | b"bounced"
             | b"text"
+            | b"responsecode"
     )
 }
 
@@ -324,17 +325,21 @@ fn reply_score(b: &[u8], start: usize) -> Option<i32> {
         score += 3;
     } else if next_raw.first().is_some_and(u8::is_ascii_alphabetic) {
         score += 1;
+    } else if b.get(end) == Some(&b'-') && matches!(b.get(end + 1), Some(b'\'' | b'"')) {
+        // The server's text quoted right after the code: Amazon SES's `550-'Unknown user'`.
+        score += 2;
     }
     Some(score)
 }
 
-/// The enhanced code that directly follows a reply code ("550 5.1.1", "550-5.1.1", "550 #5.1.1").
+/// The enhanced code that directly follows a reply code ("550 5.1.1", "550-5.1.1", "550 #5.1.1",
+/// "550-'5.7.1 ...'" where the server's text is quoted).
 fn enhanced_after(b: &[u8], mut i: usize) -> Option<EnhancedCode> {
     if !matches!(b.get(i), Some(b' ' | b'-' | b'\t')) {
         return None;
     }
     i += 1;
-    while matches!(b.get(i), Some(b' ' | b'#' | b'(' | b'[')) {
+    while matches!(b.get(i), Some(b' ' | b'#' | b'(' | b'[' | b'\'' | b'"')) {
         i += 1;
     }
     enhanced_at(b, i).map(|(e, _)| e)
@@ -551,6 +556,19 @@ mod tests {
         assert_eq!(
             codes("dsn=4.4.1, status=deferred (connect to x[192.0.2.1]:25: Connection timed out)"),
             (None, Some("4.4.1".into()))
+        );
+        // The server's text quoted after the code (Amazon SES), and Zoho's "ResponseCode".
+        assert_eq!(
+            codes("5.1.0 - Unknown address error 550-'5.7.1 <a@example.com>... Access denied'"),
+            (Some(550), Some("5.7.1".into()))
+        );
+        assert_eq!(
+            codes("[Status: Error, Address: <a@example.com>, ResponseCode 421, , Host not reachable.]"),
+            (Some(421), None)
+        );
+        assert_eq!(
+            codes("5.3.0 - Other mail system problem 550-'Unknown user a@example.com'"),
+            (Some(550), Some("5.3.0".into()))
         );
     }
 
