@@ -21,9 +21,10 @@ mod vendor;
 
 pub use reason::{is_hard_bounce, sisimai_reason, REASON_MAP};
 
-use mail_parser::{MessageParser, MimeHeaders, PartType};
+use mail_parser::{HeaderName, MessageParser, MimeHeaders, PartType};
 use smtp_doctor_model::{EnhancedCode, Evidence, Finding, ReplyCode, Source, Stage};
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 /// The most bytes of one message that are parsed; the rest is cut with a [`Note::Truncated`].
 pub const MAX_MESSAGE: usize = 50 * 1024 * 1024;
@@ -165,7 +166,7 @@ pub fn parse(bytes: &[u8]) -> Option<Report> {
         return None;
     }
     let data = text::normalise_line_endings(kept);
-    let message = MessageParser::default().parse(&data[..])?;
+    let message = PARSER.parse(&data[..])?;
     let msg = Parts::collect(&message, &mut notes);
     let mut report = decode(&msg)?;
     if report.recipients.len() > MAX_RECIPIENTS {
@@ -175,6 +176,21 @@ pub fn parse(bytes: &[u8]) -> Option<Report> {
     report.notes = notes;
     Some(report)
 }
+
+/// The MIME parser, told to decode only the header fields decoding reads (the MIME fields, From,
+/// To, Subject, Message-ID, Return-Path, with mail-parser's own parser for each) and to skip the
+/// rest, which are read raw through `headers_raw`: `Received` fields alone cost a fifth of the
+/// run when parsed.
+static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
+    MessageParser::new()
+        .with_mime_headers()
+        .header_text(HeaderName::Subject)
+        .header_address(HeaderName::From)
+        .header_address(HeaderName::To)
+        .header_id(HeaderName::MessageId)
+        .header_id(HeaderName::ReturnPath)
+        .default_header_ignore()
+});
 
 /// The parts of a message that decoding looks at.
 #[derive(Debug, Default)]
