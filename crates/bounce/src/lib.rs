@@ -215,6 +215,9 @@ struct Parts {
     original_to: Vec<String>,
     /// The original was found in a MIME part (so the body holds no copy of it).
     original_in_part: bool,
+    /// Where the copy of the original message starts in the body, if it holds one: the error
+    /// section (`vendor::error_section`) ends there.
+    original_at: Option<usize>,
 }
 
 impl Parts {
@@ -325,6 +328,7 @@ impl Parts {
         if plain_parts == 0 || p.body.trim().is_empty() {
             p.body = text::html_to_text(&html);
         }
+        p.original_at = vendor::original_start(&p.body);
         p
     }
 

@@ -368,25 +368,44 @@ pub(crate) fn looks_like_bounce(p: &Parts) -> bool {
 
 /// The body up to the copy of the original message: where the error is described.
 pub(crate) fn error_section(p: &Parts) -> &str {
-    let body = p.body.as_str();
-    match original_start(body) {
-        Some(i) => &body[..i],
-        None => body,
-    }
+    p.original_at
+        .and_then(|i| p.body.get(..i))
+        .unwrap_or(&p.body)
 }
+
+/// The bytes that an [`ORIGINAL_MARKERS`] entry starts with: other lines are not compared.
+static MARKER_FIRST_BYTES: LazyLock<[bool; 256]> = LazyLock::new(|| {
+    let mut t = [false; 256];
+    for m in ORIGINAL_MARKERS {
+        if let Some(&c) = m.as_bytes().first() {
+            t[usize::from(c)] = true;
+        }
+    }
+    t
+});
 
 /// Byte offset of the line where the copy of the original message begins, if any. A header
 /// line (`Return-Path:`, `Received:`) counts only after some text.
-fn original_start(body: &str) -> Option<usize> {
+pub(crate) fn original_start(body: &str) -> Option<usize> {
+    // Compared in place, in any case: no lower-case copy of each line.
+    let starts = |t: &str, m: &str| {
+        t.as_bytes()
+            .get(..m.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(m.as_bytes()))
+    };
     let mut offset = 0;
     for line in body.split_inclusive('\n') {
-        let t = line.trim().to_ascii_lowercase();
-        let t = t.trim_start_matches(['>', ' ']);
-        let header_like = t.starts_with("return-path:")
-            || t.starts_with("received: from")
-            || t.starts_with("x-original-to:");
-        if ORIGINAL_MARKERS.iter().any(|m| t.starts_with(m)) && (!header_like || offset > 80) {
-            return Some(offset);
+        let t = line.trim().trim_start_matches(['>', ' ']);
+        let first = t.as_bytes().first().map(u8::to_ascii_lowercase);
+        if first.is_some_and(|c| MARKER_FIRST_BYTES[usize::from(c)])
+            && ORIGINAL_MARKERS.iter().any(|m| starts(t, m))
+        {
+            let header_like = starts(t, "return-path:")
+                || starts(t, "received: from")
+                || starts(t, "x-original-to:");
+            if !header_like || offset > 80 {
+                return Some(offset);
+            }
         }
         offset += line.len();
     }
