@@ -240,8 +240,7 @@ impl Parts {
             ..Parts::default()
         };
         for (name, value) in message.headers_raw() {
-            p.headers
-                .push((name.to_string(), unfold(value).trim().to_string()));
+            p.headers.push((name.to_string(), unfold(value)));
         }
         let mut html = String::new();
         let mut plain_parts = 0;
@@ -360,7 +359,13 @@ impl Parts {
     }
 }
 
+/// A header field's value on one line: its lines trimmed and joined by single spaces.
 fn unfold(value: &str) -> String {
+    let one = value.trim_end_matches(['\r', '\n']);
+    if memchr::memchr2(b'\n', b'\r', one.as_bytes()).is_none() {
+        // One line (most fields): nothing to join.
+        return one.trim().to_string();
+    }
     dsn::lines(value)
         .map(str::trim)
         .filter(|l| !l.is_empty())
