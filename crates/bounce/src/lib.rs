@@ -621,7 +621,7 @@ fn decode_vendor(p: &Parts, format: &'static str) -> Option<Report> {
 fn original_of(p: &Parts) -> Original {
     let mut o = p.original.clone();
     if o == Original::default() && !p.original_in_part {
-        if let Some(copy) = vendor::original_copy(&p.body) {
+        if let Some(copy) = vendor::original_copy(&p.body, p.original_at) {
             let group = dsn::parse_groups(copy)
                 .into_iter()
                 .next()

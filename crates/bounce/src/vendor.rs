@@ -412,10 +412,10 @@ pub(crate) fn original_start(body: &str) -> Option<usize> {
     None
 }
 
-/// The copy of the original message in the body (from the marker line on), if any.
-pub(crate) fn original_copy(body: &str) -> Option<&str> {
-    let start = original_start(body)?;
-    let rest = &body[start..];
+/// The copy of the original message in the body (from the marker line on), if any; `start` is
+/// where [`original_start`] found it (computed once per message, in `Parts::original_at`).
+pub(crate) fn original_copy(body: &str, start: Option<usize>) -> Option<&str> {
+    let rest = body.get(start?..)?;
     // Skip the marker line itself unless it is already a header.
     let first_end = rest.find('\n').map_or(rest.len(), |i| i + 1);
     let first = rest[..first_end].trim().to_ascii_lowercase();
@@ -576,7 +576,10 @@ mod tests {
     fn the_original_copy_is_cut_off() {
         let body = "Sorry.\n\n--- Below this line is a copy of the message.\n\nFrom: x@y.example\n";
         assert_eq!(original_start(body), Some(8));
-        assert_eq!(original_copy(body), Some("From: x@y.example\n"));
+        assert_eq!(
+            original_copy(body, original_start(body)),
+            Some("From: x@y.example\n")
+        );
         assert_eq!(original_start("Return-Path: <x@y.z>\n"), None);
     }
 }
