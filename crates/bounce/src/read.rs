@@ -160,17 +160,13 @@ pub fn split_mbox(bytes: &[u8]) -> Vec<&[u8]> {
         };
     }
     let mut starts = vec![0];
-    let mut i = 0;
-    while let Some(nl) = memchr::memchr(b'\n', &bytes[i..]) {
-        let line_start = i + nl + 1;
-        if bytes[line_start..].starts_with(b"From ") {
-            let prev = &bytes[..i + nl];
-            let prev = prev.strip_suffix(b"\r").unwrap_or(prev);
-            if prev.ends_with(b"\n") || prev.is_empty() {
-                starts.push(line_start);
-            }
+    // Only the line breaks before a `From ` line are looked at, found with one memmem pass.
+    for nl in memchr::memmem::find_iter(bytes, b"\nFrom ") {
+        let prev = &bytes[..nl];
+        let prev = prev.strip_suffix(b"\r").unwrap_or(prev);
+        if prev.ends_with(b"\n") || prev.is_empty() {
+            starts.push(nl + 1);
         }
-        i = line_start;
     }
     let mut out = Vec::with_capacity(starts.len());
     for (k, &s) in starts.iter().enumerate() {

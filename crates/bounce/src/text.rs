@@ -4,24 +4,14 @@ use std::borrow::Cow;
 
 /// Converts bare CR line endings to LF (CRLF and LF are left alone), so MIME parsing sees lines.
 pub(crate) fn normalise_line_endings(bytes: &[u8]) -> Cow<'_, [u8]> {
-    let bare_cr = bytes
-        .iter()
-        .enumerate()
-        .any(|(i, &b)| b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
-    if !bare_cr {
+    let is_bare = |&i: &usize| bytes.get(i + 1) != Some(&b'\n');
+    let mut bare = memchr::memchr_iter(b'\r', bytes).filter(is_bare).peekable();
+    if bare.peek().is_none() {
         return Cow::Borrowed(bytes);
     }
-    let mut out = Vec::with_capacity(bytes.len());
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'\r' {
-            out.push(if bytes.get(i + 1) == Some(&b'\n') {
-                b'\r'
-            } else {
-                b'\n'
-            });
-        } else {
-            out.push(b);
-        }
+    let mut out = bytes.to_vec();
+    for i in bare {
+        out[i] = b'\n';
     }
     Cow::Owned(out)
 }

@@ -4,7 +4,12 @@
 
 use crate::text;
 use crate::Parts;
+use daachorse::DoubleArrayAhoCorasick;
 use smtp_doctor_model::Stage;
+use std::sync::LazyLock;
+
+/// A multi-pattern automaton whose match values are table indexes.
+type Automaton = DoubleArrayAhoCorasick<usize>;
 
 /// (format name, marker phrases): the first format one of whose markers appears (lower case) in
 /// the headers, subject or body names the report's format. Specific names come before the MTAs
@@ -276,40 +281,63 @@ const COMMAND_WORDS: &[(&str, Stage)] = &[
 /// The SMTP stage the text says the error answered: the last stage marker (a phrase in any
 /// case, or an upper-case command word) in it, since a transcript ends with the failing command.
 pub(crate) fn stage_in(text: &str) -> Option<Stage> {
+    // One pass of each automaton over the text instead of a reverse search per marker.
+    let (phrases, words) = STAGE_AUTOMATA.as_ref()?;
     let lower = text.to_ascii_lowercase();
-    let phrase = STAGE_MARKERS
-        .iter()
-        .filter_map(|(m, stage)| lower.rfind(m).map(|i| (i, *stage)));
-    let word = COMMAND_WORDS
-        .iter()
-        .filter_map(|(w, stage)| last_word(text, w).map(|i| (i, *stage)));
-    phrase.chain(word).max_by_key(|(i, _)| *i).map(|(_, s)| s)
-}
-
-/// Byte offset of the last occurrence of `word` in `text` that stands alone (no letter, digit,
-/// `@`, `.` or `-` on either side, so `DATABASE@` and `mail.DATA.example` do not count).
-fn last_word(text: &str, word: &str) -> Option<usize> {
+    let phrase = phrases
+        .find_overlapping_iter(&lower)
+        .map(|m| (m.start(), m.value()));
     let b = text.as_bytes();
-    let joins = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'@' | b'.' | b'-' | b'_');
-    let mut end = text.len();
-    while let Some(i) = text[..end].rfind(word) {
-        let before = i.checked_sub(1).map(|j| b[j]);
-        let after = b.get(i + word.len()).copied();
-        // A full stop ends a sentence unless a name goes on after it.
-        let after_joins = after.is_some_and(|c| {
-            joins(c) && (c != b'.' || b.get(i + word.len() + 1).is_some_and(|&n| joins(n)))
-        });
-        if !before.is_some_and(joins) && !after_joins {
-            return Some(i);
-        }
-        end = i;
-    }
-    None
+    let word = words
+        .find_overlapping_iter(text)
+        .filter(|m| stands_alone(b, m.start(), m.end()))
+        .map(|m| (m.start(), STAGE_MARKERS.len() + m.value()));
+    // The last one; at the same offset, the one listed last (phrases before words).
+    let (_, i) = phrase.chain(word).max()?;
+    STAGE_MARKERS
+        .iter()
+        .chain(COMMAND_WORDS)
+        .nth(i)
+        .map(|(_, stage)| *stage)
 }
 
-/// The format whose markers appear in the message, or `unknown`.
+/// The automata of [`STAGE_MARKERS`] (matched in lower case) and [`COMMAND_WORDS`] (as written),
+/// each match's value its index in its table.
+static STAGE_AUTOMATA: LazyLock<Option<(Automaton, Automaton)>> = LazyLock::new(|| {
+    Some((
+        automaton(STAGE_MARKERS.iter().enumerate().map(|(i, (m, _))| (*m, i)))?,
+        automaton(COMMAND_WORDS.iter().enumerate().map(|(i, (w, _))| (*w, i)))?,
+    ))
+});
+
+/// An overlapping-search automaton of (pattern, value) pairs; a pattern listed twice keeps its
+/// first value. `None` for an empty or unbuildable table.
+fn automaton<'a>(patterns: impl Iterator<Item = (&'a str, usize)>) -> Option<Automaton> {
+    let mut seen = std::collections::HashSet::new();
+    let unique: Vec<(&str, usize)> = patterns.filter(|(p, _)| seen.insert(*p)).collect();
+    Automaton::with_values(unique).ok()
+}
+
+/// True when the command word at `start..end` of `b` stands alone: no letter, digit, `@`, `.`,
+/// `-` or `_` on either side, so `DATABASE@` and `mail.DATA.example` do not count.
+fn stands_alone(b: &[u8], start: usize, end: usize) -> bool {
+    let joins = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'@' | b'.' | b'-' | b'_');
+    let before = start.checked_sub(1).map(|j| b[j]);
+    let after = b.get(end).copied();
+    // A full stop ends a sentence unless a name goes on after it.
+    let after_joins =
+        after.is_some_and(|c| joins(c) && (c != b'.' || b.get(end + 1).is_some_and(|&n| joins(n))));
+    !before.is_some_and(joins) && !after_joins
+}
+
+/// The format whose markers appear in the message, or `unknown`: the first of [`FORMATS`] with
+/// a marker (in any case) in a header field other than `Received`, or in the error section.
 pub(crate) fn detect_format(p: &Parts) -> &'static str {
-    let mut hay = String::with_capacity(4096);
+    let Some(markers) = FORMAT_AUTOMATON.as_ref() else {
+        return "unknown";
+    };
+    let section = error_section(p);
+    let mut hay = String::with_capacity(4096 + section.len());
     for (n, v) in &p.headers {
         if n.eq_ignore_ascii_case("received") {
             continue;
@@ -319,13 +347,24 @@ pub(crate) fn detect_format(p: &Parts) -> &'static str {
         hay.push_str(v);
         hay.push('\n');
     }
-    hay.push_str(error_section(p));
-    let hay = hay.to_ascii_lowercase();
-    FORMATS
-        .iter()
-        .find(|(_, markers)| markers.iter().any(|m| hay.contains(m)))
+    hay.push_str(section);
+    hay.make_ascii_lowercase();
+    // One pass of the automaton; the first format (in table order) with a match wins.
+    let first = markers.find_overlapping_iter(&hay).map(|m| m.value()).min();
+    first
+        .and_then(|i| FORMATS.get(i))
         .map_or("unknown", |(name, _)| name)
 }
+
+/// Every marker of [`FORMATS`], each match's value the index of its format.
+static FORMAT_AUTOMATON: LazyLock<Option<Automaton>> = LazyLock::new(|| {
+    automaton(
+        FORMATS
+            .iter()
+            .enumerate()
+            .flat_map(|(i, (_, markers))| markers.iter().map(move |m| (*m, i))),
+    )
+});
 
 /// True when the sender, the subject or the body says this is a bounce.
 pub(crate) fn looks_like_bounce(p: &Parts) -> bool {
@@ -342,27 +381,45 @@ pub(crate) fn looks_like_bounce(p: &Parts) -> bool {
 
 /// The body up to the copy of the original message: where the error is described.
 pub(crate) fn error_section(p: &Parts) -> &str {
-    let body = p.body.as_str();
-    match original_start(body) {
-        Some(i) => &body[..i],
-        None => body,
-    }
+    p.original_at
+        .and_then(|i| p.body.get(..i))
+        .unwrap_or(&p.body)
 }
+
+/// The bytes that an [`ORIGINAL_MARKERS`] entry starts with: other lines are not compared.
+static MARKER_FIRST_BYTES: LazyLock<[bool; 256]> = LazyLock::new(|| {
+    let mut t = [false; 256];
+    for m in ORIGINAL_MARKERS {
+        if let Some(&c) = m.as_bytes().first() {
+            t[usize::from(c)] = true;
+        }
+    }
+    t
+});
 
 /// Byte offset of the line where the copy of the original message begins, if any. A header
 /// line (`Return-Path:`, `Received:`) counts only after some text.
-fn original_start(body: &str) -> Option<usize> {
+pub(crate) fn original_start(body: &str) -> Option<usize> {
+    // Compared in place, in any case: no lower-case copy of each line.
+    let starts = |t: &str, m: &str| {
+        t.as_bytes()
+            .get(..m.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(m.as_bytes()))
+    };
     let mut offset = 0;
     for line in body.split_inclusive('\n') {
-        let t = line.trim().to_ascii_lowercase();
         // Quote marks and the rules drawn around a marker (`|----- Message text follows: ---|`).
-        let t = t.trim_start_matches(['>', ' ', '|', '-']);
-        let header_like = t.starts_with("return-path:")
-            || t.starts_with("received: from")
-            || t.starts_with("x-original-to:");
-        let marked = ORIGINAL_MARKERS.iter().any(|m| t.starts_with(m));
-        if marked && (!header_like || offset > 80) {
-            return Some(offset);
+        let t = line.trim().trim_start_matches(['>', ' ', '|', '-']);
+        let first = t.as_bytes().first().map(u8::to_ascii_lowercase);
+        if first.is_some_and(|c| MARKER_FIRST_BYTES[usize::from(c)])
+            && ORIGINAL_MARKERS.iter().any(|m| starts(t, m))
+        {
+            let header_like = starts(t, "return-path:")
+                || starts(t, "received: from")
+                || starts(t, "x-original-to:");
+            if !header_like || offset > 80 {
+                return Some(offset);
+            }
         }
         offset += line.len();
     }
@@ -396,10 +453,10 @@ pub(crate) fn quoted_message(body: &str) -> Option<String> {
     (group.get("From").is_some() && group.get("Subject").is_some()).then_some(out)
 }
 
-/// The copy of the original message in the body (from the marker line on), if any.
-pub(crate) fn original_copy(body: &str) -> Option<&str> {
-    let start = original_start(body)?;
-    let rest = &body[start..];
+/// The copy of the original message in the body (from the marker line on), if any; `start` is
+/// where [`original_start`] found it (computed once per message, in `Parts::original_at`).
+pub(crate) fn original_copy(body: &str, start: Option<usize>) -> Option<&str> {
+    let rest = body.get(start?..)?;
     // Skip the marker line itself unless it is already a header.
     let first_end = rest.find('\n').map_or(rest.len(), |i| i + 1);
     let first = rest[..first_end].trim().to_ascii_lowercase();
@@ -592,6 +649,11 @@ a@example.com\nRemote Server returned '550 5.1.10 RecipientNotFound'\n";
     }
 
     #[test]
+    fn the_marker_tables_build() {
+        assert!(STAGE_AUTOMATA.is_some() && FORMAT_AUTOMATON.is_some());
+    }
+
+    #[test]
     fn the_command_is_the_last_one_named() {
         assert_eq!(
             stage_in(">>> RCPT To:<a@example.org>\n<<< 550 no"),
@@ -612,7 +674,10 @@ a@example.com\nRemote Server returned '550 5.1.10 RecipientNotFound'\n";
     fn the_original_copy_is_cut_off() {
         let body = "Sorry.\n\n--- Below this line is a copy of the message.\n\nFrom: x@y.example\n";
         assert_eq!(original_start(body), Some(8));
-        assert_eq!(original_copy(body), Some("From: x@y.example\n"));
+        assert_eq!(
+            original_copy(body, original_start(body)),
+            Some("From: x@y.example\n")
+        );
         assert_eq!(original_start("Return-Path: <x@y.z>\n"), None);
         let ruled = "|---- Failed addresses follow: ----|\n b@example.com ... unknown host\n\
 |---- Message text follows: ----|\nTo: b@example.com\n";

@@ -145,47 +145,95 @@ fn label(row: &Row<'_>) -> String {
     }
 }
 
-fn json_row(row: &Row<'_>) -> serde_json::Value {
+/// One recipient as a `smtp-doctor/bounce/v1` JSON line, serialised straight from the records
+/// (no `serde_json::Value` built per line). The fields are in name order, as the schema's
+/// earlier `Value` maps wrote them.
+#[derive(serde::Serialize)]
+struct JsonRow<'a> {
+    action: Option<&'a str>,
+    diagnostic: &'a str,
+    feedback_type: Option<&'a str>,
+    #[serde(serialize_with = "path_display")]
+    file: &'a Path,
+    finding: Option<JsonFinding<'a>>,
+    format: &'a str,
+    hard_bounce: bool,
+    kind: &'a str,
+    last_attempt: Option<&'a str>,
+    message_index: usize,
+    notes: Vec<String>,
+    original_message_id: Option<&'a str>,
+    original_recipient: Option<&'a str>,
+    original_sender: Option<&'a str>,
+    original_subject: Option<&'a str>,
+    reason: &'a str,
+    recipient: Option<&'a str>,
+    recipient_domain: Option<String>,
+    remote_mta: Option<&'a str>,
+    reply_code: Option<u16>,
+    reporting_mta: Option<&'a str>,
+    schema: &'a str,
+    status: Option<String>,
+}
+
+/// The shared finding of a [`JsonRow`], fields in name order.
+#[derive(serde::Serialize)]
+struct JsonFinding<'a> {
+    category: &'a str,
+    class: &'a str,
+    /// The classifier's f32, widened as `serde_json::Value` widened it.
+    confidence: f64,
+    explanation: &'a str,
+    fix: Vec<&'a str>,
+    matched: Vec<&'a str>,
+    party: &'a str,
+    stage: Option<&'a str>,
+    summary: &'a str,
+}
+
+fn path_display<S: serde::Serializer>(path: &&Path, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&path.display())
+}
+
+fn json_row<'a>(row: &Row<'a>) -> JsonRow<'a> {
     let r = row.recipient;
     let o = &row.report.original;
-    let finding = r.finding.as_ref().map(|f| {
-        serde_json::json!({
-            "category": f.category.as_str(),
-            "class": f.class.as_str(),
-            "party": f.party.as_str(),
-            "confidence": f.confidence,
-            "stage": f.stage.map(|s| s.as_str()),
-            "summary": &*f.summary,
-            "explanation": &*f.explanation,
-            "fix": f.fix.iter().map(|s| &**s).collect::<Vec<&str>>(),
-            "matched": f.matched.iter().map(|s| &**s).collect::<Vec<&str>>(),
-        })
+    let finding = r.finding.as_ref().map(|f| JsonFinding {
+        category: f.category.as_str(),
+        class: f.class.as_str(),
+        confidence: f64::from(f.confidence),
+        explanation: &f.explanation,
+        fix: f.fix.iter().map(|s| &**s).collect(),
+        matched: f.matched.iter().map(|s| &**s).collect(),
+        party: f.party.as_str(),
+        stage: f.stage.map(|s| s.as_str()),
+        summary: &f.summary,
     });
-    serde_json::json!({
-        "schema": "smtp-doctor/bounce/v1",
-        "file": row.origin.display().to_string(),
-        "message_index": row.index,
-        "kind": row.report.kind.as_str(),
-        "format": row.report.format,
-        "recipient": r.recipient,
-        "recipient_domain": domain(r),
-        "original_recipient": r.original_recipient,
-        "action": r.action,
-        "status": r.status.map(|s| s.to_string()),
-        "reply_code": r.reply_code.map(|c| c.get()),
-        "diagnostic": r.diagnostic,
-        "remote_mta": r.remote_mta,
-        "reporting_mta": r.reporting_mta,
-        "last_attempt": r.last_attempt,
-        "feedback_type": r.feedback_type,
-        "original_sender": o.sender,
-        "original_message_id": o.message_id,
-        "original_subject": o.subject,
-        "hard_bounce": r.hard_bounce,
-        "reason": r.reason,
-        "finding": finding,
-        "notes": row.report.notes.iter().map(|n| n.to_string()).collect::<Vec<String>>(),
-    })
+    JsonRow {
+        action: r.action.as_deref(),
+        diagnostic: &r.diagnostic,
+        feedback_type: r.feedback_type.as_deref(),
+        file: row.origin,
+        finding,
+        format: row.report.format,
+        hard_bounce: r.hard_bounce,
+        kind: row.report.kind.as_str(),
+        last_attempt: r.last_attempt.as_deref(),
+        message_index: row.index,
+        notes: row.report.notes.iter().map(|n| n.to_string()).collect(),
+        original_message_id: o.message_id.as_deref(),
+        original_recipient: r.original_recipient.as_deref(),
+        original_sender: o.sender.as_deref(),
+        original_subject: o.subject.as_deref(),
+        reason: r.reason,
+        recipient: r.recipient.as_deref(),
+        recipient_domain: domain(r),
+        remote_mta: r.remote_mta.as_deref(),
+        reply_code: r.reply_code.map(|c| c.get()),
+        reporting_mta: r.reporting_mta.as_deref(),
+        schema: "smtp-doctor/bounce/v1",
+        status: r.status.map(|s| s.to_string()),
+    }
 }
 
 fn cell(s: &str, width: usize) -> String {
