@@ -105,13 +105,12 @@ impl<W: Write> Sink<W> {
 
 /// The time window of `--since`/`--until`, with `--tz` and `--year`; `None` without bounds.
 fn window(args: &Args) -> Result<Option<Window>> {
-    let tz = match &args.tz {
-        Some(z) => time::parse_zone(z)?,
-        None => jiff::tz::TimeZone::system(),
-    };
+    let tz = args.tz.as_deref().map(time::parse_zone).transpose()?;
     if args.since.is_none() && args.until.is_none() {
         return Ok(None);
     }
+    // The local zone only when needed: finding it reads the zone database.
+    let tz = tz.unwrap_or_else(jiff::tz::TimeZone::system);
     let now = jiff::Timestamp::now();
     let bound = |s: &Option<String>| {
         s.as_deref()

@@ -19,7 +19,8 @@
 //!   inferred year of the first stamp; rollovers still apply.
 //!
 //! Each distinct minute is converted once (the zone's rules are looked up then) and the
-//! seconds added, so placing a line costs a few byte comparisons.
+//! seconds added; a line in the same minute as the line before it is placed by comparing its
+//! stamp's bytes with that line's.
 
 use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::{Offset, TimeZone};
@@ -154,6 +155,11 @@ pub struct Window {
     last_month: u8,
     /// The last minute converted: its key and its instant.
     minute: Option<(u64, i64)>,
+    /// The last line's stamp up to its minute and its zone part, and that minute's instant:
+    /// the next line in the same minute is placed by comparing bytes.
+    recent_head: Vec<u8>,
+    recent_tail: Vec<u8>,
+    recent: Option<i64>,
 }
 
 impl Window {
@@ -167,6 +173,9 @@ impl Window {
             year: None,
             last_month: 0,
             minute: None,
+            recent_head: Vec::with_capacity(32),
+            recent_tail: Vec::with_capacity(8),
+            recent: None,
         }
     }
 
@@ -177,6 +186,7 @@ impl Window {
         self.year = None;
         self.last_month = 0;
         self.minute = None;
+        self.recent = None;
     }
 
     /// Where the line stamped `ts` (in `style`) falls.
@@ -191,16 +201,56 @@ impl Window {
     /// The stamp as seconds since the epoch.
     pub fn instant(&mut self, ts: &str, style: TimestampStyle) -> Option<i64> {
         let b = ts.as_bytes();
-        match style {
+        // The stamp up to its minute, its seconds, and what follows them (fraction, zone).
+        let (head, sec, tail) = match style {
+            TimestampStyle::Bsd => {
+                let n = b.len().checked_sub(3)?;
+                (&b[..n], b.get(n + 1..)?, &b[..0])
+            }
+            _ => (b.get(..16)?, b.get(17..19)?, b.get(19..)?),
+        };
+        let sec = two(sec).filter(|s| *s <= 60)?;
+        if b.get(head.len()) != Some(&b':') {
+            return None;
+        }
+        let tail = match tail.strip_prefix(b".") {
+            Some(frac) => &frac[frac.iter().take_while(|c| c.is_ascii_digit()).count()..],
+            None => tail,
+        };
+        if let Some(minute) = self.recent {
+            if head == self.recent_head.as_slice() && tail == self.recent_tail.as_slice() {
+                return Some(minute + i64::from(sec.min(59)));
+            }
+        }
+        let t = match style {
             TimestampStyle::Bsd => self.bsd(b),
             _ => self.numeric(b),
-        }
+        };
+        self.recent = t.map(|t| t - i64::from(sec.min(59)));
+        self.recent_head.clear();
+        self.recent_head.extend_from_slice(head);
+        self.recent_tail.clear();
+        self.recent_tail.extend_from_slice(tail);
+        t
     }
 
     /// `Mmm dd hh:mm:ss` (or `Mmm d hh:mm:ss`).
     fn bsd(&mut self, b: &[u8]) -> Option<i64> {
-        const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
-        let month = MONTHS.chunks(3).position(|m| b.get(..3) == Some(m))? as u8 + 1;
+        let month = match b.get(..3)? {
+            b"Jan" => 1,
+            b"Feb" => 2,
+            b"Mar" => 3,
+            b"Apr" => 4,
+            b"May" => 5,
+            b"Jun" => 6,
+            b"Jul" => 7,
+            b"Aug" => 8,
+            b"Sep" => 9,
+            b"Oct" => 10,
+            b"Nov" => 11,
+            b"Dec" => 12,
+            _ => return None,
+        };
         let time = b.len().checked_sub(8).and_then(|i| b.get(i..))?;
         let day = two(b.get(4..b.len().checked_sub(9)?)?.trim_ascii_start())?;
         let (h, m, s) = (two(&time[..2])?, two(&time[3..5])?, two(&time[6..8])?);
@@ -446,6 +496,7 @@ mod tests {
             );
         }
         for bad in [
+            "2026-03-01T00:00-05",
             "2026-03-01T00:00:00+60:00",
             "2026-02-30T00:00:00Z",
             "2026-03-01T25:00:00Z",
@@ -493,7 +544,14 @@ mod tests {
         );
         assert_eq!(y.instant("Feb 30 10:00:00", TimestampStyle::Bsd), None);
         assert_eq!(y.instant("Mar  1 24:00:00", TimestampStyle::Bsd), None);
-        for short in ["", "Mar", "Mar 1", "Mar 00:00:00", "Mar  1 00:00"] {
+        for short in [
+            "",
+            "Mar",
+            "Mar 1",
+            "Mar 00:00:00",
+            "Mar  1 00:00",
+            "Mar  1 10:00-00",
+        ] {
             assert_eq!(y.instant(short, TimestampStyle::Bsd), None, "{short:?}");
         }
     }
