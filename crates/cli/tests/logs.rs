@@ -501,3 +501,465 @@ fn corpus_output_matches_the_schema() {
     eprintln!("corpus: {objects} objects validated, {failures} failure records");
     assert!(failures >= 40, "only {failures} failure records");
 }
+
+// --- Input, time and operations: --since/--until/--tz/--year, --follow, the progress bar,
+// --max-open, hostile input.
+
+/// The summary object of a run, validated.
+fn summary_of(o: &Output) -> Value {
+    let mut objs = json_lines(o, &validator());
+    assert_eq!(objs.len(), 1, "{}", stderr(o));
+    objs.remove(0)
+}
+
+/// Sets a file's modification time (the anchor of BSD stamps' year).
+fn set_mtime(path: &str, rfc3339: &str) {
+    let secs: i64 = jiff::Timestamp::from_str(rfc3339)
+        .expect("a timestamp")
+        .as_second();
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs as u64);
+    let f = std::fs::File::options()
+        .write(true)
+        .open(path)
+        .expect("open");
+    f.set_modified(t).expect("set mtime");
+}
+
+use std::str::FromStr;
+
+/// One delivery a line, at the given BSD stamps (queue IDs from the index).
+fn sent_lines(stamps: &[&str]) -> String {
+    stamps
+        .iter()
+        .enumerate()
+        .map(|(i, ts)| {
+            format!(
+                "{ts} mx1 postfix/smtp[13]: {:010X}: to=<u{i}@example.org>, relay=mx.example.org[192.0.2.1]:25, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 OK)\n",
+                0xA000 + i
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn since_and_until_keep_the_window_in_the_zone_asked() {
+    let dir = temp_dir("window");
+    let log = write(
+        &dir,
+        "mail.log",
+        sent_lines(&[
+            "Mar  1 09:59:59",
+            "Mar  1 10:00:00",
+            "Mar  1 10:30:00",
+            "Mar  1 10:59:59",
+            "Mar  1 11:00:00",
+        ])
+        .as_bytes(),
+    );
+    set_mtime(&log, "2026-03-02T00:00:00Z");
+    let sent = |args: &[&str]| {
+        let mut a = vec!["logs", "--json"];
+        a.extend_from_slice(args);
+        a.push(&log);
+        let s = summary_of(&run(&a, None));
+        (s["sent"]["lines"].as_u64(), s["outside_window"].as_u64())
+    };
+    // --since inclusive, --until exclusive, in the zone of the stamps.
+    let window = ["--since", "2026-03-01 10:00", "--until", "2026-03-01 11:00"];
+    assert_eq!(
+        sent(&[&window[..], &["--tz", "UTC"]].concat()),
+        (Some(3), Some(2))
+    );
+    // The same civil bounds read in +01:00 with stamps in +01:00: the same lines.
+    assert_eq!(
+        sent(&[&window[..], &["--tz", "+01:00"]].concat()),
+        (Some(3), Some(2))
+    );
+    // UTC bounds (RFC 3339) over stamps written in Paris (UTC+1 in March): an hour later.
+    let utc = [
+        "--since",
+        "2026-03-01T09:00:00Z",
+        "--until",
+        "2026-03-01T10:00:00Z",
+    ];
+    assert_eq!(
+        sent(&[&utc[..], &["--tz", "Europe/Paris"]].concat()),
+        (Some(3), Some(2))
+    );
+    assert_eq!(
+        sent(&[&utc[..], &["--tz", "UTC"]].concat()),
+        (Some(1), Some(4))
+    );
+    // A date alone is its midnight; --until alone.
+    assert_eq!(
+        sent(&["--tz", "UTC", "--since", "2026-03-02"]),
+        (Some(0), Some(5))
+    );
+    assert_eq!(
+        sent(&["--tz", "UTC", "--until", "2026-03-02"]),
+        (Some(5), Some(0))
+    );
+    // --year: the same stamps in 2025 are all before the window.
+    assert_eq!(
+        sent(&["--tz", "UTC", "--year", "2025", "--since", "2026-01-01"]),
+        (Some(0), Some(5))
+    );
+    // Bad bounds and zones are usage errors.
+    for bad in [
+        &["--since", "yesterday"][..],
+        &["--tz", "Mars/Olympus"],
+        &["--since", "2026-03-02", "--until", "2026-03-01"],
+    ] {
+        let mut a = vec!["logs"];
+        a.extend_from_slice(bad);
+        a.push(&log);
+        let out = run(&a, None);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(stderr(&out).contains("error"), "{bad:?}");
+    }
+}
+
+#[test]
+fn bsd_years_roll_over_from_the_file_time() {
+    let dir = temp_dir("rollover");
+    let log = write(
+        &dir,
+        "mail.log",
+        sent_lines(&[
+            "Dec 31 23:59:58",
+            "Dec 31 23:59:59",
+            "Jan  1 00:00:00",
+            "Dec 31 23:59:59", // a late line: still December 2025
+            "Jan  1 00:00:01",
+        ])
+        .as_bytes(),
+    );
+    // Last written on 1 January 2026: December is 2025's.
+    set_mtime(&log, "2026-01-01T00:05:00Z");
+    let sent = |since: &str, until: &str| {
+        let a = [
+            "logs", "--json", "--tz", "UTC", "--since", since, "--until", until, &log,
+        ];
+        summary_of(&run(&a, None))["sent"]["lines"].as_u64()
+    };
+    assert_eq!(sent("2025-12-31", "2026-01-01"), Some(3));
+    assert_eq!(sent("2026-01-01", "2026-01-02"), Some(2));
+    assert_eq!(
+        sent("2026-12-01", "2027-01-02"),
+        Some(0),
+        "never a year ahead"
+    );
+}
+
+#[test]
+fn rfc3339_stamps_carry_their_offsets() {
+    let dir = temp_dir("rfc3339");
+    let lines = sent_lines(&[
+        "2026-03-01T10:59:59+02:00", // 08:59:59Z
+        "2026-03-01T11:00:00+02:00", // 09:00:00Z
+        "2026-03-01T04:30:00-04:30", // 09:00:00Z
+        "2026-03-01T09:59:59.999999Z",
+        "2026-03-01T10:00:00.000001+00:00",
+    ]);
+    let log = write(&dir, "mail.log", lines.as_bytes());
+    // --tz has no say over stamps with an offset.
+    for tz in ["UTC", "Asia/Tokyo"] {
+        let a = [
+            "logs",
+            "--json",
+            "--tz",
+            tz,
+            "--since",
+            "2026-03-01T09:00:00Z",
+            "--until",
+            "2026-03-01T12:00:00+02:00",
+            &log,
+        ];
+        let s = summary_of(&run(&a, None));
+        assert_eq!(s["sent"]["lines"], 3, "{tz}");
+        assert_eq!(s["first_timestamp"], "2026-03-01T11:00:00+02:00");
+    }
+}
+
+/// A running `smtp-doctor logs --follow`, its stdout and stderr lines on channels; killed on
+/// drop.
+struct Following {
+    child: std::process::Child,
+    out: std::sync::mpsc::Receiver<String>,
+    err: std::sync::mpsc::Receiver<String>,
+}
+
+/// How long a followed line may take to show.
+const FOLLOW_LIMIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Following {
+    fn start(args: &[&str]) -> Following {
+        use std::io::BufRead;
+        use std::process::Stdio;
+        let mut child = Command::new(common::BIN)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let lines = |r: Box<dyn std::io::Read + Send>| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                for l in std::io::BufReader::new(r).lines().map_while(Result::ok) {
+                    if tx.send(l).is_err() {
+                        break;
+                    }
+                }
+            });
+            rx
+        };
+        let out = lines(Box::new(child.stdout.take().expect("stdout")));
+        let err = lines(Box::new(child.stderr.take().expect("stderr")));
+        Following { child, out, err }
+    }
+
+    /// Stdout lines up to and including the first that contains `needle`.
+    fn until_out(&self, needle: &str) -> Vec<String> {
+        let mut seen = Vec::new();
+        loop {
+            match self.out.recv_timeout(FOLLOW_LIMIT) {
+                Ok(l) if l.contains(needle) => {
+                    seen.push(l);
+                    return seen;
+                }
+                Ok(l) => seen.push(l),
+                Err(_) => panic!("no {needle:?} on stdout; got {seen:?}"),
+            }
+        }
+    }
+
+    fn until_err(&self, needle: &str) {
+        let mut seen = Vec::new();
+        while !seen.iter().any(|l: &String| l.contains(needle)) {
+            match self.err.recv_timeout(FOLLOW_LIMIT) {
+                Ok(l) => seen.push(l),
+                Err(_) => panic!("no {needle:?} on stderr; got {seen:?}"),
+            }
+        }
+    }
+
+    /// Sends SIGTERM and waits (bounded) for the exit: its code and the rest of stdout.
+    fn terminate(mut self) -> (Option<i32>, Vec<String>) {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                break s;
+            }
+            assert!(start.elapsed() < FOLLOW_LIMIT, "no exit after SIGTERM");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let rest: Vec<String> = self.out.iter().collect();
+        (status.code(), rest)
+    }
+}
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A bounce of `to` at `ts`, queue ID `qid`.
+fn bounce_line(ts: &str, qid: &str, to: &str) -> String {
+    format!(
+        "{ts} mx1 postfix/smtp[13]: {qid}: to=<{to}>, relay=mx.example.net[192.0.2.2]:25, delay=1, delays=0/0/0/1, dsn=5.1.1, status=bounced (host mx.example.net[192.0.2.2] said: 550 5.1.1 <{to}>: User unknown (in reply to RCPT TO command))\n"
+    )
+}
+
+fn append(path: &str, data: &str) {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .expect("open for append");
+    f.write_all(data.as_bytes()).expect("append");
+}
+
+#[test]
+fn follow_prints_failures_as_they_come_across_rotation_and_truncation() {
+    let v = validator();
+    let dir = temp_dir("follow");
+    let log = write(
+        &dir,
+        "mail.log",
+        bounce_line("Mar  1 00:00:01", "AAAA000001", "first@example.net").as_bytes(),
+    );
+    let p = Following::start(&["logs", "--follow", "--failures", "--json", &log]);
+    p.until_out("first@example.net");
+    p.until_err("following");
+    // Appended, then an unfinished line that waits for its end.
+    append(
+        &log,
+        &bounce_line("Mar  1 00:00:02", "AAAA000002", "second@example.net"),
+    );
+    p.until_out("second@example.net");
+    // Rotation: renamed (a last line into the old file first) and created anew.
+    append(
+        &log,
+        &bounce_line("Mar  1 00:00:03", "AAAA000003", "old@example.net"),
+    );
+    std::fs::rename(&log, dir.join("mail.log.1")).expect("rename");
+    append(
+        &log,
+        &bounce_line("Mar  1 00:00:04", "AAAA000004", "new@example.net"),
+    );
+    let seen = p.until_out("new@example.net");
+    assert!(
+        seen[0].contains("old@example.net"),
+        "the old file's last line: {seen:?}"
+    );
+    // Truncated and written again, shorter than before.
+    std::fs::write(&log, "").expect("truncate");
+    append(
+        &log,
+        &bounce_line("Mar  1 00:00:05", "BBBB5", "t@example.net"),
+    );
+    let seen = p.until_out("t@example.net");
+    let (code, rest) = p.terminate();
+    assert_eq!(code, Some(1), "failures were found");
+    assert!(rest.is_empty(), "--failures prints no summary: {rest:?}");
+    for l in &seen {
+        let obj: Value = serde_json::from_str(l).expect("JSON");
+        assert!(v.is_valid(&obj), "{obj}");
+    }
+}
+
+#[test]
+fn follow_prints_the_summary_on_sigterm() {
+    let dir = temp_dir("follow-summary");
+    let log = write(&dir, "mail.log", CLEAN.as_bytes());
+    let p = Following::start(&["logs", "--follow", "--json", &log]);
+    p.until_err("following");
+    // Written just before the signal: read before the summary is made.
+    std::fs::rename(&log, dir.join("mail.log.1")).expect("rename");
+    append(
+        &log,
+        &bounce_line("Mar  1 00:00:09", "CCCC000001", "x@example.net"),
+    );
+    let (code, rest) = p.terminate();
+    assert_eq!(code, Some(1), "the bounce after rotation was counted");
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    let s: Value = serde_json::from_str(&rest[0]).expect("JSON");
+    assert!(validator().is_valid(&s), "{s}");
+    assert_eq!(s["lines"], 4 + 1);
+    assert_eq!(
+        (s["sent"]["lines"].as_u64(), s["bounced"]["lines"].as_u64()),
+        (Some(1), Some(1))
+    );
+}
+
+#[test]
+fn no_progress_bar_on_a_pipe() {
+    let dir = temp_dir("progress");
+    let log = write(&dir, "mail.log", LOG.repeat(200).as_bytes());
+    // The bar would be drawn for any size on a terminal; stderr is a pipe here.
+    let out = run(&["logs", "--progress-min", "0", &log], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stderr.is_empty(), "{}", stderr(&out));
+    // On a terminal (util-linux's `script` gives one) the bar is drawn, to stderr.
+    let script = Path::new("/usr/bin/script");
+    if !script.exists() {
+        eprintln!("SKIPPED: the terminal half needs {}", script.display());
+        return;
+    }
+    let cmd = format!("{} logs --progress-min 0 {log} > /dev/null", common::BIN);
+    let tty = Command::new(script)
+        .args(["-qec", &cmd, "/dev/null"])
+        .output()
+        .expect("script runs");
+    let drawn = String::from_utf8_lossy(&tty.stdout);
+    assert!(drawn.contains("KiB") || drawn.contains("MiB"), "{drawn:?}");
+}
+
+#[test]
+fn open_messages_are_capped_and_counted() {
+    let mut log = String::new();
+    for i in 0..5000u32 {
+        log.push_str(&format!(
+            "Mar  1 00:00:01 mx1 postfix/smtpd[1]: {i:010X}: client=a.example[192.0.2.1]\n"
+        ));
+    }
+    let out = run(
+        &["logs", "--json", "--max-open", "1000", "-"],
+        Some(log.as_bytes()),
+    );
+    let s = summary_of(&out);
+    assert_eq!(s["messages"], 5000);
+    let (flushed, open) = (s["flushed_open"].as_u64(), s["open_at_end"].as_u64());
+    assert!(open.is_some_and(|o| o <= 1000), "{open:?}");
+    assert_eq!(flushed.zip(open).map(|(f, o)| f + o), Some(5000));
+    let text = String::from_utf8_lossy(
+        &run(&["logs", "--max-open", "1000", "-"], Some(log.as_bytes())).stdout,
+    )
+    .into_owned();
+    assert!(text.contains("closed as incomplete"), "{text}");
+}
+
+#[test]
+fn hostile_input_is_counted_and_skipped() {
+    let mut data: Vec<u8> = Vec::new();
+    // A 1 MB line (a Postfix line that goes on and on), binary garbage, NUL bytes, a line cut
+    // in the middle, lines out of order (delivery before reception, removal before both),
+    // and a last line without its line ending.
+    data.extend_from_slice(b"Mar  1 00:00:01 mx1 postfix/smtp[13]: ABCDE12345: to=<");
+    data.extend(std::iter::repeat_n(b'x', 1 << 20));
+    data.push(b'\n');
+    let mut seed = 1u32;
+    for _ in 0..4096 {
+        seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        data.push((seed >> 16) as u8);
+    }
+    data.push(b'\n');
+    data.extend_from_slice(b"Mar  1 00:00:02 mx1 postfix/qmgr[12]: \0\0\0: removed\n\0\0\0\n");
+    data.extend_from_slice(
+        b"Mar  1 00:00:03 mx1 postfix/smtp[13]: 1A2B3C4D5E: to=<b@example.org>, relay=mx.exa\n",
+    );
+    data.extend_from_slice(b"Mar  1 00:00:09 mx1 postfix/qmgr[12]: 1A2B3C4D5E: removed\n");
+    data.extend_from_slice(LOG.as_bytes());
+    data.extend_from_slice(b"Mar  1 00:00:01 mx1 postfix/smtpd[10]: 1A2B3C4D5E: client=late[192.0.2.3]\nMar  1 00:00:01 mx1 postfix/smt");
+    for args in [
+        &["logs", "--json", "-"][..],
+        &["logs", "--failures", "--unknown", "--json", "-"],
+        &[
+            "logs",
+            "--trace",
+            "1A2B3C4D5E",
+            "--since",
+            "2026-03-01",
+            "--year",
+            "2026",
+            "-",
+        ],
+    ] {
+        let out = run(args, Some(&data));
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert!(
+            !stderr(&out).contains("panicked"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    let s = summary_of(&run(&["logs", "--json", "-"], Some(&data)));
+    assert_eq!(s["truncated_lines"], 1);
+    assert!(s["lossy_lines"].as_u64() >= Some(1));
+    assert!(s["unparsed_lines"].as_u64() >= Some(3), "{s}");
+    // The log's own counts are all there beside the garbage.
+    assert_eq!(s["bounced"]["lines"], 1);
+    assert_eq!(s["rejects"]["total"], 1);
+}

@@ -6,6 +6,7 @@ use crate::opensmtpd::OpenSmtpd;
 use crate::postfix::Postfix;
 use crate::sendmail::Sendmail;
 use crate::syslog::parse_prefix;
+use crate::time::{Placement, Window};
 use crate::{LineParser, MAX_LINE};
 use smtp_doctor_model::{EnhancedCode, Finding, ReplyCode, Source};
 use std::borrow::Cow;
@@ -31,6 +32,9 @@ const MAX_TRACKED_RECIPIENTS: usize = 10_000;
 const MAX_TRACE_EVENTS: usize = 10_000;
 /// The most bytes of a failure's text given to the classifier.
 const MAX_CLASSIFIED: usize = 8 * 1024;
+/// The most messages kept open by default ([`Analyzer::set_max_open`]): an open message takes
+/// about 500 bytes (300,000 of them, never finished, were 150 MB of RSS), so about 250 MB.
+pub const MAX_OPEN: usize = 500_000;
 
 /// What the analyzer produces besides the summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -272,6 +276,14 @@ pub struct Summary {
     pub messages: u64,
     /// Messages still in the queue when the input ended.
     pub open_at_end: u64,
+    /// Messages closed as incomplete before the input ended, the least recently seen ones,
+    /// because more were open than the cap ([`Analyzer::set_max_open`]).
+    pub flushed_open: u64,
+    /// Lines outside the time window ([`Analyzer::set_window`]), skipped; lines without a
+    /// timestamp go with the line before them.
+    pub outside_window: u64,
+    /// Lines skipped because their timestamp names no real time (`Feb 30`), with a window set.
+    pub undated_lines: u64,
     /// Queue IDs seen again for a new message while the old one was still open.
     pub queue_id_reuses: u64,
     /// Messages received, by origin (`smtpd`, `submission`, `pickup`).
@@ -325,6 +337,8 @@ struct Message {
     notification_for: Option<Box<str>>,
     events: Vec<TraceEvent>,
     traced: bool,
+    /// The number of the last line about it (the least recently seen are flushed first).
+    seen: u64,
 }
 
 /// Internal tallies keyed by borrowed-then-owned strings (cheap lookups per line).
@@ -405,6 +419,12 @@ pub struct Analyzer {
     summary: Summary,
     tallies: Tallies,
     out: VecDeque<Record>,
+    /// The most messages kept open.
+    max_open: usize,
+    /// The time window, when one is set.
+    window: Option<Window>,
+    /// The last line with a timestamp was outside the window: lines without one are skipped.
+    outside: bool,
 }
 
 impl Default for Analyzer {
@@ -440,7 +460,32 @@ impl Analyzer {
             summary: Summary::default(),
             tallies: Tallies::default(),
             out: VecDeque::new(),
+            max_open: MAX_OPEN,
+            window: None,
+            outside: false,
         }
+    }
+
+    /// Keeps at most `max` messages open (at least one; default [`MAX_OPEN`]): past it the
+    /// least recently seen tenth are closed as incomplete and counted in
+    /// [`Summary::flushed_open`], so a log of messages that never finish cannot fill memory.
+    pub fn set_max_open(&mut self, max: usize) {
+        self.max_open = max.max(1);
+    }
+
+    /// Analyses only the lines inside `window` (the others are counted and skipped).
+    pub fn set_window(&mut self, window: Window) {
+        self.window = Some(window);
+    }
+
+    /// Starts a new input whose last line was written at `modified` (its file's modification
+    /// time; `None` for standard input): with a window set, the year of BSD stamps is inferred
+    /// afresh (see [`crate::time`]).
+    pub fn start_input(&mut self, modified: Option<std::time::SystemTime>) {
+        if let Some(w) = &mut self.window {
+            w.start_input(modified.and_then(|t| jiff::Timestamp::try_from(t).ok()));
+        }
+        self.outside = false;
     }
 
     /// Traces the messages `needle` names (call again for more): a queue ID, a Message-ID (with
@@ -509,6 +554,10 @@ impl Analyzer {
             None => self.own_prefix(&text),
         };
         let Some((prefix, parser)) = found else {
+            if self.outside {
+                self.summary.outside_window += 1;
+                return;
+            }
             let continues = self
                 .last_parser
                 .is_some_and(|i| self.parsers[i].continuation(&text));
@@ -519,6 +568,21 @@ impl Analyzer {
             }
             return;
         };
+        if let Some(w) = &mut self.window {
+            let placed = w.place(prefix.timestamp, prefix.style);
+            self.outside = placed != Placement::Inside;
+            match placed {
+                Placement::Inside => {}
+                Placement::Outside => {
+                    self.summary.outside_window += 1;
+                    return;
+                }
+                Placement::Undated => {
+                    self.summary.undated_lines += 1;
+                    return;
+                }
+            }
+        }
         // OpenSMTPD's foreground log (`smtpd -d`) has no timestamps at all.
         if self.summary.first_timestamp.is_none() && !prefix.timestamp.is_empty() {
             self.summary.first_timestamp = Some(prefix.timestamp.to_string());
@@ -575,6 +639,9 @@ impl Analyzer {
     /// The open message with this queue ID, opened when new.
     fn message(&mut self, queue_id: &str) -> &mut Message {
         if !self.open.contains_key(queue_id) {
+            if self.open.len() >= self.max_open {
+                self.flush_oldest();
+            }
             self.summary.messages += 1;
             let traced = self.traced_ids.contains(queue_id)
                 || self.trace.as_ref().is_some_and(|t| t.contains(queue_id));
@@ -588,9 +655,31 @@ impl Analyzer {
             );
         }
         // Inserted above when missing.
-        self.open
+        let m = self
+            .open
             .get_mut(queue_id)
-            .unwrap_or_else(|| unreachable!("message was just inserted"))
+            .unwrap_or_else(|| unreachable!("message was just inserted"));
+        m.seen = self.summary.lines;
+        m
+    }
+
+    /// Closes the least recently seen tenth of the open messages (at least one) as
+    /// incomplete: one pass over them for every tenth of the cap, so the cost per message
+    /// stays constant.
+    fn flush_oldest(&mut self) {
+        let n = (self.open.len() / 10).max(1);
+        let mut by_age: Vec<(u64, &Box<str>)> =
+            self.open.iter().map(|(id, m)| (m.seen, id)).collect();
+        by_age.select_nth_unstable_by_key(n - 1, |(seen, _)| *seen);
+        let mut oldest: Vec<(u64, Box<str>)> = by_age[..n]
+            .iter()
+            .map(|(seen, id)| (*seen, (*id).clone()))
+            .collect();
+        oldest.sort_unstable();
+        self.summary.flushed_open += n as u64;
+        for (_, id) in oldest {
+            self.close(&id, false);
+        }
     }
 
     fn record(&mut self, ctx: &Ctx<'_>, queue_id: &str, kind: &'static str, text: &str) {
@@ -1307,6 +1396,55 @@ Mar  2 00:00:02 mx1 postfix/smtp[2]: ABCDE12345: to=<x@y.z>, relay=r[2.2.2.2]:25
             (s.messages, s.queue_id_reuses, s.deferred.messages),
             (2, 1, 2)
         );
+    }
+
+    #[test]
+    fn finished_messages_are_dropped_and_the_open_ones_capped() {
+        let mut a = Analyzer::default();
+        let mut sink = |_: Record| {};
+        let done = LOG.lines().take(12).collect::<Vec<_>>().join("\n");
+        assert!(a.read(&mut done.as_bytes(), &mut sink).is_ok());
+        assert_eq!(a.open_messages(), 0, "both messages left the queue");
+        a.set_max_open(100);
+        let mut log = String::new();
+        for i in 0..1000u32 {
+            log.push_str(&format!(
+                "Mar  1 00:00:01 mx1 postfix/smtpd[1]: {i:010X}: client=a[192.0.2.1]\n"
+            ));
+        }
+        assert!(a.read(&mut log.as_bytes(), &mut sink).is_ok());
+        assert!(a.open_messages() <= 100, "{}", a.open_messages());
+        let (s, _) = a.finish();
+        assert_eq!(s.messages, 1002);
+        assert_eq!(s.flushed_open + s.open_at_end, 1000);
+        assert!(s.flushed_open >= 900, "{}", s.flushed_open);
+    }
+
+    #[test]
+    fn the_window_skips_lines_and_their_continuations() {
+        use crate::time::{Clock, Window};
+        let at = |s: &str| s.parse::<jiff::Timestamp>().ok().map(|t| t.as_second());
+        let clock = Clock {
+            tz: jiff::tz::TimeZone::UTC,
+            year: Some(2026),
+        };
+        let mut a = Analyzer::new(Options::default());
+        a.set_window(Window::new(
+            at("2026-03-01T00:30:00Z"),
+            at("2026-03-01T01:00:04Z"),
+            clock,
+        ));
+        a.start_input(None);
+        let mut sink = |_: Record| {};
+        assert!(a.read(&mut LOG.as_bytes(), &mut sink).is_ok());
+        let (s, _) = a.finish();
+        // 01:00:02 and 01:00:03 are inside; the first five lines, the reject at 01:00:04 and
+        // everything after it (the line without a prefix goes with the one before) are not.
+        assert_eq!(s.outside_window, 5 + 5);
+        assert_eq!((s.sent.lines, s.bounced.lines, s.deferred.lines), (1, 1, 0));
+        assert_eq!(s.rejects.total, 0);
+        assert_eq!(s.first_timestamp.as_deref(), Some("Mar  1 01:00:02"));
+        assert_eq!(s.last_timestamp.as_deref(), Some("Mar  1 01:00:03"));
     }
 
     #[test]

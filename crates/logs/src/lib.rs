@@ -20,10 +20,11 @@ mod postfix;
 pub mod read;
 mod sendmail;
 mod syslog;
+pub mod time;
 
 pub use analyze::{
     Analyzer, Counts, ExpiredTally, Failure, FailureKind, FailureTally, Options, RecipientTally,
-    Record, RejectTally, StatusTally, Summary, Trace, TraceEvent,
+    Record, RejectTally, StatusTally, Summary, Trace, TraceEvent, MAX_OPEN,
 };
 pub use event::{Delivery, Event, Origin, Reject, Status};
 pub use exim::{is_message_id, Exim};
