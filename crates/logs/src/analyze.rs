@@ -432,6 +432,8 @@ struct Tallies {
 #[derive(Debug)]
 pub struct Analyzer {
     parsers: Vec<Box<dyn LineParser>>,
+    /// Each parser's [`LineParser::logs_removal`] and [`LineParser::links_reports`], asked once.
+    removal: Vec<(bool, bool)>,
     options: Options,
     trace: Option<HashSet<String>>,
     traced_ids: HashSet<Box<str>>,
@@ -472,6 +474,10 @@ impl Analyzer {
     /// An analyzer that tries `parsers` in order on each line's program.
     pub fn with_parsers(parsers: Vec<Box<dyn LineParser>>, options: Options) -> Self {
         Analyzer {
+            removal: parsers
+                .iter()
+                .map(|p| (p.logs_removal(), p.links_reports()))
+                .collect(),
             parsers,
             options,
             trace: None,
@@ -580,12 +586,14 @@ impl Analyzer {
             program: prefix.program,
             message: prefix.message,
             line_number: number,
-            closes_on_final: !self.parsers[parser].logs_removal(),
-            links_reports: self.parsers[parser].links_reports(),
+            closes_on_final: !self.removal[parser].0,
+            links_reports: self.removal[parser].1,
         };
         self.event(&ctx, event, &text);
         self.set_last(prefix.timestamp);
-        self.end_lingering(number);
+        if !self.lingering.is_empty() {
+            self.end_lingering(number);
+        }
     }
 
     /// Closes the messages that waited [`LINGER_LINES`] for their report's link by line `now`.
