@@ -369,7 +369,7 @@ fn write_record(
         Record::Failure(f) => writeln!(
             out,
             "{} {:<8} {:<12} {:<32} {:<16} {:<9} {} {}",
-            f.timestamp,
+            f.timestamp.as_deref().unwrap_or("-"),
             f.kind.as_str(),
             f.queue_id.as_deref().unwrap_or("NOQUEUE"),
             f.to.as_deref().unwrap_or("-"),
@@ -433,7 +433,7 @@ fn write_trace(out: &mut impl Write, t: &Trace) -> io::Result<()> {
             "delivery" => writeln!(
                 out,
                 "  {}  {:<22} {} {} dsn={} {}",
-                e.timestamp,
+                e.timestamp.as_deref().unwrap_or("-"),
                 e.program,
                 e.status.as_deref().unwrap_or(""),
                 e.to.as_deref().unwrap_or(""),
@@ -443,7 +443,7 @@ fn write_trace(out: &mut impl Write, t: &Trace) -> io::Result<()> {
             kind => writeln!(
                 out,
                 "  {}  {:<22} {kind}: {}",
-                e.timestamp,
+                e.timestamp.as_deref().unwrap_or("-"),
                 e.program,
                 one_line(&e.text, 160)
             )?,

@@ -1282,6 +1282,13 @@ fn logs_of_the_lab_servers_show_what_was_sent() {
         refused[0]["reply"],
         format!("550 Invalid recipient: <{refused_foreign}>")
     );
+    // The refusal names only its session; the client is the one that session connected from.
+    assert_eq!(refused[0]["client"], "localhost[127.0.0.1]");
+    assert_eq!(
+        refused[0]["timestamp"],
+        Value::Null,
+        "`smtpd -d` lines have no time"
+    );
     let bounced = failures_to(&failures, &bounce_foreign);
     assert_eq!(bounced.len(), 1, "OpenSMTPD: {bounced:#?}");
     assert_eq!(bounced[0]["kind"], "bounced");

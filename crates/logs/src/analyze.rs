@@ -35,6 +35,13 @@ const MAX_CLASSIFIED: usize = 8 * 1024;
 /// The most messages kept open by default ([`Analyzer::set_max_open`]): an open message takes
 /// about 500 bytes (300,000 of them, never finished, were 150 MB of RSS), so about 250 MB.
 pub const MAX_OPEN: usize = 500_000;
+/// For formats that log no removal: how many lines a message whose recipients are all final,
+/// one of them bounced or expired, stays open for the line that links its non-delivery report
+/// (Sendmail's `QID: NEWQID: DSN: ...`, logged right after the delivery lines).
+const LINGER_LINES: u64 = 1000;
+/// The most client sessions remembered at once (OpenSMTPD's refusals name only the session);
+/// the map starts afresh when full (sessions whose disconnection the log lost).
+const MAX_SESSIONS: usize = 4096;
 
 /// What the analyzer produces besides the summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -93,8 +100,8 @@ impl FailureKind {
 pub struct Failure {
     /// What kind of failure.
     pub kind: FailureKind,
-    /// The line's timestamp as written.
-    pub timestamp: String,
+    /// The line's timestamp as written; `None` for a line without one (`smtpd -d`).
+    pub timestamp: Option<String>,
     /// The line's 1-based number in the input.
     pub line_number: u64,
     /// The program that logged it (`postfix/smtp`).
@@ -126,8 +133,8 @@ pub struct Failure {
 /// One line of a traced message's history.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceEvent {
-    /// The timestamp as written.
-    pub timestamp: String,
+    /// The timestamp as written; `None` for a line without one (`smtpd -d`).
+    pub timestamp: Option<String>,
     /// The program that logged it.
     pub program: String,
     /// What happened: `received`, `message-id`, `queued`, `delivery`, `expired`, `notification`,
@@ -319,6 +326,8 @@ const SEEN_SENT: u8 = 1;
 const SEEN_DEFERRED: u8 = 2;
 const SEEN_BOUNCED: u8 = 4;
 const SEEN_EXPIRED: u8 = 8;
+/// The outcomes after which a recipient is not retried.
+const FINAL: u8 = SEEN_SENT | SEEN_BOUNCED | SEEN_EXPIRED;
 
 /// A message still in the queue.
 #[derive(Debug, Default)]
@@ -339,6 +348,35 @@ struct Message {
     traced: bool,
     /// The number of the last line about it (the least recently seen are flushed first).
     seen: u64,
+    /// For formats that log no removal: the line from which the message, its recipients all
+    /// final, waits for its non-delivery report's link ([`LINGER_LINES`]).
+    lingering: Option<u64>,
+}
+
+impl Message {
+    /// True when every recipient has a final status and all `nrcpt` were seen (a Sendmail DSN,
+    /// whose recipient count is not logged, needs one).
+    fn all_final(&self) -> bool {
+        let done = self
+            .recipients
+            .iter()
+            .filter(|(_, f)| f & FINAL != 0)
+            .count() as u64;
+        done == self.recipients.len() as u64
+            && match self.nrcpt {
+                Some(n) => done + self.unseen_expired >= u64::from(n),
+                None => self.notification_for.is_some() && done > 0,
+            }
+    }
+
+    /// True when a recipient bounced or expired: a non-delivery report may be linked next.
+    fn failed_any(&self) -> bool {
+        self.unseen_expired > 0
+            || self
+                .recipients
+                .iter()
+                .any(|(_, f)| f & (SEEN_BOUNCED | SEEN_EXPIRED) != 0 && f & SEEN_SENT == 0)
+    }
 }
 
 /// Internal tallies keyed by borrowed-then-owned strings (cheap lookups per line).
@@ -408,6 +446,8 @@ struct Tallies {
 #[derive(Debug)]
 pub struct Analyzer {
     parsers: Vec<Box<dyn LineParser>>,
+    /// Each parser's [`LineParser::logs_removal`] and [`LineParser::links_reports`], asked once.
+    removal: Vec<(bool, bool)>,
     options: Options,
     trace: Option<HashSet<String>>,
     traced_ids: HashSet<Box<str>>,
@@ -425,6 +465,10 @@ pub struct Analyzer {
     window: Option<Window>,
     /// The last line with a timestamp was outside the window: lines without one are skipped.
     outside: bool,
+    /// Messages waiting for their report's link: (line, queue ID), oldest first.
+    lingering: VecDeque<(u64, Box<str>)>,
+    /// The client (`host[address]`) of each open session, by session ID (OpenSMTPD).
+    sessions: HashMap<Box<str>, Box<str>>,
 }
 
 impl Default for Analyzer {
@@ -450,6 +494,10 @@ impl Analyzer {
     /// An analyzer that tries `parsers` in order on each line's program.
     pub fn with_parsers(parsers: Vec<Box<dyn LineParser>>, options: Options) -> Self {
         Analyzer {
+            removal: parsers
+                .iter()
+                .map(|p| (p.logs_removal(), p.links_reports()))
+                .collect(),
             parsers,
             options,
             trace: None,
@@ -463,6 +511,8 @@ impl Analyzer {
             max_open: MAX_OPEN,
             window: None,
             outside: false,
+            lingering: VecDeque::new(),
+            sessions: HashMap::default(),
         }
     }
 
@@ -600,9 +650,54 @@ impl Analyzer {
             program: prefix.program,
             message: prefix.message,
             line_number: number,
+            closes_on_final: !self.removal[parser].0,
+            links_reports: self.removal[parser].1,
         };
         self.event(&ctx, event, &text);
         self.set_last(prefix.timestamp);
+        if !self.lingering.is_empty() {
+            self.end_lingering(number);
+        }
+    }
+
+    /// Closes the messages that waited [`LINGER_LINES`] for their report's link by line `now`.
+    fn end_lingering(&mut self, now: u64) {
+        while let Some((since, _)) = self.lingering.front() {
+            if since + LINGER_LINES > now {
+                break;
+            }
+            let Some((since, id)) = self.lingering.pop_front() else {
+                break;
+            };
+            // The message may have closed since, or its ID been given to a new one.
+            if self
+                .open
+                .get(&id)
+                .is_some_and(|m| m.lingering == Some(since))
+            {
+                self.close(&id, true);
+            }
+        }
+    }
+
+    /// For formats that log no removal: closes the message once every recipient has a final
+    /// status; when one bounced or expired and the format links reports, at the link or after
+    /// [`LINGER_LINES`].
+    fn close_if_final(&mut self, ctx: &Ctx<'_>, queue_id: &str) {
+        let Some(m) = self.open.get_mut(queue_id) else {
+            return;
+        };
+        let line = ctx.line_number;
+        if !m.all_final() {
+            m.lingering = None;
+        } else if ctx.links_reports && m.failed_any() {
+            if m.lingering.is_none() {
+                m.lingering = Some(line);
+                self.lingering.push_back((line, queue_id.into()));
+            }
+        } else {
+            self.close(queue_id, true);
+        }
     }
 
     /// The prefix of a line written without a syslog prefix, by the first parser whose format
@@ -689,7 +784,7 @@ impl Analyzer {
         let m = self.message(queue_id);
         if m.events.len() < MAX_TRACE_EVENTS {
             m.events.push(TraceEvent {
-                timestamp: ctx.timestamp.to_string(),
+                timestamp: ctx.time(),
                 program: ctx.program.to_string(),
                 kind,
                 to: None,
@@ -732,9 +827,13 @@ impl Analyzer {
                 from,
                 message_id,
                 notification_for,
+                nrcpt,
                 ..
             } => {
                 self.arrival(ctx, queue_id, origin, client, from, notification_for);
+                if nrcpt.is_some() {
+                    self.message(queue_id).nrcpt = nrcpt;
+                }
                 if let Some(id) = message_id {
                     self.message(queue_id).message_id = Some(id.into());
                     self.check_trace(queue_id);
@@ -773,16 +872,28 @@ impl Analyzer {
                         self.delivery(ctx, &Delivery { to, ..d.clone() });
                     }
                 }
+                if ctx.closes_on_final {
+                    self.close_if_final(ctx, d.queue_id);
+                }
             }
             Event::Expired {
                 queue_id,
                 from,
                 text,
-            } => self.expired(ctx, queue_id, from, text),
+            } => {
+                self.expired(ctx, queue_id, from, text);
+                if ctx.closes_on_final {
+                    self.close_if_final(ctx, queue_id);
+                }
+            }
             Event::Removed { queue_id } => {
                 self.summary.removed += 1;
-                self.record(ctx, queue_id, "removed", "removed");
-                self.close(queue_id, true);
+                // Where removal is rarely logged (Sendmail's `done;`), the message may have
+                // closed at its last final status: not opened again for the trace.
+                if !ctx.closes_on_final || self.open.contains_key(queue_id) {
+                    self.record(ctx, queue_id, "removed", "removed");
+                    self.close(queue_id, true);
+                }
             }
             Event::Notification {
                 queue_id,
@@ -790,18 +901,42 @@ impl Analyzer {
                 kind,
             } => {
                 self.summary.notifications += 1;
-                let m = self.message(queue_id);
-                m.active = true;
-                m.notification_id = Some(notification_id.into());
-                let traced = m.traced;
-                self.record(ctx, queue_id, "notification", ctx.queue_text());
                 let _ = kind;
+                // Where no removal is logged, a closed message is not opened again by its
+                // report: it would stay open for good.
+                let mut traced = false;
+                let mut lingering = false;
+                if !ctx.closes_on_final || self.open.contains_key(queue_id) {
+                    let m = self.message(queue_id);
+                    m.active = true;
+                    m.notification_id = Some(notification_id.into());
+                    traced = m.traced;
+                    lingering = m.lingering.is_some();
+                    self.record(ctx, queue_id, "notification", ctx.queue_text());
+                }
                 let ndr = self.message(notification_id);
                 ndr.notification_for = Some(queue_id.into());
                 if traced {
                     ndr.traced = true;
                     self.traced_ids.insert(notification_id.into());
                 }
+                if lingering {
+                    self.close(queue_id, true);
+                }
+            }
+            Event::Connected {
+                session,
+                address,
+                host,
+            } => {
+                if self.sessions.len() >= MAX_SESSIONS {
+                    self.sessions.clear();
+                }
+                let client = format!("{host}[{address}]");
+                self.sessions.insert(session.into(), client.into());
+            }
+            Event::Disconnected { session } => {
+                self.sessions.remove(session);
             }
             Event::Reject(r) => self.reject(ctx, &r),
             Event::ConnectFailure { .. } => self.summary.connect_failures += 1,
@@ -831,6 +966,13 @@ impl Analyzer {
         notification_for: Option<&str>,
     ) {
         if self
+            .open
+            .get(queue_id)
+            .is_some_and(|m| m.lingering.is_some())
+        {
+            // Its recipients were all final: it had left the queue.
+            self.close(queue_id, true);
+        } else if self
             .open
             .get(queue_id)
             .is_some_and(|m| m.active || m.origin.is_some() || m.notification_for.is_some())
@@ -921,7 +1063,7 @@ impl Analyzer {
         let from = m.from.as_deref().map(str::to_string);
         if tracing && m.events.len() < MAX_TRACE_EVENTS {
             m.events.push(TraceEvent {
-                timestamp: ctx.timestamp.to_string(),
+                timestamp: ctx.time(),
                 program: ctx.program.to_string(),
                 kind: "delivery",
                 to: Some(d.to.to_string()),
@@ -950,7 +1092,7 @@ impl Analyzer {
         if self.options.failures {
             self.out.push_back(Record::Failure(Box::new(Failure {
                 kind,
-                timestamp: ctx.timestamp.to_string(),
+                timestamp: ctx.time(),
                 line_number: ctx.line_number,
                 program: ctx.program.to_string(),
                 queue_id: Some(d.queue_id.to_string()),
@@ -1005,7 +1147,7 @@ impl Analyzer {
         if self.options.failures {
             self.out.push_back(Record::Failure(Box::new(Failure {
                 kind: FailureKind::Expired,
-                timestamp: ctx.timestamp.to_string(),
+                timestamp: ctx.time(),
                 line_number: ctx.line_number,
                 program: ctx.program.to_string(),
                 queue_id: Some(queue_id.to_string()),
@@ -1051,9 +1193,13 @@ impl Analyzer {
         }
         t.rejects_by_category.add(finding.category.as_str());
         t.rejects_by_stage.add(r.stage);
-        // OpenSMTPD's refusal lines name only their session, not the client.
-        if !r.client.is_empty() {
-            t.rejects_by_client.add(client_ip(r.client));
+        // OpenSMTPD's refusal lines name only their session: its client was seen connecting.
+        let client: Cow<'_, str> = match r.session.and_then(|s| self.sessions.get(s)) {
+            Some(c) if r.client.is_empty() => Cow::Owned(c.to_string()),
+            _ => Cow::Borrowed(r.client),
+        };
+        if !client.is_empty() {
+            t.rejects_by_client.add(client_ip(&client));
         }
         if let Some(q) = r.queue_id {
             self.record(ctx, q, "reject", r.reply);
@@ -1068,7 +1214,7 @@ impl Analyzer {
             };
             self.out.push_back(Record::Failure(Box::new(Failure {
                 kind: FailureKind::Rejected,
-                timestamp: ctx.timestamp.to_string(),
+                timestamp: ctx.time(),
                 line_number: ctx.line_number,
                 program: ctx.program.to_string(),
                 queue_id: r.queue_id.map(str::to_string),
@@ -1076,7 +1222,7 @@ impl Analyzer {
                 from: r.from.map(str::to_string).or(from),
                 to: r.to.map(str::to_string),
                 relay: None,
-                client: Some(r.client.to_string()),
+                client: Some(client.to_string()),
                 dsn: r.enhanced_code.map(|c| c.to_string()),
                 reply_code: r.reply_code,
                 enhanced_code: r.enhanced_code,
@@ -1144,11 +1290,15 @@ impl Analyzer {
     /// Ends the input: messages still open are counted (and traced ones emitted, marked
     /// incomplete). Returns the summary and the last records.
     pub fn finish(mut self) -> (Summary, Vec<Record>) {
-        let mut ids: Vec<Box<str>> = self.open.keys().cloned().collect();
+        let mut ids: Vec<(Box<str>, bool)> = self
+            .open
+            .iter()
+            .map(|(id, m)| (id.clone(), m.lingering.is_some()))
+            .collect();
         ids.sort();
-        self.summary.open_at_end = ids.len() as u64;
-        for id in ids {
-            self.close(&id, false);
+        self.summary.open_at_end = ids.iter().filter(|(_, done)| !done).count() as u64;
+        for (id, done) in ids {
+            self.close(&id, done);
         }
         let t = &self.tallies;
         let s = &mut self.summary;
@@ -1180,9 +1330,18 @@ struct Ctx<'a> {
     /// The line's message, after its prefix.
     message: &'a str,
     line_number: u64,
+    /// The line's format logs no removal ([`LineParser::logs_removal`]).
+    closes_on_final: bool,
+    /// The line's format links reports to their messages ([`LineParser::links_reports`]).
+    links_reports: bool,
 }
 
 impl Ctx<'_> {
+    /// The line's timestamp for a record: `None` when the line has none (`smtpd -d`).
+    fn time(&self) -> Option<String> {
+        (!self.timestamp.is_empty()).then(|| self.timestamp.to_string())
+    }
+
     /// The text of a line after its queue ID (`QID: text`, or Exim's `ID text`).
     fn queue_text(&self) -> &str {
         match self.message.split_once(": ") {
@@ -1280,6 +1439,17 @@ mod tests {
         (s, records)
     }
 
+    /// The failure records among `records`.
+    fn failures_of(records: &[Record]) -> Vec<&Failure> {
+        records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Failure(f) => Some(&**f),
+                _ => None,
+            })
+            .collect()
+    }
+
     const LOG: &str = "\
 Mar  1 00:00:01 mx1 postfix/submission/smtpd[10]: 1A2B3C4D5E: client=unknown[10.0.0.1], sasl_method=PLAIN, sasl_username=a@example.com
 Mar  1 00:00:01 mx1 postfix/cleanup[11]: 1A2B3C4D5E: message-id=<m1@example.com>
@@ -1342,13 +1512,7 @@ Mar  1 01:00:07 mx1 postfix/smtpd[16]: a line nobody wrote
             unknown: true,
         };
         let (_, records) = run(LOG, opts, None);
-        let failures: Vec<&Failure> = records
-            .iter()
-            .filter_map(|r| match r {
-                Record::Failure(f) => Some(&**f),
-                _ => None,
-            })
-            .collect();
+        let failures = failures_of(&records);
         assert_eq!(failures.len(), 4);
         assert_eq!(failures[0].kind, FailureKind::Deferred);
         assert_eq!(failures[0].message_id.as_deref(), Some("m1@example.com"));
@@ -1396,6 +1560,373 @@ Mar  2 00:00:02 mx1 postfix/smtp[2]: ABCDE12345: to=<x@y.z>, relay=r[2.2.2.2]:25
             (s.messages, s.queue_id_reuses, s.deferred.messages),
             (2, 1, 2)
         );
+    }
+
+    /// Feeds `lines` one by one; returns the summary, the records and the most messages open
+    /// at once.
+    fn run_counting_open(lines: &[String], options: Options) -> (Summary, Vec<Record>, usize) {
+        let mut a = Analyzer::new(options);
+        let mut most = 0;
+        let mut records = Vec::new();
+        for l in lines {
+            a.push_line(l.as_bytes(), l.len());
+            most = most.max(a.open_messages());
+            records.extend(a.records());
+        }
+        let (s, rest) = a.finish();
+        records.extend(rest);
+        (s, records, most)
+    }
+
+    /// The lines `story` writes for each of `n` messages, in turn; those it writes to its
+    /// second vector (retries) come ten messages later.
+    fn log_of(
+        n: usize,
+        mut story: impl FnMut(usize, &mut Vec<String>, &mut Vec<String>),
+    ) -> Vec<String> {
+        let mut lines = Vec::new();
+        let mut retries = Vec::new();
+        let mut later: VecDeque<(usize, String)> = VecDeque::new();
+        for i in 0..n {
+            story(i, &mut lines, &mut retries);
+            later.extend(retries.drain(..).map(|l| (i + 10, l)));
+            while later.front().is_some_and(|(at, _)| *at <= i) {
+                lines.extend(later.pop_front().map(|(_, l)| l));
+            }
+        }
+        lines.extend(later.into_iter().map(|(_, l)| l));
+        lines
+    }
+
+    /// A Sendmail log of `n` messages, each of them one of five stories: two recipients on
+    /// one line, on two lines, one deferred and sent on a later queue run, one bounced with
+    /// its DSN, one recipient expired with its DSN. Retries come ten messages later.
+    fn sendmail_log(n: usize) -> Vec<String> {
+        let p = "Mar  1 00:00:01 mx sm-mta[100]:";
+        let d = "delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=1, relay=mx.example.net. [192.0.2.9]";
+        log_of(n, |i, lines, retries| {
+            let q = format!("t5NH{i:04X}{i:06}");
+            let dsn = format!("t5NI{i:04X}{i:06}");
+            let nrcpts = if i % 5 == 4 { 1 } else { 2 };
+            lines.push(format!("{p} {q}: from=<s{i}@example.com>, size=10, class=0, nrcpts={nrcpts}, msgid=<{i}@example.com>, proto=ESMTP, daemon=MTA, relay=c.example.com [192.0.2.1]"));
+            let (a, b) = (format!("a{i}@example.net"), format!("b{i}@example.net"));
+            match i % 5 {
+                0 => lines.push(format!(
+                    "{p} {q}: to=<{a}>,<{b}>, {d}, dsn=2.0.0, stat=Sent (ok)"
+                )),
+                1 => {
+                    lines.push(format!("{p} {q}: to=<{a}>, {d}, dsn=2.0.0, stat=Sent (ok)"));
+                    lines.push(format!("{p} {q}: to=<{b}>, {d}, dsn=2.0.0, stat=Sent (ok)"));
+                }
+                2 => {
+                    lines.push(format!("{p} {q}: to=<{a}>,<{b}>, {d}, dsn=4.3.0, stat=Deferred: 451 4.3.0 try later"));
+                    retries.push(format!("{p} {q}: to=<{a}>, {d}, dsn=2.0.0, stat=Sent (ok)"));
+                    retries.push(format!("{p} {q}: to=<{b}>, {d}, dsn=2.0.0, stat=Sent (ok)"));
+                }
+                3 => {
+                    lines.push(format!("{p} {q}: to=<{a}>, {d}, dsn=2.0.0, stat=Sent (ok)"));
+                    lines.push(format!(
+                        "{p} {q}: to=<{b}>, {d}, dsn=5.1.1, stat=User unknown"
+                    ));
+                    lines.push(format!("{p} {q}: {dsn}: DSN: User unknown"));
+                    lines.push(format!("{p} {dsn}: to=<s{i}@example.com>, delay=00:00:00, mailer=local, pri=1, dsn=2.0.0, stat=Sent"));
+                }
+                _ => {
+                    lines.push(format!("{p} {q}: to=<{a}>, {d}, dsn=4.4.1, stat=Deferred: Connection timed out with mx.example.net."));
+                    retries.push(format!("{p} {q}: to=<{a}>, delay=5+00:00:01, mailer=esmtp, pri=1, dsn=4.4.7, stat=Cannot send message for 5 days"));
+                    retries.push(format!(
+                        "{p} {q}: {dsn}: DSN: Cannot send message for 5 days"
+                    ));
+                    retries.push(format!("{p} {dsn}: to=<s{i}@example.com>, delay=00:00:00, mailer=local, pri=1, dsn=2.0.0, stat=Sent"));
+                }
+            }
+        })
+    }
+
+    #[test]
+    fn sendmail_messages_close_when_every_recipient_is_final() {
+        let n = 2000;
+        let (s, _, most) = run_counting_open(&sendmail_log(n), Options::default());
+        let n = n as u64;
+        let dsns = 2 * n / 5;
+        assert_eq!(s.open_at_end, 0);
+        assert_eq!((s.messages, s.queue_id_reuses), (n + dsns, 0));
+        assert!(most < 40, "at most {most} messages open at once");
+        assert_eq!(s.notifications, dsns);
+        assert_eq!(
+            s.recipients,
+            RecipientTally {
+                delivered: 7 * n / 5 + dsns,
+                bounced: n / 5,
+                expired: n / 5,
+            }
+        );
+        assert_eq!((s.expired.messages, s.expired.recipients), (n / 5, n / 5));
+        assert_eq!(
+            (s.deferred.messages, s.deferred.recipients),
+            (2 * n / 5, 3 * n / 5)
+        );
+        assert_eq!(s.sent.messages, 4 * n / 5 + dsns);
+    }
+
+    #[test]
+    fn a_deferred_recipient_keeps_its_message_open_until_its_final_status() {
+        let log = sendmail_log(3);
+        let mut a = Analyzer::default();
+        // Message 2: its from= line and the deferral of both recipients.
+        let deferred = log
+            .iter()
+            .position(|l| l.contains("t5NH0002000002: to=") && l.contains("Deferred"))
+            .expect("a deferral");
+        for l in &log[..=deferred] {
+            a.push_line(l.as_bytes(), l.len());
+        }
+        assert_eq!(a.open_messages(), 1, "the deferred message");
+        let sent: Vec<&String> = log
+            .iter()
+            .filter(|l| l.contains("t5NH0002000002: to=") && l.contains("Sent"))
+            .collect();
+        assert_eq!(sent.len(), 2);
+        a.push_line(sent[0].as_bytes(), sent[0].len());
+        assert_eq!(a.open_messages(), 1, "one recipient still deferred");
+        a.push_line(sent[1].as_bytes(), sent[1].len());
+        assert_eq!(a.open_messages(), 0);
+        let (s, _) = a.finish();
+        // Messages 0 and 1 were delivered to both recipients before.
+        assert_eq!((s.open_at_end, s.recipients.delivered), (0, 6));
+    }
+
+    #[test]
+    fn sendmail_queue_id_reuse_and_reports_without_a_link() {
+        let p = "Mar  1 00:00:01 mx sm-mta[100]: t5NHS1qY012345:";
+        let from = format!("{p} from=<a@example.com>, size=1, class=0, nrcpts=1, proto=ESMTP, daemon=MTA, relay=[192.0.2.1]");
+        let sent = format!("{p} to=<b@example.net>, delay=00:00:01, mailer=esmtp, pri=1, dsn=2.0.0, stat=Sent (ok)");
+        let bounced = format!("{p} to=<b@example.net>, delay=00:00:01, mailer=esmtp, pri=1, dsn=5.1.1, stat=User unknown");
+        // Closed, then its ID given to a new message; bounced and never linked to a DSN, then
+        // reused while it waits for the link: neither is a reuse of an open message.
+        let log = [&from, &sent, &from, &bounced, &from, &sent].map(|l| l.to_string());
+        let (s, _, _) = run_counting_open(&log, Options::default());
+        assert_eq!((s.messages, s.queue_id_reuses, s.open_at_end), (3, 0, 0));
+        assert_eq!((s.recipients.delivered, s.recipients.bounced), (2, 1));
+        // A bounce without its DSN line closes after LINGER_LINES more lines.
+        let mut log = vec![from.clone(), bounced.clone()];
+        let noise = "Mar  1 00:00:01 mx sm-mta[100]: STARTTLS=client, relay=x".to_string();
+        log.extend(std::iter::repeat_n(noise, LINGER_LINES as usize));
+        let mut a = Analyzer::default();
+        for (i, l) in log.iter().enumerate() {
+            a.push_line(l.as_bytes(), l.len());
+            // Open from its from= line (0) through LINGER_LINES lines after its last status.
+            let want = usize::from(i as u64 <= LINGER_LINES);
+            assert_eq!(a.open_messages(), want, "after line {}", i + 1);
+        }
+        // A DSN linked after the message closed neither opens it again nor is lost.
+        let link = format!("{p} t5NHS2qY012346: DSN: User unknown");
+        a.push_line(link.as_bytes(), link.len());
+        assert_eq!(a.open_messages(), 1, "the DSN only");
+        let (s, _) = a.finish();
+        assert_eq!((s.messages, s.notifications, s.open_at_end), (2, 1, 1));
+    }
+
+    #[test]
+    fn sendmail_done_lines_close_or_are_only_counted() {
+        let p = "Mar  1 00:00:01 mx sm-mta[100]: t5NHS1qY012345:";
+        let q = "Mar  1 00:00:02 mx sm-mta[100]: t5NHS3qY012347:";
+        let log = [
+            // Two recipients accepted, one to= line seen (the other lost): done; closes it.
+            format!("{p} from=<a@example.com>, size=1, class=0, nrcpts=2, proto=ESMTP, daemon=MTA, relay=[192.0.2.1]"),
+            format!("{p} to=<b@example.net>, delay=00:00:01, mailer=esmtp, pri=1, dsn=2.0.0, stat=Sent (ok)"),
+            format!("{p} done; delay=00:00:01, ntries=1"),
+            // Closed at its last final status already: done; is counted, nothing reopened.
+            format!("{q} from=<a@example.com>, size=1, class=0, nrcpts=1, proto=ESMTP, daemon=MTA, relay=[192.0.2.1]"),
+            format!("{q} to=<c@example.net>, delay=00:00:01, mailer=esmtp, pri=1, dsn=2.0.0, stat=Sent (ok)"),
+            format!("{q} done; delay=00:00:01, ntries=1"),
+        ]
+        .join("\n");
+        for trace in [None, Some("t5NHS3qY012347")] {
+            let (s, records) = run(&log, Options::default(), trace);
+            assert_eq!(
+                (s.messages, s.removed, s.open_at_end),
+                (2, 2, 0),
+                "{trace:?}"
+            );
+            let traces = records
+                .iter()
+                .filter(|r| matches!(r, Record::Trace(t) if t.complete))
+                .count();
+            assert_eq!(traces, usize::from(trace.is_some()));
+        }
+    }
+
+    #[test]
+    fn an_opensmtpd_tempfail_keeps_its_message_open_until_its_final_result() {
+        let log = opensmtpd_log(2);
+        let msg = "10000001";
+        let tempfail = log
+            .iter()
+            .position(|l| l.contains(&format!("evpid={msg}00000002")) && l.contains("TempFail"))
+            .expect("a TempFail");
+        let mut a = Analyzer::default();
+        for l in &log[..=tempfail] {
+            a.push_line(l.as_bytes(), l.len());
+        }
+        assert_eq!(a.open_messages(), 1, "message 1 waits for its retry");
+        for l in &log[tempfail + 1..] {
+            a.push_line(l.as_bytes(), l.len());
+        }
+        assert_eq!(a.open_messages(), 0);
+    }
+
+    /// An OpenSMTPD foreground log (`smtpd -d`, no timestamps) of `n` messages of two
+    /// recipients: both delivered; one deferred, then delivered; one refused by the next hop,
+    /// with the bounce the server sends itself; and a refused client, all in sessions.
+    fn opensmtpd_log(n: usize) -> Vec<String> {
+        let mta = "f296e8e87f55994c mta delivery";
+        let tail = "source=\"192.0.2.25\" relay=\"198.51.100.7 (mx.example.net)\" delay=1s";
+        log_of(n, |i, lines, retries| {
+            let (sid, msg) = (
+                format!("{:016x}", 0xa000_0000u64 + i as u64),
+                format!("{:08x}", 0x1000_0000 + i),
+            );
+            let (e1, e2) = (format!("{msg}00000001"), format!("{msg}00000002"));
+            let (a, b) = (format!("a{i}@example.net"), format!("b{i}@example.net"));
+            lines.push(format!(
+                "{sid} smtp connected address=192.0.2.{} host=c{i}.example.com",
+                i % 200
+            ));
+            lines.push(format!(
+                "{sid} smtp message msgid={msg} size=600 nrcpt=2 proto=ESMTP"
+            ));
+            lines.push(format!(
+                "{sid} smtp envelope evpid={e1} from=<s{i}@example.com> to=<{a}>"
+            ));
+            lines.push(format!(
+                "{sid} smtp envelope evpid={e2} from=<s{i}@example.com> to=<{b}>"
+            ));
+            lines.push(format!("{sid} smtp disconnected reason=quit"));
+            let delivery = |e: &str, to: &str, result: &str, stat: &str| {
+                format!("{mta} evpid={e} from=<s{i}@example.com> to=<{to}> rcpt=<-> {tail} result=\"{result}\" stat=\"{stat}\"")
+            };
+            lines.push(delivery(&e1, &a, "Ok", "250 2.0.0 Ok"));
+            match i % 3 {
+                0 => lines.push(delivery(&e2, &b, "Ok", "250 2.0.0 Ok")),
+                1 => {
+                    lines.push(delivery(&e2, &b, "TempFail", "421 4.7.0 Try again later"));
+                    retries.push(delivery(&e2, &b, "Ok", "250 2.0.0 Ok"));
+                }
+                _ => {
+                    lines.push(delivery(&e2, &b, "PermFail", "550 5.1.1 No such user"));
+                    let (bsid, bmsg) = (
+                        format!("{:016x}", 0xb000_0000u64 + i as u64),
+                        format!("{:08x}", 0x2000_0000 + i),
+                    );
+                    lines.push(format!(
+                        "{bsid} smtp connected address=local host=mx.example.com"
+                    ));
+                    lines.push(format!(
+                        "{bsid} smtp message msgid={bmsg} size=2043 nrcpt=1 proto=ESMTP"
+                    ));
+                    lines.push(format!(
+                        "{bsid} smtp envelope evpid={bmsg}00000001 from=<> to=<s{i}@example.com>"
+                    ));
+                    lines.push(format!("{bsid} smtp disconnected reason=quit"));
+                    lines.push(format!("f296e8e87f55994d mda delivery evpid={bmsg}00000001 from=<> to=<s{i}@example.com> rcpt=<-> user=s delay=0s result=Ok stat=Delivered"));
+                }
+            }
+        })
+    }
+
+    #[test]
+    fn opensmtpd_messages_close_when_every_envelope_is_final() {
+        let n = 3000;
+        let (s, records, most) = run_counting_open(
+            &opensmtpd_log(n),
+            Options {
+                failures: true,
+                unknown: true,
+            },
+        );
+        let n = n as u64;
+        assert_eq!(s.open_at_end, 0);
+        assert_eq!((s.messages, s.queue_id_reuses), (n + n / 3, 0));
+        assert!(most < 40, "at most {most} messages open at once");
+        assert_eq!(
+            s.recipients,
+            RecipientTally {
+                delivered: 2 * n - n / 3 + n / 3,
+                bounced: n / 3,
+                expired: 0,
+            }
+        );
+        assert_eq!((s.deferred.messages, s.bounced.messages), (n / 3, n / 3));
+        assert_eq!(s.unknown_lines + s.unparsed_lines, 0);
+        // Lines without a timestamp: records say so, not an empty time.
+        let failures = failures_of(&records);
+        assert_eq!(failures.len() as u64, 2 * n / 3);
+        assert!(failures.iter().all(|f| f.timestamp.is_none()));
+        assert_eq!(
+            (s.first_timestamp.as_deref(), s.last_timestamp.as_deref()),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn opensmtpd_refusals_name_the_client_of_their_session() {
+        let log = "\
+Mar  1 00:00:01 mx smtpd[1]: 6ec5818e3f3334c6 smtp connected address=192.0.2.7 host=c.example.com
+Mar  1 00:00:01 mx smtpd[1]: 6ec5818e3f3334c7 smtp connected address=2001:db8::7 host=<unknown>
+Mar  1 00:00:02 mx smtpd[1]: 6ec5818e3f3334c6 smtp failed-command command=\"RCPT TO:<x@elsewhere.invalid>\" result=\"550 Invalid recipient: <x@elsewhere.invalid>\"
+Mar  1 00:00:02 mx smtpd[1]: 6ec5818e3f3334c7 smtp failed-command command=\"\" result=\"550 no rDNS please fix\"
+Mar  1 00:00:03 mx smtpd[1]: 6ec5818e3f3334c6 smtp disconnected reason=quit
+Mar  1 00:00:04 mx smtpd[1]: 6ec5818e3f3334c6 smtp failed-command command=\"MAIL FROM:<y@example.org>\" result=\"550 go away\"
+Mar  1 00:00:05 mx smtpd[1]: smtp-in: New session 08d856b172f69c5c from host ix.example.com [192.0.2.8]
+Mar  1 00:00:05 mx smtpd[1]: smtp-in: Failed command on session 08d856b172f69c5c: \"MAIL FROM:<r@example.com>  \" => 421 4.3.0: Temporary Error
+";
+        let (s, records) = run(
+            log,
+            Options {
+                failures: true,
+                unknown: false,
+            },
+            None,
+        );
+        let clients: Vec<Option<&str>> = records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Failure(f) => Some(f.client.as_deref()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            clients,
+            [
+                Some("c.example.com[192.0.2.7]"),
+                Some("<unknown>[2001:db8::7]"),
+                Some(""),
+                Some("ix.example.com[192.0.2.8]")
+            ],
+            "the disconnected session's client is forgotten"
+        );
+        let by_client: Vec<(&str, u64)> = s
+            .rejects
+            .by_client
+            .iter()
+            .map(|(k, v)| (k.as_str(), *v))
+            .collect();
+        assert_eq!(
+            by_client,
+            [("192.0.2.7", 1), ("192.0.2.8", 1), ("2001:db8::7", 1)]
+        );
+        assert_eq!(s.rejects.total, 4);
+    }
+
+    #[test]
+    fn opensmtpd_sessions_stay_bounded() {
+        let mut a = Analyzer::default();
+        for i in 0..(3 * MAX_SESSIONS) {
+            let l = format!("{i:016x} smtp connected address=192.0.2.1 host=h");
+            a.push_line(l.as_bytes(), l.len());
+            assert!(a.sessions.len() <= MAX_SESSIONS);
+        }
     }
 
     #[test]

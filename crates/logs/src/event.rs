@@ -120,6 +120,9 @@ pub struct Reject<'a> {
     pub to: Option<&'a str>,
     /// The HELO name, when logged.
     pub helo: Option<&'a str>,
+    /// The ID of the client's session, for a format whose refusals name only that
+    /// (OpenSMTPD): the analyzer fills `client` in from the session's [`Event::Connected`].
+    pub session: Option<&'a str>,
 }
 
 /// What one log line says.
@@ -152,6 +155,8 @@ pub enum Event<'a> {
         message_id: Option<&'a str>,
         /// For a bounce or other notification: the ID of the message it reports on.
         notification_for: Option<&'a str>,
+        /// The number of recipients accepted, when logged (Sendmail's `nrcpts=`).
+        nrcpt: Option<u32>,
     },
     /// The message's Message-ID header.
     MessageId {
@@ -211,6 +216,20 @@ pub enum Event<'a> {
         queue_id: &'a str,
         /// The text after the queue ID.
         text: &'a str,
+    },
+    /// A client connected; its session ID names it on later lines (OpenSMTPD).
+    Connected {
+        /// The session ID.
+        session: &'a str,
+        /// The client's address as written (`192.0.2.1`, `local`).
+        address: &'a str,
+        /// The client's host name as written.
+        host: &'a str,
+    },
+    /// A client's session ended (OpenSMTPD).
+    Disconnected {
+        /// The session ID.
+        session: &'a str,
     },
     /// A client failed to authenticate (SASL).
     AuthFailure {

@@ -214,6 +214,7 @@ fn arrival<'a>(id: &'a str, tail: &'a str) -> Event<'a> {
         size: field(fields, "S=").and_then(|s| s.parse().ok()),
         message_id: field(fields, "id="),
         notification_for: parent,
+        nrcpt: None,
     }
 }
 
@@ -349,6 +350,7 @@ fn reject<'a>(queue_id: Option<&'a str>, msg: &'a str) -> Option<Reject<'a>> {
         from: field(fields, "F=").map(|f| f.trim_start_matches('<').trim_end_matches('>')),
         to,
         helo: None,
+        session: None,
     })
 }
 
@@ -591,6 +593,7 @@ mod tests {
                     size: Some(2048),
                     message_id: Some("abc@b.example"),
                     notification_for: None,
+                    nrcpt: None,
                     ..
                 }
             ),
@@ -603,6 +606,7 @@ mod tests {
                 Event::Arrival {
                     from: "",
                     notification_for: Some("10HmaX-000000005vi-0000"),
+                    nrcpt: None,
                     ..
                 }
             ),

@@ -47,6 +47,18 @@ pub trait LineParser: std::fmt::Debug + Send + Sync {
     fn accepts(&self, program: &str) -> bool;
     /// What the line says. Never panics; a line it does not understand is [`Event::Unknown`].
     fn parse<'a>(&self, line: &Prefix<'a>) -> Event<'a>;
+    /// False for a format that logs no line when a message leaves the queue (Sendmail,
+    /// OpenSMTPD): the analyzer then closes a message once each of its recipients has a final
+    /// status (delivered, bounced or expired).
+    fn logs_removal(&self) -> bool {
+        true
+    }
+    /// False for a format that logs no line linking a non-delivery report to the message it
+    /// reports on (OpenSMTPD's bounces are new messages like any other): a message of a format
+    /// without removal lines then closes at its last final status, without waiting for a link.
+    fn links_reports(&self) -> bool {
+        true
+    }
     /// For a format also written to its own files without a syslog prefix (Exim's mainlog):
     /// the line's prefix, with this format's program name. Tried when the syslog prefix fails
     /// or names a program no parser accepts.

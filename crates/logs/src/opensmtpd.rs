@@ -15,7 +15,9 @@
 //! to=<...>, size=N, ndest=N, proto=ESMTP`, `smtp-in: Failed command on session SID: "CMD" =>
 //! 550 ...`, and `delivery: Ok for EVPID: from=<...>, to=<...>, ..., stat=Delivered` (`relay:`
 //! for remote ones). OpenSMTPD writes no line when a message leaves the queue, nor one that
-//! links a bounce to the message it reports on.
+//! links a bounce to the message it reports on: the analyzer closes a message when each of its
+//! `nrcpt=` envelopes has a final result (`Ok`, `PermFail`; not `TempFail`). Refusals name only
+//! their session: the analyzer remembers each session's client from `smtp connected`.
 
 use crate::event::{Delivery, Event, Origin, Reject, Status};
 use crate::postfix::codes_at;
@@ -40,6 +42,14 @@ impl LineParser for OpenSmtpd {
         parse_message(line.message)
     }
 
+    fn logs_removal(&self) -> bool {
+        false
+    }
+
+    fn links_reports(&self) -> bool {
+        false
+    }
+
     fn own_prefix<'a>(&self, line: &'a str) -> Option<Prefix<'a>> {
         // `smtpd -d` writes its lines bare: a session ID and a subsystem, or a level word.
         let session_line = line.split_once(' ').is_some_and(|(id, rest)| {
@@ -54,7 +64,7 @@ impl LineParser for OpenSmtpd {
             || line.starts_with("debug: ");
         (session_line || level_line).then_some(Prefix {
             timestamp: "",
-            style: TimestampStyle::DateTime,
+            style: TimestampStyle::None,
             host: "",
             program: "smtpd",
             pid: None,
@@ -80,7 +90,7 @@ fn msgid_of(id: &str) -> Option<&str> {
 fn parse_message(msg: &str) -> Event<'_> {
     if let Some((id, rest)) = msg.split_once(' ') {
         if is_hex_id(id, 16) {
-            return session_line(rest);
+            return session_line(id, rest);
         }
     }
     if let Some(rest) = msg.strip_prefix("smtp-in: ") {
@@ -112,7 +122,7 @@ fn parse_message(msg: &str) -> Event<'_> {
 }
 
 /// A 6.4+ line after its session ID: `smtp ...`, `mta ...` or `mda ...`.
-fn session_line(rest: &str) -> Event<'_> {
+fn session_line<'a>(session: &'a str, rest: &'a str) -> Event<'a> {
     let (subsystem, rest) = rest.split_once(' ').unwrap_or((rest, ""));
     let (what, fields) = rest.split_once(' ').unwrap_or((rest, ""));
     match (subsystem, what) {
@@ -128,8 +138,15 @@ fn session_line(rest: &str) -> Event<'_> {
                 size: value(fields, "size").and_then(|v| v.parse().ok()),
                 message_id: None,
                 notification_for: None,
+                nrcpt: value(fields, "nrcpt").and_then(|v| v.parse().ok()),
             }
         }
+        ("smtp", "connected") => Event::Connected {
+            session,
+            address: value(fields, "address").unwrap_or(""),
+            host: value(fields, "host").unwrap_or(""),
+        },
+        ("smtp", "disconnected") => Event::Disconnected { session },
         ("smtp", "envelope") => match value(fields, "evpid").and_then(msgid_of) {
             Some(queue_id) => Event::Queued {
                 queue_id,
@@ -142,7 +159,7 @@ fn session_line(rest: &str) -> Event<'_> {
         ("smtp", "failed-command") => {
             let command = value(fields, "command").unwrap_or("");
             let reply = value(fields, "result").unwrap_or("");
-            failed_command(command, reply)
+            failed_command(session, command, reply)
         }
         ("smtp", "authentication") => match value(fields, "result") {
             Some("ok") => Event::Noise,
@@ -160,7 +177,7 @@ fn session_line(rest: &str) -> Event<'_> {
 
 /// A refused command: `RCPT TO:<a>`, `MAIL FROM:<a>`, `DATA`, `AUTH ...`, or `""` (a filter
 /// refused the connection). AUTH refusals are counted by the `smtp authentication` line.
-fn failed_command<'a>(command: &'a str, reply: &'a str) -> Event<'a> {
+fn failed_command<'a>(session: &'a str, command: &'a str, reply: &'a str) -> Event<'a> {
     let verb = command.split([' ', ':']).next().unwrap_or("");
     let upper = |v: &str| v.to_ascii_uppercase();
     let stage = match upper(verb).as_str() {
@@ -189,6 +206,7 @@ fn failed_command<'a>(command: &'a str, reply: &'a str) -> Event<'a> {
         from: address.filter(|_| stage == "MAIL"),
         to: address.filter(|_| stage == "RCPT"),
         helo: None,
+        session: Some(session),
     })
 }
 
@@ -358,13 +376,28 @@ fn old_smtp_in(rest: &str) -> Event<'_> {
             size: comma_value(fields, "size").and_then(|v| v.parse().ok()),
             message_id: None,
             notification_for: None,
+            nrcpt: comma_value(fields, "ndest").and_then(|v| v.parse().ok()),
         };
     }
     if let Some(r) = rest.strip_prefix("Failed command on session ") {
         // `SID: "CMD" => 550 reply`
-        let after = r.split_once(": ").map_or("", |(_, a)| a);
+        let (session, after) = r.split_once(": ").unwrap_or((r, ""));
         let (command, reply) = after.split_once(" => ").unwrap_or((after, ""));
-        return failed_command(command.trim_matches('"').trim(), reply);
+        return failed_command(session, command.trim_matches('"').trim(), reply);
+    }
+    // `New session SID from host NAME [ADDRESS]`, `Closing session SID`.
+    if let Some(r) = rest.strip_prefix("New session ") {
+        if let Some((session, client)) = r.split_once(" from host ") {
+            let (host, address) = client.split_once(" [").unwrap_or((client, ""));
+            return Event::Connected {
+                session,
+                address: address.strip_suffix(']').unwrap_or(address),
+                host,
+            };
+        }
+    }
+    if let Some(session) = rest.strip_prefix("Closing session ") {
+        return Event::Disconnected { session };
     }
     Event::Noise
 }
@@ -440,6 +473,7 @@ mod tests {
                 size: Some(602),
                 message_id: None,
                 notification_for: None,
+                nrcpt: Some(1),
             }
         );
         assert_eq!(
@@ -492,6 +526,7 @@ mod tests {
         let Event::Reject(r) = ev("6ec5818e3f3334c6 smtp failed-command command=\"RCPT TO:<nobody@elsewhere.invalid>\" result=\"550 Invalid recipient: <nobody@elsewhere.invalid>\"") else {
             panic!()
         };
+        assert_eq!(r.session, Some("6ec5818e3f3334c6"));
         assert_eq!(
             (r.stage, r.to, r.reply),
             (
@@ -515,9 +550,21 @@ mod tests {
             ev("6ec58192a17a2021 smtp authentication user=lab result=permfail"),
             Event::AuthFailure { client: "" }
         );
+        assert_eq!(
+            ev("6ec5818c684cb602 smtp connected address=127.0.0.1 host=localhost"),
+            Event::Connected {
+                session: "6ec5818c684cb602",
+                address: "127.0.0.1",
+                host: "localhost"
+            }
+        );
+        assert_eq!(
+            ev("6ec5818c684cb602 smtp disconnected reason=quit"),
+            Event::Disconnected {
+                session: "6ec5818c684cb602"
+            }
+        );
         for noise in [
-            "6ec5818c684cb602 smtp connected address=127.0.0.1 host=localhost",
-            "6ec5818c684cb602 smtp disconnected reason=quit",
             "6ec58195585be95b mta cert-check result=\"unverified\" fingerprint=\"SHA256:78\"",
             "6ec58192a17a2021 smtp authentication user=lab result=ok",
             "info: OpenSMTPD 7.4.0-portable starting",
@@ -527,7 +574,10 @@ mod tests {
         let Some(p) = OpenSmtpd.own_prefix("6ec5818c684cb602 smtp connected address=local") else {
             panic!()
         };
-        assert_eq!((p.timestamp, p.program), ("", "smtpd"));
+        assert_eq!(
+            (p.timestamp, p.style, p.program),
+            ("", TimestampStyle::None, "smtpd")
+        );
         assert!(OpenSmtpd.own_prefix("2026-03-01 00:00:00 x").is_none());
     }
 
@@ -540,12 +590,14 @@ mod tests {
                 queue_id: "4296f490",
                 from: "root@ix.example.com",
                 size: Some(1746),
+                nrcpt: Some(1),
                 ..
             }
         ));
         let Event::Reject(r) = ev("smtp-in: Failed command on session 1f55bdcdf16e28a3: \"MAIL FROM:<root@junction.example.com>  \" => 421 4.3.0: Temporary Error") else {
             panic!()
         };
+        assert_eq!(r.session, Some("1f55bdcdf16e28a3"));
         assert_eq!(
             (r.stage, r.from, r.reply),
             (
@@ -578,6 +630,20 @@ mod tests {
             (Status::Sent, "local", "Delivered")
         );
         assert_eq!(
+            ev("smtp-in: New session 08d856b172f69c5c from host ix.example.com [local]"),
+            Event::Connected {
+                session: "08d856b172f69c5c",
+                address: "local",
+                host: "ix.example.com"
+            }
+        );
+        assert_eq!(
+            ev("smtp-in: Closing session 08d856b172f69c5c"),
+            Event::Disconnected {
+                session: "08d856b172f69c5c"
+            }
+        );
+        assert_eq!(
             ev("smtp-in: Started TLS on session 427e749c2e46f809: version=TLSv1.2"),
             Event::Noise
         );
@@ -595,6 +661,8 @@ mod tests {
             "smtp-in: Accepted message 4296f490 on session 08d856b172f69c5c: from=<r@x>, to=<d@x>, size=1746, ndest=1",
             "smtp-in: Failed command on session 1f55bdcdf16e28a3: \"MAIL FROM:<r@j>  \" => 421 4.3.0: Temporary Error",
             "relay: TempFail for 8c4b1f0e2d3a4b5c: from=<a@b>, to=<c@d>, rcpt=<->, relay=mx [198.51.100.7], delay=2s, stat=x",
+            "smtp-in: New session 08d856b172f69c5c from host ix.example.com [local]",
+            "6ec5818c684cb602 smtp connected address=127.0.0.1 host=localhost",
         ] {
             for (i, _) in line.char_indices() {
                 let _ = parse_message(&line[..i]);

@@ -377,6 +377,7 @@ fn reject<'a>(qid: Option<&'a str>, rest: &'a str) -> Option<Reject<'a>> {
         from: field(fields, "from=").map(angle_value),
         to: field(fields, "to=").map(angle_value),
         helo: field(fields, "helo=").map(angle_value),
+        session: None,
     })
 }
 

@@ -8,8 +8,10 @@
 //! `mailer=`, `relay=`, `dsn=`, and last `stat=`: `Sent (...)`, `Deferred: reason`, or the
 //! reason of a permanent failure such as `User unknown`), `ruleset=check_rcpt, ..., reject=550
 //! ...` (a refusal by an access rule). A non-delivery report is linked by `QID: NEWQID: DSN:
-//! reason` (older versions: `return to sender: reason`). Sendmail writes no line when a message
-//! leaves the queue.
+//! reason` (older versions: `return to sender: reason`), logged right after the delivery lines.
+//! Only with `LogLevel` 10 and up does Sendmail log a message's removal (`done; delay=...,
+//! ntries=N`), so the analyzer closes a message when every one of its `nrcpts=` recipients has
+//! a final status.
 
 use crate::event::{Delivery, Event, Origin, Reject, Status};
 use crate::postfix::codes_at;
@@ -33,6 +35,10 @@ impl LineParser for Sendmail {
 
     fn parse<'a>(&self, line: &Prefix<'a>) -> Event<'a> {
         parse_message(line.message)
+    }
+
+    fn logs_removal(&self) -> bool {
+        false
     }
 }
 
@@ -69,6 +75,11 @@ fn queue_line<'a>(qid: &'a str, rest: &'a str) -> Event<'a> {
     }
     if rest.starts_with("from=") {
         return arrival(qid, rest);
+    }
+    // `done; delay=1+02:03:04, ntries=3`: the queue files were removed (LogLevel 10 and up,
+    // after at least one delivery attempt).
+    if rest.starts_with("done; ") {
+        return Event::Removed { queue_id: qid };
     }
     // `QID: NEWQID: DSN: reason`: the non-delivery report NEWQID was queued about QID.
     if let Some((new_id, kind)) = split_queue_id(rest) {
@@ -140,6 +151,7 @@ fn rule_reject<'a>(qid: Option<&'a str>, msg: &'a str) -> Option<Reject<'a>> {
         from: arg1.filter(|_| stage == "MAIL"),
         to: arg1.filter(|_| stage == "RCPT"),
         helo: None,
+        session: None,
     })
 }
 
@@ -168,6 +180,7 @@ fn milter_reject<'a>(qid: Option<&'a str>, msg: &'a str) -> Option<Reject<'a>> {
         from: field(rest, "from=").map(unbracket),
         to: field(rest, "to=").map(unbracket),
         helo: None,
+        session: None,
     })
 }
 
@@ -202,6 +215,7 @@ fn command_reject<'a>(qid: Option<&'a str>, msg: &'a str) -> Option<Reject<'a>> 
         from: None,
         to: None,
         helo: None,
+        session: None,
     })
 }
 
@@ -234,6 +248,7 @@ fn arrival<'a>(qid: &'a str, rest: &'a str) -> Event<'a> {
         size: field(rest, "size=").and_then(|v| v.parse().ok()),
         message_id: field(rest, "msgid=").map(unbracket),
         notification_for: None,
+        nrcpt: nrcpts,
     }
 }
 
@@ -386,7 +401,6 @@ fn is_known_noise(msg: &str) -> bool {
         "clone ",
         "sender notify",
         "postmaster notify",
-        "done; ",
         "Saved message in ",
         "DSN: ",
         "return to sender",
@@ -457,6 +471,7 @@ mod tests {
                 size: Some(5938),
                 message_id: Some("201604011515.u31FFIAj012911@example.com"),
                 notification_for: None,
+                nrcpt: Some(7),
             }
         );
         let Event::Delivery(d) = ev("u31FFPtp032300: to=<a@example.com>,<b@example.com>, delay=00:00:00, xdelay=00:00:00, mailer=esmtp, pri=245938, relay=mx.example.com. [93.184.216.34], dsn=2.0.0, stat=Sent (ok:  Message 40279894 accepted)") else {
@@ -591,6 +606,12 @@ mod tests {
             ev("rA37ZTSC026254: from=<d@example.com>, size=0, class=0, nrcpts=0, bodytype=8BITMIME, proto=ESMTP, daemon=MTA, relay=x [95.32.23.163]"),
             Event::MessageNote { .. }
         ));
+        assert_eq!(
+            ev("u31FFPtp032300: done; delay=00:00:00, ntries=2"),
+            Event::Removed {
+                queue_id: "u31FFPtp032300"
+            }
+        );
         assert_eq!(ev("something nobody wrote"), Event::Unknown);
     }
 

@@ -32,6 +32,9 @@ pub enum TimestampStyle {
     /// `yyyy-mm-dd hh:mm:ss[.fff][ +hhmm]`: Exim's own log files (local time unless
     /// `log_timezone` adds the offset).
     DateTime,
+    /// No timestamp at all (OpenSMTPD's foreground log, `smtpd -d`): the line has no time, and
+    /// [`Prefix::timestamp`] is empty.
+    None,
 }
 
 const MONTHS: [&[u8; 3]; 12] = [

@@ -734,6 +734,7 @@ fn opensmtpd_old_format() {
             size: Some(1746),
             message_id: None,
             notification_for: None,
+            nrcpt: Some(1),
         }
     );
 }

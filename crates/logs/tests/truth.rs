@@ -269,7 +269,10 @@ fn history_of_trace(t: &Trace) -> Vec<String> {
                     e.text.as_str(),
                 )
             };
-            format!("{} {to} {status} {dsn} {code} {text}", e.timestamp)
+            format!(
+                "{} {to} {status} {dsn} {code} {text}",
+                e.timestamp.as_deref().unwrap_or("")
+            )
         })
         .collect()
 }
