@@ -18,9 +18,9 @@ const LOG: &str = "\
 Mar  1 00:00:01 mx1 postfix/submission/smtpd[10]: 1A2B3C4D5E: client=unknown[10.0.0.1], sasl_method=PLAIN, sasl_username=a@example.com
 Mar  1 00:00:01 mx1 postfix/cleanup[11]: 1A2B3C4D5E: message-id=<m1@example.com>
 Mar  1 00:00:01 mx1 postfix/qmgr[12]: 1A2B3C4D5E: from=<a@example.com>, size=100, nrcpt=2 (queue active)
-Mar  1 00:00:02 mx1 postfix/smtp[13]: 1A2B3C4D5E: to=<b@gmail.com>, relay=aspmx.l.google.com[1.2.3.4]:25, delay=1, delays=0.1/0/0.5/0.4, dsn=2.0.0, status=sent (250 2.0.0 OK - gsmtp)
-Mar  1 00:00:02 mx1 postfix/smtp[13]: 1A2B3C4D5E: to=<c@dead.example>, relay=none, delay=30, delays=0.1/0/30/0, dsn=4.4.1, status=deferred (connect to mx.dead.example[5.6.7.8]:25: Connection timed out)
-Mar  1 01:00:02 mx1 postfix/smtp[13]: 1A2B3C4D5E: to=<c@dead.example>, relay=mx.dead.example[5.6.7.8]:25, delay=3600, delays=3599/0/0.5/0.4, dsn=5.1.1, status=bounced (host mx.dead.example[5.6.7.8] said: 550 5.1.1 <c@dead.example>: User unknown (in reply to RCPT TO command))
+Mar  1 00:00:02 mx1 postfix/smtp[13]: 1A2B3C4D5E: to=<b@gmail.com>, relay=aspmx.l.google.com[203.0.113.4]:25, delay=1, delays=0.1/0/0.5/0.4, dsn=2.0.0, status=sent (250 2.0.0 OK - gsmtp)
+Mar  1 00:00:02 mx1 postfix/smtp[13]: 1A2B3C4D5E: to=<c@dead.example>, relay=none, delay=30, delays=0.1/0/30/0, dsn=4.4.1, status=deferred (connect to mx.dead.example[203.0.113.8]:25: Connection timed out)
+Mar  1 01:00:02 mx1 postfix/smtp[13]: 1A2B3C4D5E: to=<c@dead.example>, relay=mx.dead.example[203.0.113.8]:25, delay=3600, delays=3599/0/0.5/0.4, dsn=5.1.1, status=bounced (host mx.dead.example[203.0.113.8] said: 550 5.1.1 <c@dead.example>: User unknown (in reply to RCPT TO command))
 Mar  1 01:00:02 mx1 postfix/bounce[14]: 1A2B3C4D5E: sender non-delivery notification: 9F8E7D6C5B
 Mar  1 01:00:02 mx1 postfix/cleanup[11]: 9F8E7D6C5B: message-id=<ndr@mx1>
 Mar  1 01:00:02 mx1 postfix/qmgr[12]: 1A2B3C4D5E: removed
@@ -182,7 +182,7 @@ fn failures_are_json_lines_with_findings() {
     assert_eq!(bounced["message_id"], "m1@example.com");
     assert_eq!(bounced["from"], "a@example.com");
     assert_eq!(bounced["to"], "c@dead.example");
-    assert_eq!(bounced["relay"], "mx.dead.example[5.6.7.8]:25");
+    assert_eq!(bounced["relay"], "mx.dead.example[203.0.113.8]:25");
     assert_eq!(bounced["dsn"], "5.1.1");
     assert_eq!(bounced["reply_code"], 550);
     assert_eq!(bounced["enhanced_code"], "5.1.1");

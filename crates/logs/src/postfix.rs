@@ -541,14 +541,14 @@ mod tests {
 
     #[test]
     fn status_line() {
-        let e = ev("postfix/smtp", "0D9633D: to=<jos@example.com>, orig_to=<bestuur@example.com>, relay=mail1.example.net[10.74.103.11]:25, conn_use=2, delay=11, delays=5.4/0.06/5.1/0.03, dsn=4.2.0, status=deferred (host mail1.example.net[10.74.103.11] said: 450 4.2.0 <x>: Greylisted (in reply to RCPT TO command))");
+        let e = ev("postfix/smtp", "0D9633D: to=<jos@example.com>, orig_to=<bestuur@example.com>, relay=mail1.example.net[198.51.100.111]:25, conn_use=2, delay=11, delays=5.4/0.06/5.1/0.03, dsn=4.2.0, status=deferred (host mail1.example.net[198.51.100.111] said: 450 4.2.0 <x>: Greylisted (in reply to RCPT TO command))");
         let Event::Delivery(d) = e else {
             panic!("{e:?}")
         };
         assert_eq!(d.queue_id, "0D9633D");
         assert_eq!(d.to, "jos@example.com");
         assert_eq!(d.orig_to, Some("bestuur@example.com"));
-        assert_eq!(d.relay, "mail1.example.net[10.74.103.11]:25");
+        assert_eq!(d.relay, "mail1.example.net[198.51.100.111]:25");
         assert_eq!(d.delay, Some(11.0));
         assert_eq!(d.delays, Some("5.4/0.06/5.1/0.03"));
         assert_eq!(d.dsn, Some("4.2.0"));
@@ -579,15 +579,15 @@ mod tests {
         assert_eq!(code("250 ok dirdel"), Some(250));
         assert_eq!(code("delivered to mailbox"), None);
         assert_eq!(
-            code("connect to mx[1.2.3.4]:25: Connection timed out"),
+            code("connect to mx[203.0.113.4]:25: Connection timed out"),
             None
         );
         assert_eq!(
-            code("host a[1.2.3.4] refused to talk to me: 421 4.3.2 busy"),
+            code("host a[203.0.113.4] refused to talk to me: 421 4.3.2 busy"),
             Some(421)
         );
         assert_eq!(
-            code("delivery temporarily suspended: host a[1.2.3.4] said: 450 x"),
+            code("delivery temporarily suspended: host a[203.0.113.4] said: 450 x"),
             Some(450)
         );
         assert_eq!(code("550-5.1.1 The email account"), Some(550));
@@ -602,29 +602,29 @@ mod tests {
 
     #[test]
     fn rejects_smtpd_and_postscreen() {
-        let e = ev("postfix/smtpd", "NOQUEUE: reject: RCPT from unknown[1.2.3.4]: 554 5.7.1 Service unavailable; Client host [1.2.3.4] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/1.2.3.4; from=<a@b.c> to=<d@e.f> proto=ESMTP helo=<User>");
+        let e = ev("postfix/smtpd", "NOQUEUE: reject: RCPT from unknown[203.0.113.4]: 554 5.7.1 Service unavailable; Client host [203.0.113.4] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/203.0.113.4; from=<a@b.c> to=<d@e.f> proto=ESMTP helo=<User>");
         let Event::Reject(r) = e else { panic!("{e:?}") };
         assert_eq!(
             (r.action, r.stage, r.client),
-            ("reject", "RCPT", "unknown[1.2.3.4]")
+            ("reject", "RCPT", "unknown[203.0.113.4]")
         );
-        assert!(r.reply.ends_with("query/ip/1.2.3.4"), "{}", r.reply);
+        assert!(r.reply.ends_with("query/ip/203.0.113.4"), "{}", r.reply);
         assert_eq!(r.reply_code.map(|c| c.get()), Some(554));
         assert_eq!(
             (r.from, r.to, r.helo),
             (Some("a@b.c"), Some("d@e.f"), Some("User"))
         );
-        let e = ev("postfix/postscreen", "NOQUEUE: reject: RCPT from [1.2.3.4]:2413: 550 5.5.1 Protocol error; from=<x@y.z>, to=<t@e.com>, proto=SMTP, helo=<h>");
+        let e = ev("postfix/postscreen", "NOQUEUE: reject: RCPT from [203.0.113.4]:2413: 550 5.5.1 Protocol error; from=<x@y.z>, to=<t@e.com>, proto=SMTP, helo=<h>");
         let Event::Reject(r) = e else { panic!("{e:?}") };
         assert_eq!(
             (r.client, r.reply, r.to),
             (
-                "[1.2.3.4]:2413",
+                "[203.0.113.4]:2413",
                 "550 5.5.1 Protocol error",
                 Some("t@e.com")
             )
         );
-        let e = ev("postfix/cleanup", "1D8CC1CA0A7F: milter-reject: END-OF-MESSAGE from x[1.2.3.4]: 5.7.1 Command rejected; from=<a@b> to=<c@d> proto=ESMTP helo=<x>");
+        let e = ev("postfix/cleanup", "1D8CC1CA0A7F: milter-reject: END-OF-MESSAGE from x[203.0.113.4]: 5.7.1 Command rejected; from=<a@b> to=<c@d> proto=ESMTP helo=<x>");
         assert!(
             matches!(
                 e,
@@ -713,7 +713,7 @@ mod tests {
         assert!(matches!(
             ev(
                 "postfix/smtp",
-                "connect to mx.x.com[1.2.3.4]:25: Connection timed out"
+                "connect to mx.x.com[203.0.113.4]:25: Connection timed out"
             ),
             Event::ConnectFailure {
                 reason: "Connection timed out",
@@ -723,10 +723,10 @@ mod tests {
         assert!(matches!(
             ev(
                 "postfix/smtpd",
-                "warning: unknown[1.2.3.4]: SASL LOGIN authentication failed: UGFzc3dvcmQ6"
+                "warning: unknown[203.0.113.4]: SASL LOGIN authentication failed: UGFzc3dvcmQ6"
             ),
             Event::AuthFailure {
-                client: "unknown[1.2.3.4]"
+                client: "unknown[203.0.113.4]"
             }
         ));
         assert!(matches!(

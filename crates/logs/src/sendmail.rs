@@ -460,13 +460,13 @@ mod tests {
 
     #[test]
     fn arrival_and_deliveries() {
-        let e = ev("u31FFPtp032300: from=<g@example.com>, size=5938, class=0, nrcpts=7, msgid=<201604011515.u31FFIAj012911@example.com>, proto=ESMTP, daemon=MTA, relay=[64.233.187.27]");
+        let e = ev("u31FFPtp032300: from=<g@example.com>, size=5938, class=0, nrcpts=7, msgid=<201604011515.u31FFIAj012911@example.com>, proto=ESMTP, daemon=MTA, relay=[192.0.2.27]");
         assert_eq!(
             e,
             Event::Arrival {
                 queue_id: "u31FFPtp032300",
                 origin: Origin::Smtpd,
-                client: "[64.233.187.27]",
+                client: "[192.0.2.27]",
                 from: "g@example.com",
                 size: Some(5938),
                 message_id: Some("201604011515.u31FFIAj012911@example.com"),
@@ -474,7 +474,7 @@ mod tests {
                 nrcpt: Some(7),
             }
         );
-        let Event::Delivery(d) = ev("u31FFPtp032300: to=<a@example.com>,<b@example.com>, delay=00:00:00, xdelay=00:00:00, mailer=esmtp, pri=245938, relay=mx.example.com. [93.184.216.34], dsn=2.0.0, stat=Sent (ok:  Message 40279894 accepted)") else {
+        let Event::Delivery(d) = ev("u31FFPtp032300: to=<a@example.com>,<b@example.com>, delay=00:00:00, xdelay=00:00:00, mailer=esmtp, pri=245938, relay=mx.example.com. [198.51.100.34], dsn=2.0.0, stat=Sent (ok:  Message 40279894 accepted)") else {
             panic!()
         };
         assert_eq!(
@@ -489,9 +489,9 @@ mod tests {
         );
         assert_eq!(
             (d.relay, d.dsn, d.delay),
-            ("mx.example.com. [93.184.216.34]", Some("2.0.0"), Some(0.0))
+            ("mx.example.com. [198.51.100.34]", Some("2.0.0"), Some(0.0))
         );
-        let Event::Delivery(d) = ev("u31FFPtp032300: to=<d@example.com>, delay=1+00:00:15, xdelay=00:00:15, mailer=esmtp, pri=34527, relay=[93.184.216.34] [93.184.216.34], dsn=4.3.5, stat=Deferred: 451 4.3.5 Server configuration problem") else {
+        let Event::Delivery(d) = ev("u31FFPtp032300: to=<d@example.com>, delay=1+00:00:15, xdelay=00:00:15, mailer=esmtp, pri=34527, relay=[198.51.100.34] [198.51.100.34], dsn=4.3.5, stat=Deferred: 451 4.3.5 Server configuration problem") else {
             panic!()
         };
         assert_eq!((d.status, d.delay), (Status::Deferred, Some(86_415.0)));
@@ -538,7 +538,7 @@ mod tests {
                 ..
             }
         ));
-        let Event::Reject(r) = ev("s1P819mk027713: ruleset=check_rcpt, arg1=<a@example.ru>, relay=h.example.ru [128.68.136.133], reject=550 5.7.1 <a@example.ru>... Relaying denied. Proper authentication required.") else {
+        let Event::Reject(r) = ev("s1P819mk027713: ruleset=check_rcpt, arg1=<a@example.ru>, relay=h.example.ru [203.0.113.133], reject=550 5.7.1 <a@example.ru>... Relaying denied. Proper authentication required.") else {
             panic!()
         };
         assert_eq!(
@@ -546,7 +546,7 @@ mod tests {
             (
                 Some("s1P819mk027713"),
                 "RCPT",
-                "h.example.ru [128.68.136.133]",
+                "h.example.ru [203.0.113.133]",
                 Some("a@example.ru"),
                 None
             )
@@ -558,10 +558,10 @@ mod tests {
         };
         assert_eq!((r.queue_id, r.stage), (None, "CONNECT"));
         assert_eq!(r.reply_code.map(|c| c.get()), Some(421));
-        let Event::Reject(r) = ev("s1NKIkZa093301: [76.72.174.70]: EXPN root [rejected]") else {
+        let Event::Reject(r) = ev("s1NKIkZa093301: [203.0.113.70]: EXPN root [rejected]") else {
             panic!()
         };
-        assert_eq!((r.stage, r.client), ("EXPN", "[76.72.174.70]"));
+        assert_eq!((r.stage, r.client), ("EXPN", "[203.0.113.70]"));
         let Event::Reject(r) =
             ev("t5NHS1qY012345: Milter: to=<b@example.org>, reject=550 5.7.1 Command rejected")
         else {
@@ -587,8 +587,8 @@ mod tests {
         );
         assert_eq!(ev("t5NHS1qY012345: Milter: no active filter"), Event::Noise);
         assert!(matches!(
-            ev("R1R9r60D044307: rejecting commands from  [209.15.212.253] due to pre-greeting traffic after 0 seconds"),
-            Event::Reject(Reject { stage: "CONNECT", client: "[209.15.212.253]", .. })
+            ev("R1R9r60D044307: rejecting commands from  [198.51.100.253] due to pre-greeting traffic after 0 seconds"),
+            Event::Reject(Reject { stage: "CONNECT", client: "[198.51.100.253]", .. })
         ));
         assert_eq!(
             ev("06I02CNi016764: AUTH failure (LOGIN): authentication failure (-13) SASL(-13): authentication failure: checkpass failed, user=criminal, relay=[192.0.2.100], relay=[192.0.2.4] (may be forged)"),
@@ -603,7 +603,7 @@ mod tests {
             Event::MessageNote { .. }
         ));
         assert!(matches!(
-            ev("rA37ZTSC026254: from=<d@example.com>, size=0, class=0, nrcpts=0, bodytype=8BITMIME, proto=ESMTP, daemon=MTA, relay=x [95.32.23.163]"),
+            ev("rA37ZTSC026254: from=<d@example.com>, size=0, class=0, nrcpts=0, bodytype=8BITMIME, proto=ESMTP, daemon=MTA, relay=x [192.0.2.163]"),
             Event::MessageNote { .. }
         ));
         assert_eq!(
@@ -619,14 +619,14 @@ mod tests {
     fn every_cut_of_a_known_line_parses() {
         // Truncated lines (a log cut mid-write, a line over the length limit): never a panic.
         for line in [
-            "u31FFPtp032300: from=<g@example.com>, size=5938, class=0, nrcpts=7, msgid=<a@b>, proto=ESMTP, daemon=MTA, relay=[64.233.187.27]",
+            "u31FFPtp032300: from=<g@example.com>, size=5938, class=0, nrcpts=7, msgid=<a@b>, proto=ESMTP, daemon=MTA, relay=[192.0.2.27]",
             "u31FFPtp032300: to=<a@example.com>,<b@example.com>, ctladdr=a (0/0), delay=1+00:00:00, xdelay=00:00:00, mailer=esmtp, pri=2, relay=mx. [192.0.2.1], dsn=4.3.5, stat=Deferred: 451 4.3.5 x",
-            "s1P819mk027713: ruleset=check_rcpt, arg1=<a@example.ru>, relay=h [128.68.136.133], reject=550 5.7.1 <a@example.ru>... Relaying denied",
+            "s1P819mk027713: ruleset=check_rcpt, arg1=<a@example.ru>, relay=h [203.0.113.133], reject=550 5.7.1 <a@example.ru>... Relaying denied",
             "t5NHS1qY012345: t5NHS2qY012346: DSN: User unknown",
             "t5NHS1qY012345: Milter: to=<b@example.org>, reject=550 5.7.1 x",
             "06I02CNi016764: AUTH failure (LOGIN): x, user=c, relay=[192.0.2.100], relay=[192.0.2.4]",
-            "R1R9r60D044307: rejecting commands from  [209.15.212.253] due to pre-greeting traffic",
-            "s1NKIkZa093301: [76.72.174.70]: EXPN root [rejected]",
+            "R1R9r60D044307: rejecting commands from  [198.51.100.253] due to pre-greeting traffic",
+            "s1NKIkZa093301: [203.0.113.70]: EXPN root [rejected]",
         ] {
             for (i, _) in line.char_indices() {
                 let _ = parse_message(&line[..i]);
