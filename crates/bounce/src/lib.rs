@@ -497,6 +497,10 @@ impl Recipient {
 /// part (Microsoft's JMRP), and the feedback type they mean.
 const FEEDBACK_SUBJECTS: &[(&str, &str)] = &[("complaint about message from", "abuse")];
 
+/// Header fields (name, value in lower case) of unsubscribe requests that a mail client sends on
+/// its user's behalf, and the feedback type they mean: the user who opts out is the sender.
+const FEEDBACK_HEADERS: &[(&str, &str, &str)] = &[("X-Apple-Unsubscribe", "true", "opt-out")];
+
 /// RFC 5965: a message/feedback-report part, or its fields in the body of a report, or a
 /// complaint report known by its subject ([`FEEDBACK_SUBJECTS`]) with the original attached.
 fn decode_feedback(p: &Parts) -> Option<Report> {
@@ -508,7 +512,17 @@ fn decode_feedback(p: &Parts) -> Option<Report> {
             .map(|(_, t)| *t)
             .filter(|_| p.original_in_part)
     };
+    let by_header = || {
+        FEEDBACK_HEADERS
+            .iter()
+            .find(|(name, value, _)| {
+                p.header(name)
+                    .is_some_and(|v| v.trim().eq_ignore_ascii_case(value))
+            })
+            .map(|(_, _, t)| *t)
+    };
     let mut subject_type = None;
+    let mut from_sender = false;
     let text = match &p.feedback {
         Some(t) => Cow::Borrowed(t.as_str()),
         None => {
@@ -516,7 +530,12 @@ fn decode_feedback(p: &Parts) -> Option<Report> {
                 .header("Content-Type")
                 .is_some_and(|c| c.to_ascii_lowercase().contains("feedback-report"));
             if !report_type && !p.body.contains("Feedback-Type:") {
-                subject_type = Some(by_subject()?);
+                if let Some(t) = by_header() {
+                    from_sender = true;
+                    subject_type = Some(t);
+                } else {
+                    subject_type = Some(by_subject()?);
+                }
             }
             Cow::Borrowed(p.body.as_str())
         }
@@ -542,6 +561,9 @@ fn decode_feedback(p: &Parts) -> Option<Report> {
         .filter_map(|f| text::clean_address(&f.value))
         .collect();
     dedupe(&mut rcpts);
+    if from_sender {
+        rcpts.extend(p.from.clone());
+    }
     if rcpts.is_empty() {
         rcpts = p.original_to.clone();
     }
@@ -619,6 +641,9 @@ fn decode_dsn(p: &Parts, format: &'static str) -> Option<Report> {
             .map(|d| dsn::typed_value(d).to_string())
             .unwrap_or_default();
         let status = g.get("Status").and_then(parse_status);
+        if diagnostic_is_empty(&diagnostic) {
+            diagnostic = g.get("Status").map(status_comment).unwrap_or_default();
+        }
         if diagnostic_is_empty(&diagnostic) {
             let block = recipient
                 .as_deref()
@@ -767,6 +792,40 @@ fn before_dsn_fields(section: &str) -> &str {
 fn diagnostic_is_empty(d: &str) -> bool {
     let letters = d.chars().filter(|c| c.is_alphabetic()).count();
     letters < 3 && smtp_doctor_kb::extract(d).enhanced_code.is_none()
+}
+
+/// Comments of a Status field that only restate its class ("5.0.0 (permanent failure)").
+const CLASS_COMMENTS: &[&str] = &[
+    "permanent failure",
+    "persistent transient failure",
+    "transient failure",
+    "temporary failure",
+    "permanent error",
+    "temporary error",
+    "failed",
+    "delayed",
+    "success",
+    "other or undefined status",
+];
+
+/// The text a Status field carries after its code ("4.0.0 (example.net: host name lookup
+/// failure)"), when it says more than the class: some MTAs write the cause there and no
+/// Diagnostic-Code. Empty when there is none.
+fn status_comment(value: &str) -> String {
+    let rest = value
+        .trim_start()
+        .split_once(|c: char| c.is_whitespace() || c == '(')
+        .map_or("", |(_, r)| r);
+    let comment = rest
+        .trim()
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .trim();
+    let lower = comment.to_ascii_lowercase();
+    if CLASS_COMMENTS.contains(&lower.as_str()) {
+        return String::new();
+    }
+    comment.to_string()
 }
 
 /// A DSN Status value as a real RFC 3463 code: pseudo-codes (subject 9) are dropped.
@@ -1014,6 +1073,47 @@ Feedback-Type: abuse\nVersion: 1\nOriginal-Rcpt-To: a@example.net\nOriginal-Rcpt
         assert_eq!(r.len(), 2);
         assert_eq!(r[1].feedback_type.as_deref(), Some("abuse"));
         assert!(r[0].finding.is_none());
+    }
+
+    #[test]
+    fn a_status_comment_is_the_diagnostic_when_there_is_no_other() {
+        let dsn = "From: MAILER-DAEMON@mx.example.org\nTo: a@example.org\nSubject: Returned mail\n\
+MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+--B\nContent-Type: text/plain\n\nThe following addresses had delivery problems.\n\
+--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n\
+Final-Recipient: rfc822;x@example.net\nAction: delayed\n\
+Status: 4.0.0 (example.net: host name lookup failure)\n\n\
+Final-Recipient: rfc822;y@example.com\nAction: failed\nStatus: 5.0.0 (permanent failure)\n--B--\n";
+        let r = parse(dsn.as_bytes())
+            .map(|r| r.recipients)
+            .unwrap_or_default();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].diagnostic, "example.net: host name lookup failure");
+        assert_eq!(r[0].reason, "networkerror");
+        // A comment that only restates the class is not a cause: the prose is used.
+        assert_eq!(
+            r[1].diagnostic,
+            "The following addresses had delivery problems."
+        );
+        assert_eq!(status_comment("5.1.1"), "");
+    }
+
+    #[test]
+    fn a_client_unsubscribe_request_is_opt_out_feedback() {
+        let unsub = "From: reader@example.net\nTo: opt-out-1@example.org\nSubject: unsubscribe\n\
+Auto-Submitted: auto-replied\nX-Apple-Unsubscribe: true\n\nThe mail client sent this to unsubscribe.\n";
+        let r = parse(unsub.as_bytes());
+        assert_eq!(r.as_ref().map(|r| r.kind), Some(Kind::Feedback));
+        let r = r.map(|r| r.recipients).unwrap_or_default();
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].recipient.as_deref(), Some("reader@example.net"));
+        assert_eq!(r[0].feedback_type.as_deref(), Some("opt-out"));
+        // Without the client's field it stays an auto-reply.
+        let plain = unsub.replace("X-Apple-Unsubscribe: true\n", "");
+        assert_eq!(
+            parse(plain.as_bytes()).map(|r| r.kind),
+            Some(Kind::AutoReply)
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ const FLOOR_RECIPIENT: f64 = 0.99;
 const FLOOR_REPLY: f64 = 0.978;
 const FLOOR_STATUS: f64 = 0.99;
 const FLOOR_HARD: f64 = 0.96;
-const FLOOR_REASON: f64 = 0.888;
+const FLOOR_REASON: f64 = 0.892;
 /// The fewest `maildir/bsd` rows the corpus must have, so the test cannot pass empty.
 const MIN_ROWS: usize = 600;
 
