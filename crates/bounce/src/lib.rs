@@ -270,7 +270,9 @@ impl Parts {
                 .unwrap_or_default();
             match (ctype.as_str(), subtype.as_str()) {
                 ("message", "delivery-status" | "global-delivery-status") => {
-                    p.delivery_status.push(part_text(&part.body).into_owned());
+                    let ds = part_text(&part.body);
+                    p.delivery_status
+                        .push(text::decode_iso2022jp(&ds).into_owned());
                     continue;
                 }
                 ("message", "feedback-report") => {
