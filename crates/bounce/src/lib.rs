@@ -458,6 +458,9 @@ fn decode(p: &Parts, depth: usize) -> Option<Report> {
         }
     }
     if autoreply::is_auto_reply(p) {
+        if let Some(r) = gone_mailbox_reply(p) {
+            return Some(r);
+        }
         return Some(Report {
             kind: Kind::AutoReply,
             format: "rfc3834",
@@ -472,6 +475,35 @@ fn decode(p: &Parts, depth: usize) -> Option<Report> {
         });
     }
     None
+}
+
+/// An automatic reply whose text says the mailbox it answers for is gone (closed, disabled, no
+/// such user): the address takes no more mail, which is a bounce of the address that replied,
+/// not a vacation notice. `None` for any other auto-reply.
+fn gone_mailbox_reply(p: &Parts) -> Option<Report> {
+    let text = vendor::error_section(p).trim();
+    let mut r = Recipient {
+        recipient: p.from.clone(),
+        ..Recipient::empty()
+    };
+    classify_into(&mut r, text, None, None);
+    let gone = r.finding.as_ref().is_some_and(|f| {
+        matches!(
+            f.category,
+            smtp_doctor_model::Category::UserUnknown | smtp_doctor_model::Category::Suspend
+        )
+    });
+    if !gone || r.recipient.is_none() {
+        return None;
+    }
+    r.diagnostic = smtp_doctor_kb::cut(text, MAX_DIAGNOSTIC).to_string();
+    Some(Report {
+        kind: Kind::Bounce,
+        format: "rfc3834",
+        original: p.original.clone(),
+        recipients: vec![r],
+        notes: Vec::new(),
+    })
 }
 
 impl Recipient {
@@ -1098,6 +1130,23 @@ Final-Recipient: rfc822;y@example.com\nAction: failed\nStatus: 5.0.0 (permanent 
             "The following addresses had delivery problems."
         );
         assert_eq!(status_comment("5.1.1"), "");
+    }
+
+    #[test]
+    fn an_auto_reply_saying_the_mailbox_is_gone_is_a_bounce() {
+        let gone = "From: info@example.com\nTo: a@example.jp\nSubject: Automatic reply: hello\n\
+Auto-Submitted: auto-replied\n\nThis mailbox has been disabled. Please write to desk@example.com.\n";
+        let r = parse(gone.as_bytes());
+        assert_eq!(r.as_ref().map(|r| r.kind), Some(Kind::Bounce));
+        let r = r.map(|r| r.recipients).unwrap_or_default();
+        assert_eq!(r[0].recipient.as_deref(), Some("info@example.com"));
+        assert_eq!(r[0].reason, "suspend");
+        // A vacation notice stays one.
+        let away = gone.replace("This mailbox has been disabled.", "I am away until Monday.");
+        assert_eq!(
+            parse(away.as_bytes()).map(|r| r.kind),
+            Some(Kind::AutoReply)
+        );
     }
 
     #[test]
