@@ -263,6 +263,11 @@ const STAGE_MARKERS: &[(&str, Stage)] = &[
     ("in reply to mail from", Stage::Mail),
     ("after mail from", Stage::Mail),
     ("did not like our mail from", Stage::Mail),
+    // The server's greeting: Postfix's "host X refused to talk to me", Exim's "after initial
+    // connection".
+    ("refused to talk to me", Stage::Banner),
+    ("after initial connection", Stage::Banner),
+    ("in reply to initial greeting", Stage::Banner),
 ];
 
 /// SMTP command words as MTAs print them in transcripts and replies (upper case, whole words:
@@ -668,6 +673,15 @@ a@example.com\nRemote Server returned '550 5.1.10 RecipientNotFound'\n";
         assert_eq!(stage_in("550 no such user DATABASE@example.org"), None);
         assert_eq!(stage_in("we lost your data"), None);
         assert_eq!(stage_in("refused after DATA."), Some(Stage::Data));
+        // A refused greeting.
+        assert_eq!(
+            stage_in("host mx.example.net[192.0.2.1] refused to talk to me: 554 go away"),
+            Some(Stage::Banner)
+        );
+        assert_eq!(
+            stage_in("SMTP error from remote mail server after initial connection: 554 no"),
+            Some(Stage::Banner)
+        );
     }
 
     #[test]
