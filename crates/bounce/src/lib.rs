@@ -674,6 +674,9 @@ fn decode_dsn(p: &Parts, format: &'static str) -> Option<Report> {
             .get("Diagnostic-Code")
             .map(|d| dsn::typed_value(d).to_string())
             .unwrap_or_default();
+        if let Some(full) = whole_reply(&diagnostic, section) {
+            diagnostic = full;
+        }
         let status = g.get("Status").and_then(parse_status);
         if diagnostic_is_empty(&diagnostic) {
             diagnostic = g.get("Status").map(status_comment).unwrap_or_default();
@@ -826,6 +829,63 @@ fn before_dsn_fields(section: &str) -> &str {
 fn diagnostic_is_empty(d: &str) -> bool {
     let letters = d.chars().filter(|c| c.is_alphabetic()).count();
     letters < 3 && smtp_doctor_kb::extract(d).enhanced_code.is_none()
+}
+
+/// The most lines of a multi-line reply that [`whole_reply`] joins.
+const MAX_REPLY_LINES: usize = 32;
+
+/// The whole of a multi-line SMTP reply whose first line alone is the Diagnostic-Code
+/// (`552-5.7.0 This message was blocked because ...`, as sendmail writes it), from the
+/// transcript in the report's text (`<<< 552-5.7.0 ...` lines up to the `552 ` one): its lines
+/// joined, the code and enhanced code of each continuation line left out. `None` when the
+/// diagnostic is not such a first line or the text does not hold the reply.
+fn whole_reply(diagnostic: &str, section: &str) -> Option<String> {
+    let first = diagnostic.trim();
+    let b = first.as_bytes();
+    if b.len() < 5 || !b[..3].iter().all(u8::is_ascii_digit) || b[3] != b'-' {
+        return None;
+    }
+    let code = &first[..3];
+    // The first place where the line starts a reply (not quoted in prose: "(reason: 552-...").
+    section
+        .match_indices(first)
+        .take(vendor::MAX_MENTIONS)
+        .find_map(|(at, _)| reply_from(section, at, code))
+        .filter(|out| out.len() > first.len())
+}
+
+/// The multi-line reply with code `code` whose first line holds byte `at` of `section`, joined
+/// as [`whole_reply`] describes; `None` when that line does not start with the code.
+fn reply_from(section: &str, at: usize, code: &str) -> Option<String> {
+    let line_start = section[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut out = String::new();
+    for line in section[line_start..].lines().take(MAX_REPLY_LINES) {
+        let l = line.trim().trim_start_matches("<<<").trim_start();
+        let Some(rest) = l.strip_prefix(code) else {
+            break;
+        };
+        let last = rest.starts_with(' ');
+        if !last && !rest.starts_with('-') {
+            break;
+        }
+        if out.is_empty() {
+            out.push_str(l);
+        } else {
+            // The continuation's text without its repeated enhanced code.
+            let text = rest[1..].trim_start();
+            let text = match text.split_once(' ') {
+                Some((e, t)) if e.parse::<EnhancedCode>().is_ok() => t,
+                _ if text.parse::<EnhancedCode>().is_ok() => "",
+                _ => text,
+            };
+            out.push(' ');
+            out.push_str(text.trim());
+        }
+        if last {
+            break;
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// Comments of a Status field that only restate its class ("5.0.0 (permanent failure)").
@@ -1147,6 +1207,31 @@ Auto-Submitted: auto-replied\n\nThis mailbox has been disabled. Please write to 
             parse(away.as_bytes()).map(|r| r.kind),
             Some(Kind::AutoReply)
         );
+    }
+
+    #[test]
+    fn a_multi_line_reply_cut_to_its_first_line_is_completed_from_the_transcript() {
+        let section = "    (reason: 552-5.7.0 This message was blocked because its content)\n\
+   ----- Transcript of session follows -----\n\
+... while talking to mx.example.com.:\n>>> DATA\n\
+<<< 552-5.7.0 This message was blocked because its content\n\
+<<< 552-5.7.0 presents a security issue.\n\
+<<< 552 5.7.0 See https://example.com/help q1 - esmtp\n\
+554 5.0.0 Service unavailable\n";
+        assert_eq!(
+            whole_reply(
+                "552-5.7.0 This message was blocked because its content",
+                section
+            )
+            .as_deref(),
+            Some(
+                "552-5.7.0 This message was blocked because its content presents a security \
+issue. See https://example.com/help q1 - esmtp"
+            )
+        );
+        // A one-line reply, or one the text does not hold, is left as it is.
+        assert_eq!(whole_reply("554 5.0.0 Service unavailable", section), None);
+        assert_eq!(whole_reply("552-5.7.0 something else", section), None);
     }
 
     #[test]

@@ -551,8 +551,8 @@ fn dedupe(v: &mut Vec<String>) {
     v.retain(|a| seen.insert(a.to_ascii_lowercase()));
 }
 
-/// The most places of one address in a section that [`block_for`] looks at.
-const MAX_MENTIONS: usize = 8;
+/// The most places of one address (or text) in a section that [`block_for`] looks at.
+pub(crate) const MAX_MENTIONS: usize = 8;
 
 /// The text about `addr` in `section`: its line and the following lines up to a blank line or
 /// another recipient, extended by the next paragraphs while it says little. When the address is
