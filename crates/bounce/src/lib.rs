@@ -1192,21 +1192,28 @@ Final-Recipient: rfc822;y@example.com\nAction: failed\nStatus: 5.0.0 (permanent 
         assert_eq!(status_comment("5.1.1"), "");
     }
 
+    /// What [`parse`] makes of `msg`.
+    fn kind_of(msg: &str) -> Option<Kind> {
+        parse(msg.as_bytes()).map(|r| r.kind)
+    }
+
+    /// The recipients [`parse`] finds in `msg`, after checking it is a report of `kind`.
+    fn rows_of(msg: &str, kind: Kind) -> Vec<Recipient> {
+        let r = parse(msg.as_bytes());
+        assert_eq!(r.as_ref().map(|r| r.kind), Some(kind));
+        r.map(|r| r.recipients).unwrap_or_default()
+    }
+
     #[test]
     fn an_auto_reply_saying_the_mailbox_is_gone_is_a_bounce() {
         let gone = "From: info@example.com\nTo: a@example.jp\nSubject: Automatic reply: hello\n\
 Auto-Submitted: auto-replied\n\nThis mailbox has been disabled. Please write to desk@example.com.\n";
-        let r = parse(gone.as_bytes());
-        assert_eq!(r.as_ref().map(|r| r.kind), Some(Kind::Bounce));
-        let r = r.map(|r| r.recipients).unwrap_or_default();
+        let r = rows_of(gone, Kind::Bounce);
         assert_eq!(r[0].recipient.as_deref(), Some("info@example.com"));
         assert_eq!(r[0].reason, "suspend");
         // A vacation notice stays one.
         let away = gone.replace("This mailbox has been disabled.", "I am away until Monday.");
-        assert_eq!(
-            parse(away.as_bytes()).map(|r| r.kind),
-            Some(Kind::AutoReply)
-        );
+        assert_eq!(kind_of(&away), Some(Kind::AutoReply));
     }
 
     #[test]
@@ -1238,18 +1245,13 @@ issue. See https://example.com/help q1 - esmtp"
     fn a_client_unsubscribe_request_is_opt_out_feedback() {
         let unsub = "From: reader@example.net\nTo: opt-out-1@example.org\nSubject: unsubscribe\n\
 Auto-Submitted: auto-replied\nX-Apple-Unsubscribe: true\n\nThe mail client sent this to unsubscribe.\n";
-        let r = parse(unsub.as_bytes());
-        assert_eq!(r.as_ref().map(|r| r.kind), Some(Kind::Feedback));
-        let r = r.map(|r| r.recipients).unwrap_or_default();
+        let r = rows_of(unsub, Kind::Feedback);
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].recipient.as_deref(), Some("reader@example.net"));
         assert_eq!(r[0].feedback_type.as_deref(), Some("opt-out"));
         // Without the client's field it stays an auto-reply.
         let plain = unsub.replace("X-Apple-Unsubscribe: true\n", "");
-        assert_eq!(
-            parse(plain.as_bytes()).map(|r| r.kind),
-            Some(Kind::AutoReply)
-        );
+        assert_eq!(kind_of(&plain), Some(Kind::AutoReply));
     }
 
     #[test]
@@ -1457,9 +1459,7 @@ The address to which the message has not yet been delivered is:\n\n  b@example.c
 Subject: complaint about message from 192.0.2.2\nMIME-Version: 1.0\n\
 Content-Type: multipart/mixed; boundary=\"J\"\n\n--J\nContent-Type: message/rfc822\n\n\
 From: a@example.org\nTo: b@example.com\nSubject: x\n\nhi\n--J--\n";
-        let r = parse(jmrp.as_bytes());
-        assert_eq!(r.as_ref().map(|r| r.kind), Some(Kind::Feedback));
-        let x = r.map(|r| r.recipients).unwrap_or_default();
+        let x = rows_of(jmrp, Kind::Feedback);
         assert_eq!(x.len(), 1);
         assert_eq!(x[0].recipient.as_deref(), Some("b@example.com"));
         assert_eq!(x[0].feedback_type.as_deref(), Some("abuse"));
