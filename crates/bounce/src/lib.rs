@@ -1255,6 +1255,28 @@ Auto-Submitted: auto-replied\nX-Apple-Unsubscribe: true\n\nThe mail client sent 
     }
 
     #[test]
+    fn a_list_managers_refusal_of_a_post_is_a_bounce() {
+        let notice = "From: list-admin@example.org\nTo: poster@example.net\n\
+Subject: You poster@example.net are not member (team ML)\nX-MLServer: fml [fml 4.0]\n\n\
+You are not a member of this mailing list <team@example.org>.\n\n\
+Original mail as follows:\n\nFrom: poster@example.net\nTo: team@example.org\nSubject: hi\n";
+        let r = rows_of(notice, Kind::Bounce);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].recipient.as_deref(), Some("team@example.org"));
+        // An address a sentence about a Message-ID names is a recipient; an id is not one.
+        let lp = "From: list-admin@example.org\nTo: list-admin@example.org\n\
+Subject: Loop Alert: Duplicated Message-ID (team ML)\nX-MLServer: fml [fml 4.0]\n\n\
+Duplicated Message-ID in <team@example.org>.\nMessage-ID: <1.2@example.org>\n";
+        let r = rows_of(lp, Kind::Bounce);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].recipient.as_deref(), Some("team@example.org"));
+        // The same list's ordinary traffic carries the header too and is no bounce.
+        let post = "From: a@example.net\nTo: team@example.org\nSubject: meeting\n\
+X-MLServer: fml [fml 4.0]\n\nSee you at noon.\n";
+        assert_eq!(kind_of(post), None);
+    }
+
+    #[test]
     fn a_qmail_bounce_is_decoded_without_a_dsn() {
         let q = "From: MAILER-DAEMON@mx.example.jp\nTo: a@example.jp\nSubject: failure notice\n\n\
 Hi. This is the qmail-send program at mx.example.jp.\n\

@@ -146,7 +146,17 @@ const BOUNCE_SUBJECTS: &[&str] = &[
     "エラー通知",
     "配信できません",
     "送信できません",
+    // A mailing-list manager refusing a post (fml): with its header (LIST_SERVER_HEADERS) only.
+    "are not member",
+    "not member article",
+    "loop alert",
+    "loop back warning",
 ];
+
+/// Header fields that a mailing-list manager writes into its own notices (fml's X-MLServer): a
+/// notice with one that refuses a post (subject or body phrase) is a bounce, as one from a mail
+/// system would be. List traffic carries them too, hence the phrase.
+const LIST_SERVER_HEADERS: &[&str] = &["X-MLServer", "X-ML-Server"];
 
 /// Body phrases (lower case) that only bounces say.
 const BOUNCE_PHRASES: &[&str] = &[
@@ -216,6 +226,7 @@ const ORIGINAL_MARKERS: &[&str] = &[
     "return-path:",
     "received: from",
     "x-original-to:",
+    "original mail as follows",
 ];
 
 /// Phrases (lower case) that introduce the list of failed recipients: addresses named before the
@@ -376,7 +387,8 @@ pub(crate) fn looks_like_bounce(p: &Parts) -> bool {
     let from = p.header("From").unwrap_or("").to_ascii_lowercase();
     let sender = BOUNCE_SENDERS.iter().any(|s| from.contains(s))
         || p.header("Return-Path").is_some_and(|r| r.trim() == "<>")
-        || p.header("X-Failed-Recipients").is_some();
+        || p.header("X-Failed-Recipients").is_some()
+        || LIST_SERVER_HEADERS.iter().any(|h| p.header(h).is_some());
     let subject = p.subject.to_ascii_lowercase();
     let subject_says = BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s));
     let body = error_section(p).to_ascii_lowercase();
@@ -507,8 +519,16 @@ pub(crate) fn recipients(p: &Parts, section: &str) -> Vec<String> {
         }
         let line_start = section[..f.start].rfind('\n').map_or(0, |i| i + 1);
         let before = section[line_start..f.start].to_ascii_lowercase();
-        // Ids and senders named on the same line are not recipients.
-        if before.contains("message-id")
+        // Ids (the value of a Message-ID label, not an address a sentence about one names)
+        // and senders named on the same line are not recipients.
+        let label = before
+            .trim_end()
+            .trim_end_matches('<')
+            .trim_end()
+            .trim_end_matches(':')
+            .trim_end();
+        if label.ends_with("message-id")
+            || label.ends_with("message id")
             || before.contains("from:")
             || before.contains("sender")
             || before.contains("mail from")
