@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 /// real status codes 98%.
 const FLOOR_RECIPIENT: f64 = 0.995;
 const FLOOR_REPLY: f64 = 0.98;
-const FLOOR_STATUS: f64 = 0.99;
+const FLOOR_STATUS: f64 = 0.995;
 const FLOOR_HARD: f64 = 0.965;
 const FLOOR_REASON: f64 = 0.896;
 /// The fewest `maildir/bsd` rows the corpus must have, so the test cannot pass empty.
