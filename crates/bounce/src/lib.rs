@@ -270,7 +270,9 @@ impl Parts {
                 .unwrap_or_default();
             match (ctype.as_str(), subtype.as_str()) {
                 ("message", "delivery-status" | "global-delivery-status") => {
-                    p.delivery_status.push(part_text(&part.body).into_owned());
+                    let ds = part_text(&part.body);
+                    p.delivery_status
+                        .push(text::decode_iso2022jp(&ds).into_owned());
                     continue;
                 }
                 ("message", "feedback-report") => {
@@ -456,6 +458,9 @@ fn decode(p: &Parts, depth: usize) -> Option<Report> {
         }
     }
     if autoreply::is_auto_reply(p) {
+        if let Some(r) = gone_mailbox_reply(p) {
+            return Some(r);
+        }
         return Some(Report {
             kind: Kind::AutoReply,
             format: "rfc3834",
@@ -470,6 +475,35 @@ fn decode(p: &Parts, depth: usize) -> Option<Report> {
         });
     }
     None
+}
+
+/// An automatic reply whose text says the mailbox it answers for is gone (closed, disabled, no
+/// such user): the address takes no more mail, which is a bounce of the address that replied,
+/// not a vacation notice. `None` for any other auto-reply.
+fn gone_mailbox_reply(p: &Parts) -> Option<Report> {
+    let text = vendor::error_section(p).trim();
+    let mut r = Recipient {
+        recipient: p.from.clone(),
+        ..Recipient::empty()
+    };
+    classify_into(&mut r, text, None, None);
+    let gone = r.finding.as_ref().is_some_and(|f| {
+        matches!(
+            f.category,
+            smtp_doctor_model::Category::UserUnknown | smtp_doctor_model::Category::Suspend
+        )
+    });
+    if !gone || r.recipient.is_none() {
+        return None;
+    }
+    r.diagnostic = smtp_doctor_kb::cut(text, MAX_DIAGNOSTIC).to_string();
+    Some(Report {
+        kind: Kind::Bounce,
+        format: "rfc3834",
+        original: p.original.clone(),
+        recipients: vec![r],
+        notes: Vec::new(),
+    })
 }
 
 impl Recipient {
@@ -497,6 +531,10 @@ impl Recipient {
 /// part (Microsoft's JMRP), and the feedback type they mean.
 const FEEDBACK_SUBJECTS: &[(&str, &str)] = &[("complaint about message from", "abuse")];
 
+/// Header fields (name, value in lower case) of unsubscribe requests that a mail client sends on
+/// its user's behalf, and the feedback type they mean: the user who opts out is the sender.
+const FEEDBACK_HEADERS: &[(&str, &str, &str)] = &[("X-Apple-Unsubscribe", "true", "opt-out")];
+
 /// RFC 5965: a message/feedback-report part, or its fields in the body of a report, or a
 /// complaint report known by its subject ([`FEEDBACK_SUBJECTS`]) with the original attached.
 fn decode_feedback(p: &Parts) -> Option<Report> {
@@ -508,7 +546,17 @@ fn decode_feedback(p: &Parts) -> Option<Report> {
             .map(|(_, t)| *t)
             .filter(|_| p.original_in_part)
     };
+    let by_header = || {
+        FEEDBACK_HEADERS
+            .iter()
+            .find(|(name, value, _)| {
+                p.header(name)
+                    .is_some_and(|v| v.trim().eq_ignore_ascii_case(value))
+            })
+            .map(|(_, _, t)| *t)
+    };
     let mut subject_type = None;
+    let mut from_sender = false;
     let text = match &p.feedback {
         Some(t) => Cow::Borrowed(t.as_str()),
         None => {
@@ -516,7 +564,12 @@ fn decode_feedback(p: &Parts) -> Option<Report> {
                 .header("Content-Type")
                 .is_some_and(|c| c.to_ascii_lowercase().contains("feedback-report"));
             if !report_type && !p.body.contains("Feedback-Type:") {
-                subject_type = Some(by_subject()?);
+                if let Some(t) = by_header() {
+                    from_sender = true;
+                    subject_type = Some(t);
+                } else {
+                    subject_type = Some(by_subject()?);
+                }
             }
             Cow::Borrowed(p.body.as_str())
         }
@@ -542,6 +595,9 @@ fn decode_feedback(p: &Parts) -> Option<Report> {
         .filter_map(|f| text::clean_address(&f.value))
         .collect();
     dedupe(&mut rcpts);
+    if from_sender {
+        rcpts.extend(p.from.clone());
+    }
     if rcpts.is_empty() {
         rcpts = p.original_to.clone();
     }
@@ -618,7 +674,13 @@ fn decode_dsn(p: &Parts, format: &'static str) -> Option<Report> {
             .get("Diagnostic-Code")
             .map(|d| dsn::typed_value(d).to_string())
             .unwrap_or_default();
+        if let Some(full) = whole_reply(&diagnostic, section) {
+            diagnostic = full;
+        }
         let status = g.get("Status").and_then(parse_status);
+        if diagnostic_is_empty(&diagnostic) {
+            diagnostic = g.get("Status").map(status_comment).unwrap_or_default();
+        }
         if diagnostic_is_empty(&diagnostic) {
             let block = recipient
                 .as_deref()
@@ -767,6 +829,97 @@ fn before_dsn_fields(section: &str) -> &str {
 fn diagnostic_is_empty(d: &str) -> bool {
     let letters = d.chars().filter(|c| c.is_alphabetic()).count();
     letters < 3 && smtp_doctor_kb::extract(d).enhanced_code.is_none()
+}
+
+/// The most lines of a multi-line reply that [`whole_reply`] joins.
+const MAX_REPLY_LINES: usize = 32;
+
+/// The whole of a multi-line SMTP reply whose first line alone is the Diagnostic-Code
+/// (`552-5.7.0 This message was blocked because ...`, as sendmail writes it), from the
+/// transcript in the report's text (`<<< 552-5.7.0 ...` lines up to the `552 ` one): its lines
+/// joined, the code and enhanced code of each continuation line left out. `None` when the
+/// diagnostic is not such a first line or the text does not hold the reply.
+fn whole_reply(diagnostic: &str, section: &str) -> Option<String> {
+    let first = diagnostic.trim();
+    let b = first.as_bytes();
+    if b.len() < 5 || !b[..3].iter().all(u8::is_ascii_digit) || b[3] != b'-' {
+        return None;
+    }
+    let code = &first[..3];
+    // The first place where the line starts a reply (not quoted in prose: "(reason: 552-...").
+    section
+        .match_indices(first)
+        .take(vendor::MAX_MENTIONS)
+        .find_map(|(at, _)| reply_from(section, at, code))
+        .filter(|out| out.len() > first.len())
+}
+
+/// The multi-line reply with code `code` whose first line holds byte `at` of `section`, joined
+/// as [`whole_reply`] describes; `None` when that line does not start with the code.
+fn reply_from(section: &str, at: usize, code: &str) -> Option<String> {
+    let line_start = section[..at].rfind('\n').map_or(0, |i| i + 1);
+    let mut out = String::new();
+    for line in section[line_start..].lines().take(MAX_REPLY_LINES) {
+        let l = line.trim().trim_start_matches("<<<").trim_start();
+        let Some(rest) = l.strip_prefix(code) else {
+            break;
+        };
+        let last = rest.starts_with(' ');
+        if !last && !rest.starts_with('-') {
+            break;
+        }
+        if out.is_empty() {
+            out.push_str(l);
+        } else {
+            // The continuation's text without its repeated enhanced code.
+            let text = rest[1..].trim_start();
+            let text = match text.split_once(' ') {
+                Some((e, t)) if e.parse::<EnhancedCode>().is_ok() => t,
+                _ if text.parse::<EnhancedCode>().is_ok() => "",
+                _ => text,
+            };
+            out.push(' ');
+            out.push_str(text.trim());
+        }
+        if last {
+            break;
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Comments of a Status field that only restate its class ("5.0.0 (permanent failure)").
+const CLASS_COMMENTS: &[&str] = &[
+    "permanent failure",
+    "persistent transient failure",
+    "transient failure",
+    "temporary failure",
+    "permanent error",
+    "temporary error",
+    "failed",
+    "delayed",
+    "success",
+    "other or undefined status",
+];
+
+/// The text a Status field carries after its code ("4.0.0 (example.net: host name lookup
+/// failure)"), when it says more than the class: some MTAs write the cause there and no
+/// Diagnostic-Code. Empty when there is none.
+fn status_comment(value: &str) -> String {
+    let rest = value
+        .trim_start()
+        .split_once(|c: char| c.is_whitespace() || c == '(')
+        .map_or("", |(_, r)| r);
+    let comment = rest
+        .trim()
+        .trim_start_matches('(')
+        .trim_end_matches(')')
+        .trim();
+    let lower = comment.to_ascii_lowercase();
+    if CLASS_COMMENTS.contains(&lower.as_str()) {
+        return String::new();
+    }
+    comment.to_string()
 }
 
 /// A DSN Status value as a real RFC 3463 code: pseudo-codes (subject 9) are dropped.
@@ -1017,6 +1170,113 @@ Feedback-Type: abuse\nVersion: 1\nOriginal-Rcpt-To: a@example.net\nOriginal-Rcpt
     }
 
     #[test]
+    fn a_status_comment_is_the_diagnostic_when_there_is_no_other() {
+        let dsn = "From: MAILER-DAEMON@mx.example.org\nTo: a@example.org\nSubject: Returned mail\n\
+MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+--B\nContent-Type: text/plain\n\nThe following addresses had delivery problems.\n\
+--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n\
+Final-Recipient: rfc822;x@example.net\nAction: delayed\n\
+Status: 4.0.0 (example.net: host name lookup failure)\n\n\
+Final-Recipient: rfc822;y@example.com\nAction: failed\nStatus: 5.0.0 (permanent failure)\n--B--\n";
+        let r = parse(dsn.as_bytes())
+            .map(|r| r.recipients)
+            .unwrap_or_default();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0].diagnostic, "example.net: host name lookup failure");
+        assert_eq!(r[0].reason, "networkerror");
+        // A comment that only restates the class is not a cause: the prose is used.
+        assert_eq!(
+            r[1].diagnostic,
+            "The following addresses had delivery problems."
+        );
+        assert_eq!(status_comment("5.1.1"), "");
+    }
+
+    /// What [`parse`] makes of `msg`.
+    fn kind_of(msg: &str) -> Option<Kind> {
+        parse(msg.as_bytes()).map(|r| r.kind)
+    }
+
+    /// The recipients [`parse`] finds in `msg`, after checking it is a report of `kind`.
+    fn rows_of(msg: &str, kind: Kind) -> Vec<Recipient> {
+        let r = parse(msg.as_bytes());
+        assert_eq!(r.as_ref().map(|r| r.kind), Some(kind));
+        r.map(|r| r.recipients).unwrap_or_default()
+    }
+
+    #[test]
+    fn an_auto_reply_saying_the_mailbox_is_gone_is_a_bounce() {
+        let gone = "From: info@example.com\nTo: a@example.jp\nSubject: Automatic reply: hello\n\
+Auto-Submitted: auto-replied\n\nThis mailbox has been disabled. Please write to desk@example.com.\n";
+        let r = rows_of(gone, Kind::Bounce);
+        assert_eq!(r[0].recipient.as_deref(), Some("info@example.com"));
+        assert_eq!(r[0].reason, "suspend");
+        // A vacation notice stays one.
+        let away = gone.replace("This mailbox has been disabled.", "I am away until Monday.");
+        assert_eq!(kind_of(&away), Some(Kind::AutoReply));
+    }
+
+    #[test]
+    fn a_multi_line_reply_cut_to_its_first_line_is_completed_from_the_transcript() {
+        let section = "    (reason: 552-5.7.0 This message was blocked because its content)\n\
+   ----- Transcript of session follows -----\n\
+... while talking to mx.example.com.:\n>>> DATA\n\
+<<< 552-5.7.0 This message was blocked because its content\n\
+<<< 552-5.7.0 presents a security issue.\n\
+<<< 552 5.7.0 See https://example.com/help q1 - esmtp\n\
+554 5.0.0 Service unavailable\n";
+        assert_eq!(
+            whole_reply(
+                "552-5.7.0 This message was blocked because its content",
+                section
+            )
+            .as_deref(),
+            Some(
+                "552-5.7.0 This message was blocked because its content presents a security \
+issue. See https://example.com/help q1 - esmtp"
+            )
+        );
+        // A one-line reply, or one the text does not hold, is left as it is.
+        assert_eq!(whole_reply("554 5.0.0 Service unavailable", section), None);
+        assert_eq!(whole_reply("552-5.7.0 something else", section), None);
+    }
+
+    #[test]
+    fn a_client_unsubscribe_request_is_opt_out_feedback() {
+        let unsub = "From: reader@example.net\nTo: opt-out-1@example.org\nSubject: unsubscribe\n\
+Auto-Submitted: auto-replied\nX-Apple-Unsubscribe: true\n\nThe mail client sent this to unsubscribe.\n";
+        let r = rows_of(unsub, Kind::Feedback);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].recipient.as_deref(), Some("reader@example.net"));
+        assert_eq!(r[0].feedback_type.as_deref(), Some("opt-out"));
+        // Without the client's field it stays an auto-reply.
+        let plain = unsub.replace("X-Apple-Unsubscribe: true\n", "");
+        assert_eq!(kind_of(&plain), Some(Kind::AutoReply));
+    }
+
+    #[test]
+    fn a_list_managers_refusal_of_a_post_is_a_bounce() {
+        let notice = "From: list-admin@example.org\nTo: poster@example.net\n\
+Subject: You poster@example.net are not member (team ML)\nX-MLServer: fml [fml 4.0]\n\n\
+You are not a member of this mailing list <team@example.org>.\n\n\
+Original mail as follows:\n\nFrom: poster@example.net\nTo: team@example.org\nSubject: hi\n";
+        let r = rows_of(notice, Kind::Bounce);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].recipient.as_deref(), Some("team@example.org"));
+        // An address a sentence about a Message-ID names is a recipient; an id is not one.
+        let lp = "From: list-admin@example.org\nTo: list-admin@example.org\n\
+Subject: Loop Alert: Duplicated Message-ID (team ML)\nX-MLServer: fml [fml 4.0]\n\n\
+Duplicated Message-ID in <team@example.org>.\nMessage-ID: <1.2@example.org>\n";
+        let r = rows_of(lp, Kind::Bounce);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].recipient.as_deref(), Some("team@example.org"));
+        // The same list's ordinary traffic carries the header too and is no bounce.
+        let post = "From: a@example.net\nTo: team@example.org\nSubject: meeting\n\
+X-MLServer: fml [fml 4.0]\n\nSee you at noon.\n";
+        assert_eq!(kind_of(post), None);
+    }
+
+    #[test]
     fn a_qmail_bounce_is_decoded_without_a_dsn() {
         let q = "From: MAILER-DAEMON@mx.example.jp\nTo: a@example.jp\nSubject: failure notice\n\n\
 Hi. This is the qmail-send program at mx.example.jp.\n\
@@ -1221,9 +1481,7 @@ The address to which the message has not yet been delivered is:\n\n  b@example.c
 Subject: complaint about message from 192.0.2.2\nMIME-Version: 1.0\n\
 Content-Type: multipart/mixed; boundary=\"J\"\n\n--J\nContent-Type: message/rfc822\n\n\
 From: a@example.org\nTo: b@example.com\nSubject: x\n\nhi\n--J--\n";
-        let r = parse(jmrp.as_bytes());
-        assert_eq!(r.as_ref().map(|r| r.kind), Some(Kind::Feedback));
-        let x = r.map(|r| r.recipients).unwrap_or_default();
+        let x = rows_of(jmrp, Kind::Feedback);
         assert_eq!(x.len(), 1);
         assert_eq!(x[0].recipient.as_deref(), Some("b@example.com"));
         assert_eq!(x[0].feedback_type.as_deref(), Some("abuse"));

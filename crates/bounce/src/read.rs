@@ -149,8 +149,11 @@ pub fn read_from(reader: impl Read, origin: &Path) -> Result<Vec<RawMessage>, Re
 }
 
 /// Splits an mbox into its messages at `From ` lines that start the input or follow a blank
-/// line (mboxrd and mboxo alike; `>From ` quoting is left as it is). Input that does not start
-/// with `From ` is one message. Empty messages are dropped.
+/// line, or that follow a MIME closing boundary (`--b--`) and are shaped like a separator (`From
+/// sender Thu Jul  2 12:05:05 2020`): some writers append a message without the blank line. An
+/// unquoted `From ` line inside a message's text (a bounce's copy of the original) does not split
+/// it. mboxrd and mboxo alike; `>From ` quoting is left as it is. Input that does not start with
+/// `From ` is one message. Empty messages are dropped.
 pub fn split_mbox(bytes: &[u8]) -> Vec<&[u8]> {
     if !bytes.starts_with(b"From ") {
         return if bytes.is_empty() {
@@ -164,7 +167,10 @@ pub fn split_mbox(bytes: &[u8]) -> Vec<&[u8]> {
     for nl in memchr::memmem::find_iter(bytes, b"\nFrom ") {
         let prev = &bytes[..nl];
         let prev = prev.strip_suffix(b"\r").unwrap_or(prev);
-        if prev.ends_with(b"\n") || prev.is_empty() {
+        if prev.ends_with(b"\n")
+            || prev.is_empty()
+            || (ends_with_closing_boundary(prev) && is_separator(&bytes[nl + 1..]))
+        {
             starts.push(nl + 1);
         }
     }
@@ -184,6 +190,46 @@ pub fn split_mbox(bytes: &[u8]) -> Vec<&[u8]> {
     out
 }
 
+/// True when the last line of `before` (no line break at its end) closes a MIME multipart:
+/// `--boundary--`.
+fn ends_with_closing_boundary(before: &[u8]) -> bool {
+    let start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    let line = before[start..].trim_ascii_end();
+    line.len() > 4 && line.starts_with(b"--") && line.ends_with(b"--")
+}
+
+/// True when the line at the start of `line` is an mbox separator in its classic form: `From `,
+/// the envelope sender (one word), then a ctime date (`Thu Jul  2 12:05:05 2020`): a weekday, a
+/// month and a time. A sentence that starts with "From " does not have that shape.
+fn is_separator(line: &[u8]) -> bool {
+    const DAYS: &[&[u8]] = &[b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+    const MONTHS: &[&[u8]] = &[
+        b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
+        b"Dec",
+    ];
+    let end = memchr::memchr(b'\n', line).unwrap_or(line.len()).min(200);
+    let Some(rest) = line[..end].strip_prefix(b"From ") else {
+        return false;
+    };
+    let mut words = rest
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|w| !w.is_empty());
+    let (_sender, day, month, _date, time) = match (
+        words.next(),
+        words.next(),
+        words.next(),
+        words.next(),
+        words.next(),
+    ) {
+        (Some(a), Some(b), Some(c), Some(d), Some(e)) => (a, b, c, d, e),
+        _ => return false,
+    };
+    DAYS.contains(&day)
+        && MONTHS.contains(&month)
+        && time.len() >= 5
+        && time.iter().all(|b| b.is_ascii_digit() || *b == b':')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +247,21 @@ mod tests {
         );
         assert!(split_mbox(b"").is_empty());
         assert!(split_mbox(b"From x\n").is_empty());
+    }
+
+    #[test]
+    fn a_separator_without_a_blank_line_before_it_still_splits() {
+        let mbox = b"From a@example.org Thu Jul  2 12:05:05 2020\nSubject: 1\n\nhi\n--B--\n\
+From b@example.org  Thu Jul  2 12:05:06 2020\nSubject: 2\n\nx\nFrom Monday on, see you.\n";
+        let parts = split_mbox(mbox);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0], b"Subject: 1\n\nhi\n--B--\n");
+        assert_eq!(parts[1], b"Subject: 2\n\nx\nFrom Monday on, see you.\n");
+        assert!(!is_separator(b"From me, hello Mon Jan x\n"));
+        // A separator-shaped line inside a message's text is part of it.
+        let copy = b"From a@example.org Thu Jul  2 12:05:05 2020\nSubject: 1\n\nBounced mail:\n\
+From b@example.org Thu Jul  2 12:05:06 2020\nSubject: 2\n";
+        assert_eq!(split_mbox(copy).len(), 1);
     }
 
     #[test]

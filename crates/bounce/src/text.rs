@@ -159,6 +159,19 @@ pub(crate) fn html_to_text(html: &str) -> String {
         .replace("&amp;", "&")
 }
 
+/// `text` with its ISO-2022-JP runs decoded, when it holds any (an `ESC $` shift): parts that
+/// declare no charset, such as a delivery-status part whose Diagnostic-Code some Japanese MTAs
+/// write in ISO-2022-JP, reach us with the escape sequences still in them.
+pub(crate) fn decode_iso2022jp(text: &str) -> Cow<'_, str> {
+    if !text.contains("\u{1b}$") {
+        return Cow::Borrowed(text);
+    }
+    match mail_parser::decoders::charsets::map::charset_decoder(b"iso-2022-jp") {
+        Some(decode) => Cow::Owned(decode(text.as_bytes())),
+        None => Cow::Borrowed(text),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +191,13 @@ mod tests {
         );
         assert_eq!(clean_address("  "), None);
         assert!(is_system_address("MAILER-DAEMON@example.jp"));
+    }
+
+    #[test]
+    fn iso_2022_jp_runs_are_decoded() {
+        let raw = "X-Notes; \u{1b}$B%f!<%6!<\u{1b}(B a@example.jp";
+        assert_eq!(decode_iso2022jp(raw), "X-Notes; ユーザー a@example.jp");
+        assert!(matches!(decode_iso2022jp("plain text"), Cow::Borrowed(_)));
     }
 
     #[test]

@@ -146,7 +146,17 @@ const BOUNCE_SUBJECTS: &[&str] = &[
     "エラー通知",
     "配信できません",
     "送信できません",
+    // A mailing-list manager refusing a post (fml): with its header (LIST_SERVER_HEADERS) only.
+    "are not member",
+    "not member article",
+    "loop alert",
+    "loop back warning",
 ];
+
+/// Header fields that a mailing-list manager writes into its own notices (fml's X-MLServer): a
+/// notice with one that refuses a post (subject or body phrase) is a bounce, as one from a mail
+/// system would be. List traffic carries them too, hence the phrase.
+const LIST_SERVER_HEADERS: &[&str] = &["X-MLServer", "X-ML-Server"];
 
 /// Body phrases (lower case) that only bounces say.
 const BOUNCE_PHRASES: &[&str] = &[
@@ -216,6 +226,7 @@ const ORIGINAL_MARKERS: &[&str] = &[
     "return-path:",
     "received: from",
     "x-original-to:",
+    "original mail as follows",
 ];
 
 /// Phrases (lower case) that introduce the list of failed recipients: addresses named before the
@@ -263,6 +274,11 @@ const STAGE_MARKERS: &[(&str, Stage)] = &[
     ("in reply to mail from", Stage::Mail),
     ("after mail from", Stage::Mail),
     ("did not like our mail from", Stage::Mail),
+    // The server's greeting: Postfix's "host X refused to talk to me", Exim's "after initial
+    // connection".
+    ("refused to talk to me", Stage::Banner),
+    ("after initial connection", Stage::Banner),
+    ("in reply to initial greeting", Stage::Banner),
 ];
 
 /// SMTP command words as MTAs print them in transcripts and replies (upper case, whole words:
@@ -371,7 +387,8 @@ pub(crate) fn looks_like_bounce(p: &Parts) -> bool {
     let from = p.header("From").unwrap_or("").to_ascii_lowercase();
     let sender = BOUNCE_SENDERS.iter().any(|s| from.contains(s))
         || p.header("Return-Path").is_some_and(|r| r.trim() == "<>")
-        || p.header("X-Failed-Recipients").is_some();
+        || p.header("X-Failed-Recipients").is_some()
+        || LIST_SERVER_HEADERS.iter().any(|h| p.header(h).is_some());
     let subject = p.subject.to_ascii_lowercase();
     let subject_says = BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s));
     let body = error_section(p).to_ascii_lowercase();
@@ -502,8 +519,16 @@ pub(crate) fn recipients(p: &Parts, section: &str) -> Vec<String> {
         }
         let line_start = section[..f.start].rfind('\n').map_or(0, |i| i + 1);
         let before = section[line_start..f.start].to_ascii_lowercase();
-        // Ids and senders named on the same line are not recipients.
-        if before.contains("message-id")
+        // Ids (the value of a Message-ID label, not an address a sentence about one names)
+        // and senders named on the same line are not recipients.
+        let label = before
+            .trim_end()
+            .trim_end_matches('<')
+            .trim_end()
+            .trim_end_matches(':')
+            .trim_end();
+        if label.ends_with("message-id")
+            || label.ends_with("message id")
             || before.contains("from:")
             || before.contains("sender")
             || before.contains("mail from")
@@ -546,8 +571,8 @@ fn dedupe(v: &mut Vec<String>) {
     v.retain(|a| seen.insert(a.to_ascii_lowercase()));
 }
 
-/// The most places of one address in a section that [`block_for`] looks at.
-const MAX_MENTIONS: usize = 8;
+/// The most places of one address (or text) in a section that [`block_for`] looks at.
+pub(crate) const MAX_MENTIONS: usize = 8;
 
 /// The text about `addr` in `section`: its line and the following lines up to a blank line or
 /// another recipient, extended by the next paragraphs while it says little. When the address is
@@ -668,6 +693,15 @@ a@example.com\nRemote Server returned '550 5.1.10 RecipientNotFound'\n";
         assert_eq!(stage_in("550 no such user DATABASE@example.org"), None);
         assert_eq!(stage_in("we lost your data"), None);
         assert_eq!(stage_in("refused after DATA."), Some(Stage::Data));
+        // A refused greeting.
+        assert_eq!(
+            stage_in("host mx.example.net[192.0.2.1] refused to talk to me: 554 go away"),
+            Some(Stage::Banner)
+        );
+        assert_eq!(
+            stage_in("SMTP error from remote mail server after initial connection: 554 no"),
+            Some(Stage::Banner)
+        );
     }
 
     #[test]

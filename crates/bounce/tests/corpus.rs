@@ -13,11 +13,11 @@ use std::path::{Path, PathBuf};
 /// Floors on the `maildir/bsd` rows, set just under the figures measured when they were last
 /// raised, so a regression fails. Issue 5's targets: reason 93%, reply code 97%, recipient 98%,
 /// real status codes 98%.
-const FLOOR_RECIPIENT: f64 = 0.99;
-const FLOOR_REPLY: f64 = 0.978;
-const FLOOR_STATUS: f64 = 0.99;
-const FLOOR_HARD: f64 = 0.96;
-const FLOOR_REASON: f64 = 0.888;
+const FLOOR_RECIPIENT: f64 = 0.995;
+const FLOOR_REPLY: f64 = 0.98;
+const FLOOR_STATUS: f64 = 0.995;
+const FLOOR_HARD: f64 = 0.965;
+const FLOOR_REASON: f64 = 0.896;
 /// The fewest `maildir/bsd` rows the corpus must have, so the test cannot pass empty.
 const MIN_ROWS: usize = 600;
 
