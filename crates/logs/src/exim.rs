@@ -623,10 +623,10 @@ mod tests {
             (d.to, d.relay, d.status),
             ("userx@myhost.test.ex", "appendfile", Status::Sent)
         );
-        let Event::Delivery(d) = ev("2026-03-01 10:00:01 1rJ6kB-0003Xa-2n => bob@gmail.com R=dnslookup T=remote_smtp H=gmail-smtp-in.l.google.com [198.51.100.26]:25 X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=yes K C=\"250 2.0.0 OK 1234 - gsmtp\"") else {
+        let Event::Delivery(d) = ev("2026-03-01 10:00:01 1rJ6kB-0003Xa-2n => bob@example.com R=dnslookup T=remote_smtp H=mx1.example.com [198.51.100.26]:25 X=TLS1.3:TLS_AES_256_GCM_SHA384:256 CV=yes K C=\"250 2.0.0 OK 1234 - gsmtp\"") else {
             panic!()
         };
-        assert_eq!(d.relay, "gmail-smtp-in.l.google.com [198.51.100.26]:25");
+        assert_eq!(d.relay, "mx1.example.com [198.51.100.26]:25");
         assert_eq!(d.reply, "250 2.0.0 OK 1234 - gsmtp");
         assert_eq!(d.reply_code.map(|c| c.get()), Some(250));
         let Event::Delivery(d) = ev("1999-03-02 09:44:33 10HmaX-0005vi-00 == userx@test.ex R=r1 T=smtp defer (-44): SMTP error from remote mail server after RCPT TO:<userx@test.ex>: host 127.0.0.1 [127.0.0.1]: 451 Recipient not OK") else {

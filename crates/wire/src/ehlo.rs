@@ -409,11 +409,11 @@ mod tests {
     #[test]
     fn gmail() {
         let c = caps(
-            b"250-smtp.gmail.com at your service, [198.51.100.4]\r\n250-SIZE 35882577\r\n\
+            b"250-smtp.example.com at your service, [198.51.100.4]\r\n250-SIZE 35882577\r\n\
               250-8BITMIME\r\n250-AUTH LOGIN PLAIN XOAUTH2 PLAIN-CLIENTTOKEN OAUTHBEARER XOAUTH\r\n\
               250-ENHANCEDSTATUSCODES\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 SMTPUTF8\r\n",
         );
-        assert_eq!(c.domain, "smtp.gmail.com");
+        assert_eq!(c.domain, "smtp.example.com");
         assert_eq!(
             c.auth,
             [
