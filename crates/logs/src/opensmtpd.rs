@@ -446,11 +446,6 @@ fn comma_value<'a>(fields: &'a str, key: &str) -> Option<&'a str> {
 mod tests {
     use super::*;
 
-    fn ev(msg: &str) -> Event<'static> {
-        let msg: &'static str = Box::leak(msg.to_string().into_boxed_str());
-        parse_message(msg)
-    }
-
     #[test]
     fn durations() {
         assert_eq!(parse_duration("0s"), Some(0.0));
@@ -464,7 +459,9 @@ mod tests {
     #[test]
     fn message_envelope_and_deliveries() {
         assert_eq!(
-            ev("6ec58192a17a2021 smtp message msgid=9269c8a6 size=602 nrcpt=1 proto=ESMTP"),
+            parse_message(
+                "6ec58192a17a2021 smtp message msgid=9269c8a6 size=602 nrcpt=1 proto=ESMTP"
+            ),
             Event::Arrival {
                 queue_id: "9269c8a6",
                 origin: Origin::Smtpd,
@@ -477,7 +474,7 @@ mod tests {
             }
         );
         assert_eq!(
-            ev("6ec58192a17a2021 smtp envelope evpid=9269c8a6858063c7 from=<a@example.com> to=<someone@lab.test>"),
+            parse_message("6ec58192a17a2021 smtp envelope evpid=9269c8a6858063c7 from=<a@example.com> to=<someone@lab.test>"),
             Event::Queued {
                 queue_id: "9269c8a6",
                 from: "a@example.com",
@@ -485,7 +482,7 @@ mod tests {
                 nrcpt: None
             }
         );
-        let Event::Delivery(d) = ev("6ec58195585be95b mta delivery evpid=9269c8a6858063c7 from=<> to=<someone@lab.test> rcpt=<-> source=\"127.0.0.1\" relay=\"127.0.0.1 (localhost)\" delay=0s result=\"Ok\" stat=\"250 2.0.0 Ok: queued as 3E37999C689\"") else {
+        let Event::Delivery(d) = parse_message("6ec58195585be95b mta delivery evpid=9269c8a6858063c7 from=<> to=<someone@lab.test> rcpt=<-> source=\"127.0.0.1\" relay=\"127.0.0.1 (localhost)\" delay=0s result=\"Ok\" stat=\"250 2.0.0 Ok: queued as 3E37999C689\"") else {
             panic!()
         };
         assert_eq!(
@@ -500,14 +497,14 @@ mod tests {
         );
         assert_eq!((d.status, d.dsn), (Status::Sent, Some("2.0.0")));
         assert_eq!(d.reply, "250 2.0.0 Ok: queued as 3E37999C689");
-        let Event::Delivery(d) = ev("c1a89cb774083905 mta delivery evpid=1f2e3d4c5b6a7980 from=<a@example.com> to=<b@example.org> rcpt=<b@example.org> source=\"192.0.2.1\" relay=\"198.51.100.7 (mx.example.org)\" delay=1h2m result=\"TempFail\" stat=\"421 4.7.0 Try again later\"") else {
+        let Event::Delivery(d) = parse_message("c1a89cb774083905 mta delivery evpid=1f2e3d4c5b6a7980 from=<a@example.com> to=<b@example.org> rcpt=<b@example.org> source=\"192.0.2.1\" relay=\"198.51.100.7 (mx.example.org)\" delay=1h2m result=\"TempFail\" stat=\"421 4.7.0 Try again later\"") else {
             panic!()
         };
         assert_eq!(
             (d.status, d.delay, d.reply_code.map(|c| c.get())),
             (Status::Deferred, Some(3720.0), Some(421))
         );
-        let Event::Delivery(d) = ev("c1a89cb774083905 mda delivery evpid=1f2e3d4c5b6a7980 from=<a@example.com> to=<bob@example.org> rcpt=<root@example.org> user=bob delay=0s result=PermFail stat=Error (user unknown: no such user)") else {
+        let Event::Delivery(d) = parse_message("c1a89cb774083905 mda delivery evpid=1f2e3d4c5b6a7980 from=<a@example.com> to=<bob@example.org> rcpt=<root@example.org> user=bob delay=0s result=PermFail stat=Error (user unknown: no such user)") else {
             panic!()
         };
         assert_eq!(
@@ -523,7 +520,7 @@ mod tests {
 
     #[test]
     fn refusals_auth_and_noise() {
-        let Event::Reject(r) = ev("6ec5818e3f3334c6 smtp failed-command command=\"RCPT TO:<nobody@elsewhere.invalid>\" result=\"550 Invalid recipient: <nobody@elsewhere.invalid>\"") else {
+        let Event::Reject(r) = parse_message("6ec5818e3f3334c6 smtp failed-command command=\"RCPT TO:<nobody@elsewhere.invalid>\" result=\"550 Invalid recipient: <nobody@elsewhere.invalid>\"") else {
             panic!()
         };
         assert_eq!(r.session, Some("6ec5818e3f3334c6"));
@@ -536,22 +533,22 @@ mod tests {
             )
         );
         assert_eq!(r.reply_code.map(|c| c.get()), Some(550));
-        let Event::Reject(r) = ev(
+        let Event::Reject(r) = parse_message(
             "88166f7f21c951f4 smtp failed-command command=\"\" result=\"550 no rDNS please fix\"",
         ) else {
             panic!()
         };
         assert_eq!(r.stage, "CONNECT");
         assert_eq!(
-            ev("6ec58192a17a2021 smtp failed-command command=\"AUTH PLAIN (...)\" result=\"535 Authentication failed\""),
+            parse_message("6ec58192a17a2021 smtp failed-command command=\"AUTH PLAIN (...)\" result=\"535 Authentication failed\""),
             Event::Noise
         );
         assert_eq!(
-            ev("6ec58192a17a2021 smtp authentication user=lab result=permfail"),
+            parse_message("6ec58192a17a2021 smtp authentication user=lab result=permfail"),
             Event::AuthFailure { client: "" }
         );
         assert_eq!(
-            ev("6ec5818c684cb602 smtp connected address=127.0.0.1 host=localhost"),
+            parse_message("6ec5818c684cb602 smtp connected address=127.0.0.1 host=localhost"),
             Event::Connected {
                 session: "6ec5818c684cb602",
                 address: "127.0.0.1",
@@ -559,7 +556,7 @@ mod tests {
             }
         );
         assert_eq!(
-            ev("6ec5818c684cb602 smtp disconnected reason=quit"),
+            parse_message("6ec5818c684cb602 smtp disconnected reason=quit"),
             Event::Disconnected {
                 session: "6ec5818c684cb602"
             }
@@ -569,7 +566,7 @@ mod tests {
             "6ec58192a17a2021 smtp authentication user=lab result=ok",
             "info: OpenSMTPD 7.4.0-portable starting",
         ] {
-            assert_eq!(ev(noise), Event::Noise, "{noise}");
+            assert_eq!(parse_message(noise), Event::Noise, "{noise}");
         }
         let Some(p) = OpenSmtpd.own_prefix("6ec5818c684cb602 smtp connected address=local") else {
             panic!()
@@ -583,7 +580,7 @@ mod tests {
 
     #[test]
     fn old_format() {
-        let e = ev("smtp-in: Accepted message 4296f490 on session 08d856b172f69c5c: from=<root@ix.example.com>, to=<ddp@ix.example.com>, size=1746, ndest=1, proto=ESMTP");
+        let e = parse_message("smtp-in: Accepted message 4296f490 on session 08d856b172f69c5c: from=<root@ix.example.com>, to=<ddp@ix.example.com>, size=1746, ndest=1, proto=ESMTP");
         assert!(matches!(
             e,
             Event::Arrival {
@@ -594,7 +591,7 @@ mod tests {
                 ..
             }
         ));
-        let Event::Reject(r) = ev("smtp-in: Failed command on session 1f55bdcdf16e28a3: \"MAIL FROM:<root@junction.example.com>  \" => 421 4.3.0: Temporary Error") else {
+        let Event::Reject(r) = parse_message("smtp-in: Failed command on session 1f55bdcdf16e28a3: \"MAIL FROM:<root@junction.example.com>  \" => 421 4.3.0: Temporary Error") else {
             panic!()
         };
         assert_eq!(r.session, Some("1f55bdcdf16e28a3"));
@@ -610,7 +607,7 @@ mod tests {
             r.enhanced_code.map(|c| c.to_string()).as_deref(),
             Some("4.3.0")
         );
-        let Event::Delivery(d) = ev("relay: TempFail for 8c4b1f0e2d3a4b5c: from=<a@example.com>, to=<b@example.org>, rcpt=<->, source=192.0.2.1, relay=mx.example.org [198.51.100.7], delay=2s, stat=Connection refused") else {
+        let Event::Delivery(d) = parse_message("relay: TempFail for 8c4b1f0e2d3a4b5c: from=<a@example.com>, to=<b@example.org>, rcpt=<->, source=192.0.2.1, relay=mx.example.org [198.51.100.7], delay=2s, stat=Connection refused") else {
             panic!()
         };
         assert_eq!(
@@ -622,7 +619,7 @@ mod tests {
                 "Connection refused"
             )
         );
-        let Event::Delivery(d) = ev("delivery: Ok for 8c4b1f0e2d3a4b5c: from=<a@example.com>, to=<c@example.com>, user=c, method=mbox, delay=0s, stat=Delivered") else {
+        let Event::Delivery(d) = parse_message("delivery: Ok for 8c4b1f0e2d3a4b5c: from=<a@example.com>, to=<c@example.com>, user=c, method=mbox, delay=0s, stat=Delivered") else {
             panic!()
         };
         assert_eq!(
@@ -630,7 +627,7 @@ mod tests {
             (Status::Sent, "local", "Delivered")
         );
         assert_eq!(
-            ev("smtp-in: New session 08d856b172f69c5c from host ix.example.com [local]"),
+            parse_message("smtp-in: New session 08d856b172f69c5c from host ix.example.com [local]"),
             Event::Connected {
                 session: "08d856b172f69c5c",
                 address: "local",
@@ -638,13 +635,13 @@ mod tests {
             }
         );
         assert_eq!(
-            ev("smtp-in: Closing session 08d856b172f69c5c"),
+            parse_message("smtp-in: Closing session 08d856b172f69c5c"),
             Event::Disconnected {
                 session: "08d856b172f69c5c"
             }
         );
         assert_eq!(
-            ev("smtp-in: Started TLS on session 427e749c2e46f809: version=TLSv1.2"),
+            parse_message("smtp-in: Started TLS on session 427e749c2e46f809: version=TLSv1.2"),
             Event::Noise
         );
     }

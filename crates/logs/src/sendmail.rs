@@ -425,11 +425,6 @@ fn is_known_noise(msg: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn ev(msg: &str) -> Event<'static> {
-        let msg: &'static str = Box::leak(msg.to_string().into_boxed_str());
-        parse_message(msg)
-    }
-
     #[test]
     fn queue_ids() {
         for id in [
@@ -460,7 +455,7 @@ mod tests {
 
     #[test]
     fn arrival_and_deliveries() {
-        let e = ev("u31FFPtp032300: from=<g@example.com>, size=5938, class=0, nrcpts=7, msgid=<201604011515.u31FFIAj012911@example.com>, proto=ESMTP, daemon=MTA, relay=[192.0.2.27]");
+        let e = parse_message("u31FFPtp032300: from=<g@example.com>, size=5938, class=0, nrcpts=7, msgid=<201604011515.u31FFIAj012911@example.com>, proto=ESMTP, daemon=MTA, relay=[192.0.2.27]");
         assert_eq!(
             e,
             Event::Arrival {
@@ -474,7 +469,7 @@ mod tests {
                 nrcpt: Some(7),
             }
         );
-        let Event::Delivery(d) = ev("u31FFPtp032300: to=<a@example.com>,<b@example.com>, delay=00:00:00, xdelay=00:00:00, mailer=esmtp, pri=245938, relay=mx.example.com. [198.51.100.34], dsn=2.0.0, stat=Sent (ok:  Message 40279894 accepted)") else {
+        let Event::Delivery(d) = parse_message("u31FFPtp032300: to=<a@example.com>,<b@example.com>, delay=00:00:00, xdelay=00:00:00, mailer=esmtp, pri=245938, relay=mx.example.com. [198.51.100.34], dsn=2.0.0, stat=Sent (ok:  Message 40279894 accepted)") else {
             panic!()
         };
         assert_eq!(
@@ -491,7 +486,7 @@ mod tests {
             (d.relay, d.dsn, d.delay),
             ("mx.example.com. [198.51.100.34]", Some("2.0.0"), Some(0.0))
         );
-        let Event::Delivery(d) = ev("u31FFPtp032300: to=<d@example.com>, delay=1+00:00:15, xdelay=00:00:15, mailer=esmtp, pri=34527, relay=[198.51.100.34] [198.51.100.34], dsn=4.3.5, stat=Deferred: 451 4.3.5 Server configuration problem") else {
+        let Event::Delivery(d) = parse_message("u31FFPtp032300: to=<d@example.com>, delay=1+00:00:15, xdelay=00:00:15, mailer=esmtp, pri=34527, relay=[198.51.100.34] [198.51.100.34], dsn=4.3.5, stat=Deferred: 451 4.3.5 Server configuration problem") else {
             panic!()
         };
         assert_eq!((d.status, d.delay), (Status::Deferred, Some(86_415.0)));
@@ -501,14 +496,14 @@ mod tests {
             d.enhanced_code.map(|c| c.to_string()).as_deref(),
             Some("4.3.5")
         );
-        let Event::Delivery(d) = ev("t5NHS1qY012345: to=<bob@example.org>, delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=120380, relay=mx.example.org. [192.0.2.25], dsn=5.1.1, stat=User unknown") else {
+        let Event::Delivery(d) = parse_message("t5NHS1qY012345: to=<bob@example.org>, delay=00:00:01, xdelay=00:00:01, mailer=esmtp, pri=120380, relay=mx.example.org. [192.0.2.25], dsn=5.1.1, stat=User unknown") else {
             panic!()
         };
         assert_eq!(
             (d.status, d.status_text, d.reply),
             (Status::Bounced, "bounced", "User unknown")
         );
-        let Event::Delivery(d) = ev("u31FFPtp032300: to=root@localhost.localdomain, ctladdr=root@localhost.localdomain (0/0), delay=00:00:00, xdelay=00:00:00, mailer=local, pri=245938, dsn=2.0.0, stat=Sent") else {
+        let Event::Delivery(d) = parse_message("u31FFPtp032300: to=root@localhost.localdomain, ctladdr=root@localhost.localdomain (0/0), delay=00:00:00, xdelay=00:00:00, mailer=local, pri=245938, dsn=2.0.0, stat=Sent") else {
             panic!()
         };
         assert_eq!(
@@ -516,7 +511,7 @@ mod tests {
             ("root@localhost.localdomain", "local", Status::Sent, "")
         );
         assert!(matches!(
-            ev("t5NHS1qY012345: to=<c@example.net>, delay=5+00:00:03, mailer=esmtp, pri=9000, dsn=4.4.7, stat=Cannot send message for 5 days"),
+            parse_message("t5NHS1qY012345: to=<c@example.net>, delay=5+00:00:03, mailer=esmtp, pri=9000, dsn=4.4.7, stat=Cannot send message for 5 days"),
             Event::Expired { queue_id: "t5NHS1qY012345", .. }
         ));
     }
@@ -524,7 +519,7 @@ mod tests {
     #[test]
     fn dsn_link_rejects_and_noise() {
         assert_eq!(
-            ev("t5NHS1qY012345: t5NHS2qY012346: DSN: User unknown"),
+            parse_message("t5NHS1qY012345: t5NHS2qY012346: DSN: User unknown"),
             Event::Notification {
                 queue_id: "t5NHS1qY012345",
                 notification_id: "t5NHS2qY012346",
@@ -532,13 +527,13 @@ mod tests {
             }
         );
         assert!(matches!(
-            ev("t5NHS1qY012345: t5NHS2qY012346: return to sender: User unknown"),
+            parse_message("t5NHS1qY012345: t5NHS2qY012346: return to sender: User unknown"),
             Event::Notification {
                 kind: "return to sender",
                 ..
             }
         ));
-        let Event::Reject(r) = ev("s1P819mk027713: ruleset=check_rcpt, arg1=<a@example.ru>, relay=h.example.ru [203.0.113.133], reject=550 5.7.1 <a@example.ru>... Relaying denied. Proper authentication required.") else {
+        let Event::Reject(r) = parse_message("s1P819mk027713: ruleset=check_rcpt, arg1=<a@example.ru>, relay=h.example.ru [203.0.113.133], reject=550 5.7.1 <a@example.ru>... Relaying denied. Proper authentication required.") else {
             panic!()
         };
         assert_eq!(
@@ -553,18 +548,20 @@ mod tests {
         );
         assert_eq!(r.reply_code.map(|c| c.get()), Some(550));
         assert!(r.reply.ends_with("Proper authentication required."));
-        let Event::Reject(r) = ev("ruleset=check_relay, arg1=[192.0.2.123], arg2=192.0.2.123, relay=host.example.com [192.0.2.123] (may be forged), reject=421 4.3.2 Connection rate limit exceeded.") else {
+        let Event::Reject(r) = parse_message("ruleset=check_relay, arg1=[192.0.2.123], arg2=192.0.2.123, relay=host.example.com [192.0.2.123] (may be forged), reject=421 4.3.2 Connection rate limit exceeded.") else {
             panic!()
         };
         assert_eq!((r.queue_id, r.stage), (None, "CONNECT"));
         assert_eq!(r.reply_code.map(|c| c.get()), Some(421));
-        let Event::Reject(r) = ev("s1NKIkZa093301: [203.0.113.70]: EXPN root [rejected]") else {
+        let Event::Reject(r) =
+            parse_message("s1NKIkZa093301: [203.0.113.70]: EXPN root [rejected]")
+        else {
             panic!()
         };
         assert_eq!((r.stage, r.client), ("EXPN", "[203.0.113.70]"));
-        let Event::Reject(r) =
-            ev("t5NHS1qY012345: Milter: to=<b@example.org>, reject=550 5.7.1 Command rejected")
-        else {
+        let Event::Reject(r) = parse_message(
+            "t5NHS1qY012345: Milter: to=<b@example.org>, reject=550 5.7.1 Command rejected",
+        ) else {
             panic!()
         };
         assert_eq!(
@@ -577,7 +574,7 @@ mod tests {
             )
         );
         let Event::Reject(r) =
-            ev("t5NHS1qY012345: Milter: data, reject=554 5.7.1 Rejected as spam")
+            parse_message("t5NHS1qY012345: Milter: data, reject=554 5.7.1 Rejected as spam")
         else {
             panic!()
         };
@@ -585,34 +582,37 @@ mod tests {
             (r.stage, r.reply_code.map(|c| c.get())),
             ("DATA", Some(554))
         );
-        assert_eq!(ev("t5NHS1qY012345: Milter: no active filter"), Event::Noise);
-        assert!(matches!(
-            ev("R1R9r60D044307: rejecting commands from  [198.51.100.253] due to pre-greeting traffic after 0 seconds"),
-            Event::Reject(Reject { stage: "CONNECT", client: "[198.51.100.253]", .. })
-        ));
         assert_eq!(
-            ev("06I02CNi016764: AUTH failure (LOGIN): authentication failure (-13) SASL(-13): authentication failure: checkpass failed, user=criminal, relay=[192.0.2.100], relay=[192.0.2.4] (may be forged)"),
-            Event::AuthFailure { client: "[192.0.2.4] (may be forged)" }
-        );
-        assert_eq!(
-            ev("v26LtRA0020949: some-host.example.org [192.0.2.194] did not issue MAIL/EXPN/VRFY/ETRN during connection to MTA"),
+            parse_message("t5NHS1qY012345: Milter: no active filter"),
             Event::Noise
         );
         assert!(matches!(
-            ev("rA37ZTSC026250: <arhipov@example.com>... No such user here"),
+            parse_message("R1R9r60D044307: rejecting commands from  [198.51.100.253] due to pre-greeting traffic after 0 seconds"),
+            Event::Reject(Reject { stage: "CONNECT", client: "[198.51.100.253]", .. })
+        ));
+        assert_eq!(
+            parse_message("06I02CNi016764: AUTH failure (LOGIN): authentication failure (-13) SASL(-13): authentication failure: checkpass failed, user=criminal, relay=[192.0.2.100], relay=[192.0.2.4] (may be forged)"),
+            Event::AuthFailure { client: "[192.0.2.4] (may be forged)" }
+        );
+        assert_eq!(
+            parse_message("v26LtRA0020949: some-host.example.org [192.0.2.194] did not issue MAIL/EXPN/VRFY/ETRN during connection to MTA"),
+            Event::Noise
+        );
+        assert!(matches!(
+            parse_message("rA37ZTSC026250: <arhipov@example.com>... No such user here"),
             Event::MessageNote { .. }
         ));
         assert!(matches!(
-            ev("rA37ZTSC026254: from=<d@example.com>, size=0, class=0, nrcpts=0, bodytype=8BITMIME, proto=ESMTP, daemon=MTA, relay=x [192.0.2.163]"),
+            parse_message("rA37ZTSC026254: from=<d@example.com>, size=0, class=0, nrcpts=0, bodytype=8BITMIME, proto=ESMTP, daemon=MTA, relay=x [192.0.2.163]"),
             Event::MessageNote { .. }
         ));
         assert_eq!(
-            ev("u31FFPtp032300: done; delay=00:00:00, ntries=2"),
+            parse_message("u31FFPtp032300: done; delay=00:00:00, ntries=2"),
             Event::Removed {
                 queue_id: "u31FFPtp032300"
             }
         );
-        assert_eq!(ev("something nobody wrote"), Event::Unknown);
+        assert_eq!(parse_message("something nobody wrote"), Event::Unknown);
     }
 
     #[test]
