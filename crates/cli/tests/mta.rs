@@ -1085,13 +1085,15 @@ fn logs_json(args: &[&str], file: &Path) -> (i32, Vec<Value>) {
     (code(&o), objs)
 }
 
-/// The failure records of `file` for recipient `to`.
-fn failures_to(failures: &[Value], to: &str) -> Vec<Value> {
-    failures
+/// The one failure record for recipient `to` among `failures` (`server` wrote the log), of `kind`.
+fn only_failure(failures: &[Value], to: &str, kind: &str, server: &str) -> Value {
+    let mine: Vec<&Value> = failures
         .iter()
         .filter(|f| f["type"] == "failure" && f["to"] == to)
-        .cloned()
-        .collect()
+        .collect();
+    assert_eq!(mine.len(), 1, "{server}: one failure for {to}: {mine:#?}");
+    assert_eq!(mine[0]["kind"], kind, "{server}: {:#}", mine[0]);
+    mine[0].clone()
 }
 
 /// The trace of the message `needle` names (a queue ID or Message-ID) in `file`, and the
@@ -1165,22 +1167,18 @@ fn logs_of_the_lab_servers_show_what_was_sent() {
     );
     let (rc, failures) = logs_json(&["--failures"], &log);
     assert_eq!(rc, 1, "Postfix: failures were found");
-    let refused = failures_to(&failures, &refused_foreign);
-    assert_eq!(refused.len(), 1, "Postfix: {refused:#?}");
-    assert_eq!(refused[0]["kind"], "rejected");
-    assert_eq!(refused[0]["reply_code"], 550);
-    assert_eq!(refused[0]["enhanced_code"], "5.1.1");
-    assert_eq!(refused[0]["client"], "localhost[127.0.0.1]");
-    assert_eq!(refused[0]["from"], "", "the null sender");
-    let bounced = failures_to(&failures, &unknown_local);
-    assert_eq!(bounced.len(), 1, "Postfix: {bounced:#?}");
-    assert_eq!(bounced[0]["kind"], "bounced");
-    assert_eq!(bounced[0]["dsn"], "5.1.1");
-    assert_eq!(bounced[0]["message_id"], bounced_id.as_str());
-    assert_eq!(bounced[0]["queue_id"], bounced_qid.as_str());
-    assert_eq!(bounced[0]["from"], sender.as_str());
-    assert_eq!(bounced[0]["relay"], "local");
-    assert_eq!(bounced[0]["finding"]["category"], "userunknown");
+    let refused = only_failure(&failures, &refused_foreign, "rejected", "Postfix");
+    assert_eq!(refused["reply_code"], 550);
+    assert_eq!(refused["enhanced_code"], "5.1.1");
+    assert_eq!(refused["client"], "localhost[127.0.0.1]");
+    assert_eq!(refused["from"], "", "the null sender");
+    let bounced = only_failure(&failures, &unknown_local, "bounced", "Postfix");
+    assert_eq!(bounced["dsn"], "5.1.1");
+    assert_eq!(bounced["message_id"], bounced_id.as_str());
+    assert_eq!(bounced["queue_id"], bounced_qid.as_str());
+    assert_eq!(bounced["from"], sender.as_str());
+    assert_eq!(bounced["relay"], "local");
+    assert_eq!(bounced["finding"]["category"], "userunknown");
     let (m, _) = trace(&log, &delivered_id);
     assert_eq!(m["queue_id"], delivered_qid.as_str());
     assert_eq!(
@@ -1218,20 +1216,16 @@ fn logs_of_the_lab_servers_show_what_was_sent() {
     );
     let (rc, failures) = logs_json(&["--failures"], &log);
     assert_eq!(rc, 1);
-    let refused = failures_to(&failures, &refused_local);
-    assert_eq!(refused.len(), 1, "Exim: {refused:#?}");
-    assert_eq!(refused[0]["kind"], "rejected");
-    assert_eq!(refused[0]["reply"], "no such user");
-    assert_eq!(refused[0]["reply_code"], Value::Null);
-    assert_eq!(refused[0]["client"], "(smtp-doctor.invalid) [127.0.0.1]");
-    assert_eq!(refused[0]["finding"]["category"], "userunknown");
-    let bounced = failures_to(&failures, &bounce_foreign);
-    assert_eq!(bounced.len(), 1, "Exim: {bounced:#?}");
-    assert_eq!(bounced[0]["kind"], "bounced");
-    assert_eq!(bounced[0]["queue_id"], bounced_eid.as_str());
-    assert_eq!(bounced[0]["message_id"], bounced_id.as_str());
-    assert_eq!(bounced[0]["from"], sender.as_str());
-    assert_eq!(bounced[0]["reply"], "Unrouteable address");
+    let refused = only_failure(&failures, &refused_local, "rejected", "Exim");
+    assert_eq!(refused["reply"], "no such user");
+    assert_eq!(refused["reply_code"], Value::Null);
+    assert_eq!(refused["client"], "(smtp-doctor.invalid) [127.0.0.1]");
+    assert_eq!(refused["finding"]["category"], "userunknown");
+    let bounced = only_failure(&failures, &bounce_foreign, "bounced", "Exim");
+    assert_eq!(bounced["queue_id"], bounced_eid.as_str());
+    assert_eq!(bounced["message_id"], bounced_id.as_str());
+    assert_eq!(bounced["from"], sender.as_str());
+    assert_eq!(bounced["reply"], "Unrouteable address");
     let (m, _) = trace(&log, &delivered_id);
     assert_eq!(m["queue_id"], delivered_eid.as_str());
     assert_eq!(m["complete"], true);
@@ -1274,29 +1268,25 @@ fn logs_of_the_lab_servers_show_what_was_sent() {
     );
     let (rc, failures) = logs_json(&["--failures"], &log);
     assert_eq!(rc, 1);
-    let refused = failures_to(&failures, &refused_foreign);
-    assert_eq!(refused.len(), 1, "OpenSMTPD: {refused:#?}");
-    assert_eq!(refused[0]["kind"], "rejected");
-    assert_eq!(refused[0]["reply_code"], 550);
+    let refused = only_failure(&failures, &refused_foreign, "rejected", "OpenSMTPD");
+    assert_eq!(refused["reply_code"], 550);
     assert_eq!(
-        refused[0]["reply"],
+        refused["reply"],
         format!("550 Invalid recipient: <{refused_foreign}>")
     );
     // The refusal names only its session; the client is the one that session connected from.
-    assert_eq!(refused[0]["client"], "localhost[127.0.0.1]");
+    assert_eq!(refused["client"], "localhost[127.0.0.1]");
     assert_eq!(
-        refused[0]["timestamp"],
+        refused["timestamp"],
         Value::Null,
         "`smtpd -d` lines have no time"
     );
-    let bounced = failures_to(&failures, &bounce_foreign);
-    assert_eq!(bounced.len(), 1, "OpenSMTPD: {bounced:#?}");
-    assert_eq!(bounced[0]["kind"], "bounced");
-    assert_eq!(bounced[0]["queue_id"], bounced_msgid.as_str());
-    assert_eq!(bounced[0]["from"], sender.as_str());
-    assert_eq!(bounced[0]["reply_code"], 550);
-    assert_eq!(bounced[0]["enhanced_code"], "5.1.1");
-    assert_eq!(bounced[0]["relay"], "127.0.0.1 (localhost)");
+    let bounced = only_failure(&failures, &bounce_foreign, "bounced", "OpenSMTPD");
+    assert_eq!(bounced["queue_id"], bounced_msgid.as_str());
+    assert_eq!(bounced["from"], sender.as_str());
+    assert_eq!(bounced["reply_code"], 550);
+    assert_eq!(bounced["enhanced_code"], "5.1.1");
+    assert_eq!(bounced["relay"], "127.0.0.1 (localhost)");
     let (m, _) = trace(&log, &delivered_msgid);
     assert_eq!(
         trace_deliveries(&m),
