@@ -13,7 +13,6 @@
 //! Every read is bounded (line, reply, transcript; see [`Bounds`]) and every wait has a deadline.
 #![forbid(unsafe_code)]
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 mod banner;
 mod clock;
