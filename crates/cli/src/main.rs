@@ -5,6 +5,7 @@
 mod bounce;
 mod check;
 mod demo;
+mod docs;
 mod explain;
 mod input;
 mod lab;
@@ -66,6 +67,10 @@ enum Command {
     Lab(lab::Args),
     /// Start the built-in fault lab and diagnose every scenario with `check`; needs no set-up.
     Demo,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(docs::CompletionsArgs),
+    /// Print the manual page, or write one page per command into a directory.
+    Man(docs::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -85,6 +90,8 @@ fn main() -> ExitCode {
         Command::Logs(args) => logs::run(&args, colour),
         Command::Lab(args) => lab::run(&args),
         Command::Demo => demo::run(colour),
+        Command::Completions(args) => docs::completions(&args),
+        Command::Man(args) => docs::man(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
