@@ -99,6 +99,13 @@ const DEMO: &[(&str, &str, &str)] = &[
     ("garbage", "bannerfailure", "not an SMTP server"),
     ("junk-banner", "bannerfailure", "41 bytes in 2 lines"),
     ("bare-lf", "delivered", "anomalies"),
+    ("flood", "bannerfailure", "not an SMTP server"),
+    ("drip", "bannerfailure", "greeting line 1"),
+    ("reset", "bannerfailure", "reset"),
+    ("nul-banner", "delivered", "anomalies"),
+    ("ehlo-flood", "systemerror", "reply larger than"),
+    ("tls-stall", "tlsfailure", "no handshake within"),
+    ("starttls-plain", "tlsfailure", "plain text"),
 ];
 
 #[test]

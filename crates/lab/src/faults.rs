@@ -1,7 +1,6 @@
 //! The scenarios that do not speak SMTP: silence, other services, garbage.
 
 use crate::server::{Ctx, Io};
-use crate::GARBAGE_BYTES;
 use std::io;
 use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
@@ -78,14 +77,14 @@ pub(crate) async fn ssh(mut io: Io, ctx: &Ctx) -> io::Result<()> {
     Ok(())
 }
 
-/// [`GARBAGE_BYTES`] pseudo-random printable ASCII bytes (space to tilde), no CR or LF, then a close.
-pub(crate) async fn garbage(mut io: Io) -> io::Result<()> {
+/// `bytes` pseudo-random printable ASCII bytes (space to tilde), no CR or LF, then a close.
+pub(crate) async fn garbage(mut io: Io, bytes: usize) -> io::Result<()> {
     const CHUNK: usize = 64 * 1024;
     let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let mut chunk = vec![0u8; CHUNK];
     let mut sent = 0;
-    while sent < GARBAGE_BYTES {
-        let n = CHUNK.min(GARBAGE_BYTES - sent);
+    while sent < bytes {
+        let n = CHUNK.min(bytes - sent);
         let part = chunk.get_mut(..n).unwrap_or_default();
         for byte in part.iter_mut() {
             *byte = rng.printable();
@@ -94,6 +93,32 @@ pub(crate) async fn garbage(mut io: Io) -> io::Result<()> {
         sent += n;
     }
     io.close().await
+}
+
+/// A greeting that never ends: a `220-` continuation line per `drip_interval`, each one a
+/// complete line well within any read timeout, until the client leaves or the connection's
+/// lifetime cap ends it.
+pub(crate) async fn drip(mut io: Io, ctx: &Ctx) -> io::Result<()> {
+    for n in 1u64.. {
+        let line = format!("220-mx.lab.invalid greeting line {n}, more to come\r\n");
+        io.write_all(line.as_bytes()).await?;
+        tokio::time::sleep(ctx.options.drip_interval).await;
+    }
+    Ok(())
+}
+
+/// The first line of a two-line greeting, then a reset: SO_LINGER 0 makes the close send RST
+/// instead of FIN, as a crashing server or a middlebox killing the session does.
+pub(crate) async fn reset(mut tcp: TcpStream) -> io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    tcp.write_all(b"220-mx.lab.invalid ESMTP\r\n220 smtp-doctor")
+        .await?;
+    tcp.flush().await?;
+    // Let the bytes leave before the reset discards the send queue.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    socket2::SockRef::from(&tcp).set_linger(Some(std::time::Duration::ZERO))?;
+    drop(tcp);
+    Ok(())
 }
 
 /// A tiny xorshift64 generator: the garbage only has to look random, not be.

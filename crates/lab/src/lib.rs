@@ -61,6 +61,10 @@ pub const LAB_PASSWORD: &str = "labpass";
 pub const MAX_MESSAGE_BYTES: usize = 10 * 1024 * 1024;
 /// How many printable bytes the `garbage` scenario sends before it closes.
 pub const GARBAGE_BYTES: usize = 10 * 1024 * 1024;
+/// How many printable bytes the `flood` scenario sends before it closes.
+pub const FLOOD_BYTES: usize = 100 * 1024 * 1024;
+/// How many continuation lines the `ehlo-flood` scenario's EHLO reply has.
+pub const EHLO_FLOOD_LINES: usize = 100_000;
 
 /// How the client should connect to a scenario, i.e. what the port claims to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -128,6 +132,8 @@ pub struct LabOptions {
     pub command_timeout: Duration,
     /// Delay between the tarpit banner's bytes.
     pub tarpit_interval: Duration,
+    /// Delay between the `drip` scenario's greeting lines.
+    pub drip_interval: Duration,
     /// The loopback address every server listens on (`127.0.0.1`, or `::1` for IPv6).
     pub address: IpAddr,
     /// The port of the first started scenario, the next ones on the ports after it; `None`:
@@ -143,6 +149,7 @@ impl Default for LabOptions {
             connection_lifetime: Duration::from_secs(120),
             command_timeout: Duration::from_secs(60),
             tarpit_interval: Duration::from_secs(1),
+            drip_interval: Duration::from_secs(1),
             address: IpAddr::V4(Ipv4Addr::LOCALHOST),
             base_port: None,
         }

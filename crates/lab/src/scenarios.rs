@@ -19,8 +19,12 @@ pub(crate) enum Behaviour {
     Http,
     /// Sends an SSH identification banner.
     Ssh,
-    /// Sends [`crate::GARBAGE_BYTES`] printable bytes without a newline, then closes.
-    Garbage,
+    /// Sends this many printable bytes without a newline, then closes.
+    Garbage(usize),
+    /// Sends a `220-` continuation line every [`crate::LabOptions::drip_interval`], never the last line.
+    Drip,
+    /// Sends the start of a greeting, then resets the connection (RST).
+    Reset,
 }
 
 /// How STARTTLS behaves.
@@ -30,6 +34,12 @@ pub(crate) enum StartTls {
     Offer(CertKind),
     /// Advertised and answered with 220; the ClientHello is answered with garbage and a close.
     Broken,
+    /// Advertised and answered with 220; the ClientHello gets the first bytes of a ServerHello
+    /// record, then nothing until the client leaves.
+    Stall,
+    /// Advertised and answered with 220 followed, in the same write, by a plain-text reply; the
+    /// ClientHello gets plain text too.
+    Plaintext,
 }
 
 /// A deliberate failure at one command of an otherwise healthy dialogue.
@@ -43,6 +53,8 @@ pub(crate) enum Fault {
     Greylist,
     /// Every RCPT is an unknown user (550 5.1.1).
     UserUnknown,
+    /// EHLO is answered with [`crate::EHLO_FLOOD_LINES`] continuation lines before its last line.
+    EhloFlood,
 }
 
 /// The parameters of the SMTP state machine.
@@ -268,7 +280,7 @@ pub(crate) fn all() -> Vec<Spec> {
             "sends 10 MiB of printable bytes without a newline instead of a banner, then closes",
             ClientTls::Plain,
             C::BannerFailure,
-            B::Garbage,
+            B::Garbage(crate::GARBAGE_BYTES),
         ),
         spec(
             "junk-banner",
@@ -290,6 +302,58 @@ pub(crate) fn all() -> Vec<Spec> {
                 ..Dialogue::healthy()
             }),
         ),
+        spec(
+            "flood",
+            "sends 100 MiB of printable bytes without a newline instead of a banner, then closes",
+            ClientTls::Plain,
+            C::BannerFailure,
+            B::Garbage(crate::FLOOD_BYTES),
+        ),
+        spec(
+            "drip",
+            "sends a 220- continuation line every second and never the greeting's last line",
+            ClientTls::Plain,
+            C::BannerFailure,
+            B::Drip,
+        ),
+        spec(
+            "reset",
+            "sends the first line of a two-line greeting, then resets the connection (RST)",
+            ClientTls::Plain,
+            C::BannerFailure,
+            B::Reset,
+        ),
+        spec(
+            "nul-banner",
+            "healthy, but the greeting holds NUL bytes (a protocol anomaly to report)",
+            ClientTls::StartTls,
+            C::Delivered,
+            B::Smtp(Dialogue {
+                banner: &["220 mx.lab.invalid\0ESMTP\0smtp-doctor-lab"],
+                ..Dialogue::healthy()
+            }),
+        ),
+        spec(
+            "ehlo-flood",
+            "answers EHLO with 100,000 continuation lines before the last one",
+            ClientTls::StartTls,
+            C::SystemError,
+            B::Smtp(Dialogue::with_fault(Fault::EhloFlood)),
+        ),
+        spec(
+            "tls-stall",
+            "answers STARTTLS with 220, then stalls half-way through the TLS handshake",
+            ClientTls::StartTls,
+            C::TlsFailure,
+            B::Smtp(Dialogue::with_starttls(StartTls::Stall)),
+        ),
+        spec(
+            "starttls-plain",
+            "answers STARTTLS with 220 and goes on in plain text instead of a TLS handshake",
+            ClientTls::StartTls,
+            C::TlsFailure,
+            B::Smtp(Dialogue::with_starttls(StartTls::Plaintext)),
+        ),
     ]
 }
 
@@ -307,7 +371,7 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), specs.len());
-        assert_eq!(specs.len(), 20);
+        assert_eq!(specs.len(), 27);
     }
 
     #[test]

@@ -95,7 +95,9 @@ async fn handle(tcp: TcpStream, spec: &Spec, ctx: &Ctx) -> io::Result<()> {
         }
         Behaviour::Http => faults::http(Io::Plain(tcp)).await,
         Behaviour::Ssh => faults::ssh(Io::Plain(tcp), ctx).await,
-        Behaviour::Garbage => faults::garbage(Io::Plain(tcp)).await,
+        Behaviour::Garbage(bytes) => faults::garbage(Io::Plain(tcp), *bytes).await,
+        Behaviour::Drip => faults::drip(Io::Plain(tcp), ctx).await,
+        Behaviour::Reset => faults::reset(tcp).await,
     }
 }
 

@@ -177,27 +177,17 @@ pub(crate) async fn run(mut io: Io, d: &Dialogue, ctx: &Ctx) -> io::Result<()> {
                 return io.close().await;
             }
             Next::StartTls => {
-                io.write_all(reply(d, 220, &["2.0.0 Ready to start TLS"]).as_bytes())
-                    .await?;
+                let mut ready = reply(d, 220, &["2.0.0 Ready to start TLS"]);
+                if d.starttls == StartTls::Plaintext {
+                    ready.push_str(&reply(d, 250, &["2.0.0 still in plain text"]));
+                }
+                io.write_all(ready.as_bytes()).await?;
                 let Io::Plain(tcp) = io else {
                     return Ok(()); // command() answers 503 under TLS; not reached.
                 };
                 let kind = match d.starttls {
                     StartTls::Offer(kind) => kind,
-                    StartTls::Broken => {
-                        // Wait for the ClientHello, so the junk answers it rather than
-                        // arriving with the 220, then answer with bytes that are no TLS record.
-                        let mut plain = Io::Plain(tcp);
-                        let mut hello = [0u8; 4096];
-                        match timeout(ctx.options.command_timeout, plain.read(&mut hello)).await {
-                            Ok(Ok(n)) if n > 0 => {}
-                            _ => return Ok(()),
-                        }
-                        plain
-                            .write_all(b"\x00\x00 this is not a TLS handshake \xff\xff\r\n")
-                            .await?;
-                        return plain.close().await;
-                    }
+                    broken => return starttls_fault(Io::Plain(tcp), d, broken, ctx).await,
                 };
                 let accept = ctx.acceptor(kind).accept(tcp);
                 io = match timeout(ctx.options.command_timeout, accept).await {
@@ -236,6 +226,44 @@ pub(crate) async fn run(mut io: Io, d: &Dialogue, ctx: &Ctx) -> io::Result<()> {
             }
         }
     }
+}
+
+/// The broken STARTTLS upgrades: waits for the ClientHello (so the answer answers it rather
+/// than arriving with the 220), then answers with bytes that are no TLS record (`Broken`,
+/// then a close), more plain text (`Plaintext`, then a close), or the first bytes of a
+/// ServerHello record and then silence until the client leaves (`Stall`).
+async fn starttls_fault(mut plain: Io, d: &Dialogue, how: StartTls, ctx: &Ctx) -> io::Result<()> {
+    let mut hello = [0u8; 4096];
+    match timeout(ctx.options.command_timeout, plain.read(&mut hello)).await {
+        Ok(Ok(n)) if n > 0 => {}
+        _ => return Ok(()),
+    }
+    match how {
+        StartTls::Stall => {
+            // A handshake record header announcing 122 bytes, and 6 of them.
+            plain
+                .write_all(&[
+                    0x16, 0x03, 0x03, 0x00, 0x7a, 0x02, 0x00, 0x00, 0x76, 0x03, 0x03,
+                ])
+                .await?;
+            while timeout(ctx.options.command_timeout, plain.read(&mut hello))
+                .await
+                .is_ok_and(|r| r.is_ok_and(|n| n > 0))
+            {}
+            return Ok(());
+        }
+        StartTls::Plaintext => {
+            plain
+                .write_all(reply(d, 500, &["5.5.2 Error: command not recognized"]).as_bytes())
+                .await?;
+        }
+        StartTls::Broken | StartTls::Offer(_) => {
+            plain
+                .write_all(b"\x00\x00 this is not a TLS handshake \xff\xff\r\n")
+                .await?;
+        }
+    }
+    plain.close().await
 }
 
 /// Sends the greeting, paced one byte per interval for the tarpit.
@@ -322,6 +350,14 @@ fn command(d: &Dialogue, state: &mut State, line: &str) -> Next {
             } else if !state.authenticated {
                 caps.push("AUTH PLAIN LOGIN");
             }
+            if d.fault == Fault::EhloFlood {
+                let flood: Vec<String> = (0..crate::EHLO_FLOOD_LINES)
+                    .map(|n| format!("X-FEATURE-{n}"))
+                    .collect();
+                caps.extend(flood.iter().map(String::as_str));
+                caps.push("OK");
+                return Next::Reply(reply(d, 250, &caps));
+            }
             Next::Reply(reply(d, 250, &caps))
         }
         "HELO" => {
@@ -386,7 +422,7 @@ fn command(d: &Dialogue, state: &mut State, line: &str) -> Next {
                          User unknown in local recipient table"
                     ),
                 ),
-                Fault::None | Fault::AuthRequired => {
+                Fault::None | Fault::AuthRequired | Fault::EhloFlood => {
                     state.rcpts += 1;
                     ok(250, "2.1.5 Ok")
                 }

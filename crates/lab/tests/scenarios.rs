@@ -4,8 +4,8 @@
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{CertificateError, ClientConfig, RootCertStore};
 use smtp_doctor_lab::{
-    ClientTls, Lab, LabError, LabOptions, GARBAGE_BYTES, LAB_HOSTNAME, LAB_PASSWORD, LAB_USER,
-    WRONG_NAME,
+    ClientTls, Lab, LabError, LabOptions, EHLO_FLOOD_LINES, FLOOD_BYTES, GARBAGE_BYTES,
+    LAB_HOSTNAME, LAB_PASSWORD, LAB_USER, WRONG_NAME,
 };
 use smtp_doctor_model::Category;
 use smtp_doctor_wire::{
@@ -201,11 +201,11 @@ async fn every_scenario_starts_on_its_own_loopback_port() {
         let lab = Lab::start().await.expect("lab starts");
         let names: Vec<&str> = lab.scenarios().iter().map(|s| s.name).collect();
         assert_eq!(names, Lab::names());
-        assert_eq!(names.len(), 20);
+        assert_eq!(names.len(), 27);
         let mut ports: Vec<u16> = lab.scenarios().iter().map(|s| s.addr.port()).collect();
         ports.sort_unstable();
         ports.dedup();
-        assert_eq!(ports.len(), 20);
+        assert_eq!(ports.len(), 27);
         for s in lab.scenarios() {
             assert!(s.addr.ip().is_loopback(), "{}", s.name);
             assert!(!s.description.is_empty());
@@ -966,6 +966,202 @@ async fn dropping_the_lab_stops_its_servers() {
         timeout(READ_LIMIT, refused)
             .await
             .expect("listener closed after drop");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn flood_sends_100_mib_without_a_newline() {
+    bounded(async {
+        let (lab, addr) = lab("flood").await;
+        let mut tcp = TcpStream::connect(addr).await.expect("connect");
+        // Counted, not kept.
+        let (mut total, mut newlines) = (0usize, 0usize);
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            match timeout(READ_LIMIT, tcp.read(&mut buf))
+                .await
+                .expect("data in time")
+            {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    total += n;
+                    newlines += buf[..n]
+                        .iter()
+                        .filter(|&&b| b == b'\n' || b == b'\r')
+                        .count();
+                }
+            }
+        }
+        assert_eq!((total, newlines), (FLOOD_BYTES, 0));
+        lab.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn drip_sends_continuation_lines_and_never_the_last_one() {
+    bounded(async {
+        let lab = Lab::start_with(LabOptions {
+            only: Some(vec!["drip".into()]),
+            drip_interval: Duration::from_millis(100),
+            ..LabOptions::default()
+        })
+        .await
+        .expect("lab starts");
+        let addr = lab.scenario("drip").expect("runs").addr;
+        let mut tcp = TcpStream::connect(addr).await.expect("connect");
+        let mut reader = ReplyReader::new();
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 512];
+        while raw.iter().filter(|&&b| b == b'\n').count() < 5 {
+            let n = timeout(READ_LIMIT, tcp.read(&mut buf))
+                .await
+                .expect("a line in time")
+                .expect("read");
+            assert!(n > 0, "closed after {raw:?}");
+            raw.extend_from_slice(&buf[..n]);
+            assert!(
+                matches!(reader.push(&buf[..n]), Ok(Progress::NeedMore)),
+                "the greeting never completes"
+            );
+        }
+        assert!(
+            raw.starts_with(b"220-mx.lab.invalid greeting line 1,"),
+            "{raw:?}"
+        );
+        assert!(reader.is_mid_reply());
+        assert!(reader
+            .first_bytes()
+            .starts_with(b"220-mx.lab.invalid greeting line 1,"));
+        lab.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reset_sends_half_a_greeting_then_a_reset() {
+    bounded(async {
+        let (lab, addr) = lab("reset").await;
+        let mut tcp = TcpStream::connect(addr).await.expect("connect");
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 512];
+        let err = loop {
+            match timeout(READ_LIMIT, tcp.read(&mut buf))
+                .await
+                .expect("in time")
+            {
+                Ok(0) => panic!("an orderly close after {raw:?}, not a reset"),
+                Ok(n) => raw.extend_from_slice(&buf[..n]),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset, "{err:?}");
+        assert!(raw.starts_with(b"220-mx.lab.invalid ESMTP\r\n"), "{raw:?}");
+        lab.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn nul_banner_greets_with_nul_bytes() {
+    bounded(async {
+        let (lab, addr) = lab("nul-banner").await;
+        let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
+        let banner = c.reply().await;
+        assert_eq!(code(&banner), 220);
+        assert!(
+            banner
+                .anomalies
+                .iter()
+                .any(|a| matches!(a, Anomaly::NulByte { .. })),
+            "{banner:?}"
+        );
+        assert_eq!(code(&c.cmd(ehlo()).await), 250);
+        lab.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn ehlo_flood_sends_100_000_continuation_lines() {
+    bounded(async {
+        let (first, addr) = lab("ehlo-flood").await;
+        let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
+        c.reply().await;
+        c.send(ehlo()).await;
+        // The default bounds refuse it...
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut refused = false;
+        while !refused {
+            let n = timeout(READ_LIMIT, c.stream.read(&mut buf))
+                .await
+                .expect("in time")
+                .expect("read");
+            assert!(n > 0, "closed before the reply was refused");
+            refused = c.reader.push(&buf[..n]).is_err();
+        }
+        first.shutdown().await;
+        // ...and a reader with room for it counts every line.
+        let (lab, addr) = lab("ehlo-flood").await;
+        let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
+        c.reader = ReplyReader::with_limits(smtp_doctor_wire::Limits {
+            max_line: 4096,
+            max_reply: 64 * 1024 * 1024,
+            max_lines: 1_000_000,
+        });
+        c.reply().await;
+        let reply = c.cmd(ehlo()).await;
+        assert_eq!(code(&reply), 250);
+        // The greeting line, the usual capabilities, the flood, and the last line.
+        assert!(
+            reply.lines.len() > EHLO_FLOOD_LINES,
+            "{}",
+            reply.lines.len()
+        );
+        assert_eq!(reply.lines.last().map(String::as_str), Some("OK"));
+        lab.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tls_stall_stops_half_way_through_the_handshake() {
+    bounded(async {
+        let (lab, addr) = lab("tls-stall").await;
+        let tcp = ready_for_tls(addr).await;
+        let connect = TlsConnector::from(tls_config(&lab)).connect(ip_name(), tcp);
+        assert!(
+            timeout(Duration::from_secs(2), connect).await.is_err(),
+            "the handshake neither completes nor fails"
+        );
+        lab.shutdown().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn starttls_plain_goes_on_in_plain_text_after_its_220() {
+    bounded(async {
+        let (lab, addr) = lab("starttls-plain").await;
+        let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
+        c.reply().await;
+        c.cmd(ehlo()).await;
+        assert_eq!(code(&c.cmd(Command::StartTls).await), 220);
+        // A plain-text reply came with the 220, before any handshake.
+        let after = c.reply().await;
+        assert_eq!(
+            (code(&after), after.text().as_str()),
+            (250, "2.0.0 still in plain text")
+        );
+        let err = tls_connect(&lab, c.stream, ip_name())
+            .await
+            .expect_err("no handshake");
+        assert!(
+            matches!(tls_error(&err), Some(rustls::Error::InvalidMessage(_))),
+            "{err:?}"
+        );
+        lab.shutdown().await;
     })
     .await;
 }

@@ -966,9 +966,10 @@ impl<'a> Session<'a> {
     }
 
     fn timeout(&self, stage: Stage, limit: Duration, total: bool) -> ProbeError {
-        // Lines skipped before a greeting that never came are part of what was received.
-        let mut partial = self.reader.skipped().to_vec();
-        partial.extend_from_slice(self.reader.partial_line());
+        // What was received of the reply that never completed: lines skipped before a greeting
+        // that never came, the complete lines of an unfinished multi-line reply (a server
+        // dripping continuation lines), the unfinished line.
+        let partial = self.reader.first_bytes();
         ProbeError::Timeout {
             stage,
             limit_ms: if total {

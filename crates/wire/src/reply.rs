@@ -485,8 +485,9 @@ impl ReplyReader {
         self.junk_allowance.saturating_sub(self.junk_bytes)
     }
 
-    /// The first bytes received for the reply being read, skipped lines included.
-    fn first_bytes(&self) -> Vec<u8> {
+    /// The first bytes received for the reply being read (complete lines of an unfinished
+    /// multi-line reply included), lines skipped before a greeting first; at most 128 bytes.
+    pub fn first_bytes(&self) -> Vec<u8> {
         if self.junk_head.is_empty() {
             self.head.clone()
         } else {
