@@ -51,16 +51,44 @@ pub(crate) fn spawn_limited(program: &str, args: &[&str], env: &[(&str, &str)]) 
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().expect("the program starts");
+    // Both pipes are drained while the child runs: output larger than a pipe holds would
+    // otherwise stop the child in write() until it is killed.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
     let start = Instant::now();
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            return child.wait_with_output().expect("output");
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
         }
         if start.elapsed() > RUN_LIMIT {
             let _ = child.kill();
             panic!("{program} {args:?} ran longer than {RUN_LIMIT:?}");
         }
         std::thread::sleep(Duration::from_millis(5));
+    };
+    Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
     }
 }
 
