@@ -152,6 +152,14 @@ fn enhanced(reply: &Reply) -> String {
     reply.enhanced.map(|e| e.to_string()).unwrap_or_default()
 }
 
+/// Connects, reads the banner and EHLOs: a client ready for the next command.
+async fn greeted(addr: SocketAddr) -> Client<TcpStream> {
+    let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
+    c.reply().await;
+    c.cmd(ehlo()).await;
+    c
+}
+
 /// Connects, reads the banner, EHLOs and sends STARTTLS: the stream, ready for the handshake.
 async fn ready_for_tls(addr: SocketAddr) -> TcpStream {
     let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
@@ -409,9 +417,7 @@ async fn healthy_certificate_is_valid_for_the_lab_name_and_auth_login_checks_the
 async fn healthy_answers_pipelined_commands_in_order_and_bounds_lines_and_errors() {
     bounded(async {
         let (lab, addr) = lab("healthy").await;
-        let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
-        c.reply().await;
-        c.cmd(ehlo()).await;
+        let mut c = greeted(addr).await;
         c.stream
             .write_all(b"MAIL FROM:<a@lab.invalid>\r\nRCPT TO:<b@lab.invalid>\r\nDATA\r\n")
             .await
@@ -652,9 +658,7 @@ async fn greylist_answers_451_at_rcpt() {
 async fn user_unknown_answers_550_at_rcpt() {
     bounded(async {
         let (lab, addr) = lab("user-unknown").await;
-        let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
-        c.reply().await;
-        c.cmd(ehlo()).await;
+        let mut c = greeted(addr).await;
         assert_eq!(code(&c.cmd(mail()).await), 250);
         let reply = c.cmd(rcpt("nobody@lab.invalid")).await;
         assert_eq!((code(&reply), enhanced(&reply).as_str()), (550, "5.1.1"));
@@ -770,9 +774,7 @@ async fn cert_wrong_name_fails_verification_for_the_lab_names_only() {
         }
         // The same certificate verifies for the name it was issued for.
         let (lab, addr) = lab("cert-wrong-name").await;
-        let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
-        c.reply().await;
-        c.cmd(ehlo()).await;
+        let mut c = greeted(addr).await;
         c.cmd(Command::StartTls).await;
         let name = ServerName::try_from(WRONG_NAME).expect("a DNS name");
         tls_connect(&lab, c.stream, name)
@@ -1144,9 +1146,7 @@ async fn tls_stall_stops_half_way_through_the_handshake() {
 async fn starttls_plain_goes_on_in_plain_text_after_its_220() {
     bounded(async {
         let (lab, addr) = lab("starttls-plain").await;
-        let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
-        c.reply().await;
-        c.cmd(ehlo()).await;
+        let mut c = greeted(addr).await;
         assert_eq!(code(&c.cmd(Command::StartTls).await), 220);
         // A plain-text reply came with the 220, before any handshake.
         let after = c.reply().await;
