@@ -181,7 +181,7 @@ fn by_code(finding: &Finding) -> bool {
 
 /// True when `text` holds at least three letters outside its e-mail addresses: a diagnostic,
 /// not only the recipient's address (`* bob@example.org`).
-fn says_more_than_addresses(text: &str) -> bool {
+pub(crate) fn says_more_than_addresses(text: &str) -> bool {
     text.split_whitespace()
         .filter(|w| !w.contains('@'))
         .flat_map(str::chars)
