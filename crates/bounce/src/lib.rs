@@ -486,7 +486,7 @@ fn gone_mailbox_reply(p: &Parts) -> Option<Report> {
         recipient: p.from.clone(),
         ..Recipient::empty()
     };
-    classify_into(&mut r, text, None, None);
+    classify_into(&mut r, text, true, None, None);
     let gone = r.finding.as_ref().is_some_and(|f| {
         matches!(
             f.category,
@@ -670,8 +670,8 @@ fn decode_dsn(p: &Parts, format: &'static str) -> Option<Report> {
                     .cloned()
             });
         let original_recipient = g.get("Original-Recipient").and_then(dsn::address_value);
-        let mut diagnostic = g
-            .get("Diagnostic-Code")
+        let code_field = g.get("Diagnostic-Code");
+        let mut diagnostic = code_field
             .map(|d| dsn::typed_value(d).to_string())
             .unwrap_or_default();
         if let Some(full) = whole_reply(&diagnostic, section) {
@@ -681,7 +681,10 @@ fn decode_dsn(p: &Parts, format: &'static str) -> Option<Report> {
         if diagnostic_is_empty(&diagnostic) {
             diagnostic = g.get("Status").map(status_comment).unwrap_or_default();
         }
-        if diagnostic_is_empty(&diagnostic) {
+        // The recipient's own diagnostic, not the report's prose about it (sisimai's `onhold`
+        // needs one).
+        let own_text = !diagnostic_is_empty(&diagnostic);
+        if !own_text {
             let block = recipient
                 .as_deref()
                 .and_then(|r| vendor::block_for(section, r, &[]))
@@ -704,7 +707,14 @@ fn decode_dsn(p: &Parts, format: &'static str) -> Option<Report> {
                 .map(str::to_string),
             ..Recipient::empty()
         };
-        classify_into(&mut r, &diagnostic, status, Some(section));
+        classify_into(&mut r, &diagnostic, own_text, status, Some(section));
+        // RFC 3464's `X-Unix` type: the error came from a local delivery program.
+        if code_field.is_some_and(|d| {
+            d.split_once(';')
+                .is_some_and(|(kind, _)| kind.trim().eq_ignore_ascii_case("x-unix"))
+        }) {
+            r.reason = reason::delivery_program(r.reason);
+        }
         r.diagnostic = diagnostic;
         recipients.push(r);
     }
@@ -734,13 +744,14 @@ fn decode_vendor(p: &Parts, format: &'static str) -> Option<Report> {
     }
     let mut recipients = Vec::new();
     for addr in &rcpts {
-        let block = vendor::block_for(section, addr, &rcpts).unwrap_or(section);
-        let diagnostic = block.trim().to_string();
+        // A text that never names the recipient says nothing of its own about it.
+        let own = vendor::block_for(section, addr, &rcpts);
+        let diagnostic = own.unwrap_or(section).trim().to_string();
         let mut r = Recipient {
             recipient: Some(addr.clone()),
             ..Recipient::empty()
         };
-        classify_into(&mut r, &diagnostic, None, Some(section));
+        classify_into(&mut r, &diagnostic, own.is_some(), None, Some(section));
         r.diagnostic = diagnostic;
         recipients.push(r);
     }
@@ -935,11 +946,13 @@ fn parse_status(value: &str) -> Option<EnhancedCode> {
 }
 
 /// Classifies `diagnostic` with the shared classifier and fills the recipient's codes, finding,
-/// reason and hard-bounce flag. `status` is the DSN's Status; `context` the whole error text,
-/// used only when the diagnostic alone names no cause.
+/// reason and hard-bounce flag. `own_text` says whether the diagnostic is the recipient's own
+/// (a Diagnostic-Code, its paragraph) rather than the report's prose; `status` is the DSN's
+/// Status; `context` the whole error text, used only when the diagnostic alone names no cause.
 fn classify_into(
     r: &mut Recipient,
     diagnostic: &str,
+    own_text: bool,
     status: Option<EnhancedCode>,
     context: Option<&str>,
 ) {
@@ -984,7 +997,13 @@ fn classify_into(
     r.status = ev.enhanced_code;
     r.reply_code = ev.reply_code;
     r.command = ev.stage;
-    r.reason = sisimai_reason(&finding, r.status, r.command, r.action.as_deref());
+    r.reason = sisimai_reason(
+        &finding,
+        r.status,
+        r.command,
+        r.action.as_deref(),
+        own_text.then_some(diag),
+    );
     r.hard_bounce = is_hard_bounce(r.reason, r.status, r.reply_code);
     r.finding = Some(finding);
 }
@@ -1190,6 +1209,30 @@ Final-Recipient: rfc822;y@example.com\nAction: failed\nStatus: 5.0.0 (permanent 
             "The following addresses had delivery problems."
         );
         assert_eq!(status_comment("5.1.1"), "");
+        // Only the report's prose, no diagnostic of its own: nothing to decide on.
+        assert_eq!(r[1].reason, "undefined");
+    }
+
+    #[test]
+    fn a_delivery_programs_failure_is_a_mailer_error() {
+        let dsn = |code: &str| {
+            format!(
+                "From: MAILER-DAEMON@mx.example.org\nTo: a@example.org\nSubject: Undelivered Mail\n\
+MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+--B\nContent-Type: text/plain\n\n<x@example.net>: temporary failure\n\
+--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n\
+Final-Recipient: rfc822; x@example.net\nAction: failed\nStatus: 4.3.0\n\
+Diagnostic-Code: {code}; temporary failure\n--B--\n"
+            )
+        };
+        let reason = |code: &str| {
+            parse(dsn(code).as_bytes())
+                .and_then(|r| r.recipients.first().map(|x| x.reason))
+                .unwrap_or("none")
+        };
+        assert_eq!(reason("x-unix"), "mailererror");
+        assert_eq!(reason("X-Unix"), "mailererror");
+        assert_ne!(reason("smtp"), "mailererror");
     }
 
     /// What [`parse`] makes of `msg`.

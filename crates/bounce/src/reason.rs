@@ -9,12 +9,22 @@
 //! - a moved address (X.1.6) is `hasmoved`;
 //! - "unknown user" at MAIL FROM, and a code-only or vague refusal there, is `rejected` (the
 //!   sender); a code-only or user-unknown refusal of the greeting or EHLO is `blocked`;
+//! - a policy refusal by a rule the recipient set (a `*.recipient-filter` entry: "Refused due
+//!   to recipient preferences", "You have been blocked by the recipient") is `filtered`;
 //! - a receiver fault that a `*.mailer*` entry names (procmail, a pipe, a delivery agent) is
 //!   `mailererror`;
 //! - a host-unknown finding under a 4.x.x code is `networkerror`, else a missing MX `notaccept`;
-//! - a bare 450 with no cause is `onhold`;
-//! - a delay report (Action `delayed`) whose cause is a network failure is `expired`, and a
-//!   connection timeout in a bounce means the sender's queue gave up: `expired`.
+//! - a bare 450 with no cause is `onhold`, and so is a finding that names no cause (`undefined`)
+//!   when the recipient has a diagnostic of its own that says more than the address: sisimai's
+//!   `onhold` is "a diagnostic, but not enough to decide", its `undefined` "no diagnostic";
+//! - a refusal of the greeting with a reply code (Postfix's "refused to talk to me: 421 ...") is
+//!   the server turning the client away: `blocked`; without a reply (silence, a closed
+//!   connection) it stays `networkerror`;
+//! - a delay report (Action `delayed`) or an expiry (status X.4.7) whose cause is a refused or
+//!   silent connection is `expired`, and a connection timeout in a bounce means the sender's
+//!   queue gave up: `expired`;
+//! - a receiver fault reported by a local delivery program (Diagnostic-Code type `X-Unix`) is
+//!   `mailererror` ([`delivery_program`]).
 
 use smtp_doctor_model::{Category, EnhancedCode, Finding, ReplyCode, Stage};
 
@@ -56,12 +66,15 @@ pub const REASON_MAP: &[(Category, &str)] = &[
 ];
 
 /// The sisimai reason for a bounce's finding, its status code, the SMTP command the report says
-/// the error answered (`None` when it does not say) and its DSN Action.
+/// the error answered (`None` when it does not say), its DSN Action and the recipient's own
+/// diagnostic text (`None` when the report has none for it: no Diagnostic-Code, or a text that
+/// never names the recipient).
 pub fn sisimai_reason(
     finding: &Finding,
     status: Option<EnhancedCode>,
     command: Option<Stage>,
     action: Option<&str>,
+    diagnostic: Option<&str>,
 ) -> &'static str {
     let base = REASON_MAP
         .iter()
@@ -104,6 +117,9 @@ pub fn sisimai_reason(
             "filtered"
         }
         Category::SystemError if decided_by(finding, ".mailer") => "mailererror",
+        // A rule the recipient set ("Refused due to recipient preferences", a blocked sender):
+        // sisimai's `filtered`.
+        Category::PolicyViolation if decided_by(finding, ".recipient-filter") => "filtered",
         // A lookup that failed only for now (a 4.x.x report) says nothing about the domain; a
         // domain without mail exchangers is one that takes no mail (sisimai's `notaccept`).
         Category::HostUnknown
@@ -122,14 +138,29 @@ pub fn sisimai_reason(
         {
             "onhold"
         }
-        // A delay report whose cause is a refused or silent connection, or only a network
-        // status code, is a delivery still waiting: sisimai's `expired`. A network fault the
-        // text names (no route to host, unreachable) stays `networkerror`.
+        // No cause found, but the recipient has a diagnostic that says something: sisimai's
+        // `onhold` ("not enough to decide"); with nothing to read it stays `undefined`.
+        Category::Undefined | Category::OnHold => {
+            if diagnostic.is_some_and(says_more_than_addresses) {
+                "onhold"
+            } else {
+                base
+            }
+        }
+        // A delay or expiry report whose cause is a refused or silent connection, or only a
+        // network status code, is a delivery still waiting or given up: sisimai's `expired`. A
+        // network fault the text names (no route to host, unreachable) stays `networkerror`.
         Category::ConnectionRefused | Category::BannerFailure | Category::NetworkError
-            if action.is_some_and(|a| a.eq_ignore_ascii_case("delayed"))
+            if (action.is_some_and(|a| a.eq_ignore_ascii_case("delayed"))
+                || status.is_some_and(|s| s.subject == 4 && s.detail == 7))
                 && (finding.category != Category::NetworkError || by_code(finding)) =>
         {
             "expired"
+        }
+        // The server answered the connection with a refusal (421, 554) instead of its
+        // greeting: it turned this client away.
+        Category::BannerFailure if finding.reply_code.is_some_and(|c| !c.is_positive()) => {
+            "blocked"
         }
         _ => base,
     }
@@ -148,12 +179,35 @@ fn by_code(finding: &Finding) -> bool {
         .is_some_and(|m| m.starts_with("reply.") || m.starts_with("enhanced."))
 }
 
+/// True when `text` holds at least three letters outside its e-mail addresses: a diagnostic,
+/// not only the recipient's address (`* bob@example.org`).
+pub(crate) fn says_more_than_addresses(text: &str) -> bool {
+    text.split_whitespace()
+        .filter(|w| !w.contains('@'))
+        .flat_map(str::chars)
+        .filter(|c| c.is_alphabetic())
+        .nth(2)
+        .is_some()
+}
+
+/// The reason when the failure was reported by a local delivery program (a DSN
+/// `Diagnostic-Code: X-Unix; ...`: procmail, a pipe, maildrop): a receiver fault or an
+/// undecided one there is the program's (`mailererror`); any other reason stays.
+pub(crate) fn delivery_program(reason: &'static str) -> &'static str {
+    match reason {
+        "systemerror" | "undefined" | "onhold" => "mailererror",
+        other => other,
+    }
+}
+
 /// True when the deciding entry is a directory lookup's wording (`*.directory`, Microsoft's
-/// directory-based edge block `*.access-denied-edge`) or a provider's own (`provider.*`): they
-/// say the mailbox does not exist, whatever the stage.
+/// directory-based edge block `*.access-denied-edge`), a gateway's own recipient check
+/// (`*.recipient-check`: Trend Micro InterScan, an MMS gateway) or a provider's own
+/// (`provider.*`): they say the mailbox does not exist, whatever the stage.
 fn names_missing_mailbox(finding: &Finding) -> bool {
     decided_by(finding, ".directory")
         || decided_by(finding, ".access-denied-edge")
+        || decided_by(finding, ".recipient-check")
         || finding
             .matched
             .first()
@@ -200,17 +254,17 @@ mod tests {
         let unknown = finding("550 User unknown");
         assert_eq!(unknown.category, Category::UserUnknown);
         // No addressing status: filtered unless the report says it answered RCPT TO.
-        assert_eq!(sisimai_reason(&unknown, None, None, None), "filtered");
+        assert_eq!(sisimai_reason(&unknown, None, None, None, None), "filtered");
         assert_eq!(
-            sisimai_reason(&unknown, code("5.0.0"), Some(Stage::Rcpt), None),
+            sisimai_reason(&unknown, code("5.0.0"), Some(Stage::Rcpt), None, None),
             "userunknown"
         );
         assert_eq!(
-            sisimai_reason(&unknown, code("5.1.1"), Some(Stage::Data), None),
+            sisimai_reason(&unknown, code("5.1.1"), Some(Stage::Data), None, None),
             "userunknown"
         );
         assert_eq!(
-            sisimai_reason(&unknown, code("5.1.6"), None, None),
+            sisimai_reason(&unknown, code("5.1.6"), None, None, None),
             "hasmoved"
         );
         let nx = finding(
@@ -218,23 +272,23 @@ mod tests {
         );
         assert_eq!(nx.category, Category::HostUnknown);
         assert_eq!(
-            sisimai_reason(&nx, code("4.0.0"), None, None),
+            sisimai_reason(&nx, code("4.0.0"), None, None, None),
             "networkerror"
         );
         assert_eq!(
-            sisimai_reason(&nx, code("5.1.2"), None, None),
+            sisimai_reason(&nx, code("5.1.2"), None, None, None),
             "hostunknown"
         );
         let later = finding(
             "DNS Error: DNS type 'mx' lookup of example.org responded with code NOERROR, had no relevant answers",
         );
         assert_eq!(
-            sisimai_reason(&later, code("4.0.0"), None, None),
+            sisimai_reason(&later, code("4.0.0"), None, None, None),
             "networkerror"
         );
         let no_mx = finding("Sorry, I couldn't find a mail exchanger or IP address. (#5.4.4)");
         assert_eq!(
-            sisimai_reason(&no_mx, code("5.4.4"), None, None),
+            sisimai_reason(&no_mx, code("5.4.4"), None, None, None),
             "notaccept"
         );
     }
@@ -250,36 +304,98 @@ mod tests {
         ] {
             let f = finding(text);
             assert_eq!(f.category, Category::UserUnknown, "{text}");
-            assert_eq!(sisimai_reason(&f, None, None, None), "userunknown", "{text}");
+            assert_eq!(sisimai_reason(&f, None, None, None, None), "userunknown", "{text}");
         }
         // au's refusal by the recipient's filter leaves the address out.
         let filter = finding("550 : User unknown");
         assert_eq!(
-            sisimai_reason(&filter, code("5.1.351"), None, None),
+            sisimai_reason(&filter, code("5.1.351"), None, None, None),
             "filtered"
         );
         let unknown = finding("553 5.1.0 Unknown user");
         assert_eq!(
-            sisimai_reason(&unknown, code("5.1.0"), Some(Stage::Mail), None),
+            sisimai_reason(&unknown, code("5.1.0"), Some(Stage::Mail), None, None),
             "rejected"
         );
         let bare = finding("550 Rejected");
         assert_eq!(
-            sisimai_reason(&bare, None, Some(Stage::Ehlo), None),
+            sisimai_reason(&bare, None, Some(Stage::Ehlo), None, None),
             "blocked"
         );
         let denied = finding("550 5.7.1 Access denied");
         assert_eq!(
-            sisimai_reason(&denied, code("5.7.1"), Some(Stage::Mail), None),
+            sisimai_reason(&denied, code("5.7.1"), Some(Stage::Mail), None, None),
             "rejected"
         );
         assert_ne!(
-            sisimai_reason(&denied, code("5.7.1"), Some(Stage::Rcpt), None),
+            sisimai_reason(&denied, code("5.7.1"), Some(Stage::Rcpt), None, None),
             "rejected"
         );
         let temp = finding("450 4.0.0 Temporary failure");
-        assert_eq!(sisimai_reason(&temp, code("4.0.0"), None, None), "onhold");
+        assert_eq!(
+            sisimai_reason(&temp, code("4.0.0"), None, None, None),
+            "onhold"
+        );
         let grey = finding("451 4.7.1 Greylisted, please try again later");
-        assert_eq!(sisimai_reason(&grey, code("4.7.1"), None, None), "blocked");
+        assert_eq!(
+            sisimai_reason(&grey, code("4.7.1"), None, None, None),
+            "blocked"
+        );
+    }
+
+    #[test]
+    fn undecided_greeting_expiry_filter_and_mailer_rules() {
+        let code = |s: &str| s.parse::<EnhancedCode>().ok();
+        // No cause: `onhold` with a diagnostic of the recipient's own, `undefined` without.
+        let vague = finding("542 bob@example.com Rejected");
+        assert_eq!(vague.category, Category::Undefined);
+        let text = "542 bob@example.com Rejected";
+        assert_eq!(
+            sisimai_reason(&vague, code("5.0.0"), None, None, Some(text)),
+            "onhold"
+        );
+        assert_eq!(
+            sisimai_reason(&vague, code("5.0.0"), None, None, None),
+            "undefined"
+        );
+        assert_eq!(
+            sisimai_reason(&vague, None, None, None, Some("  * bob@example.org")),
+            "undefined"
+        );
+        // The server refused the greeting with a code: the client was turned away.
+        let refused = finding(
+            "host mx.example.org[192.0.2.10] refused to talk to me: 421 Service not available, closing transmission channel",
+        );
+        assert_eq!(refused.category, Category::BannerFailure);
+        assert_eq!(
+            sisimai_reason(&refused, code("4.0.0"), Some(Stage::Banner), None, None),
+            "blocked"
+        );
+        // A refused connection in an expiry (X.4.7) report: the queue gave up.
+        let conn = finding("Deferred: Connection refused by mx.example.org.");
+        assert_eq!(conn.category, Category::ConnectionRefused);
+        assert_eq!(
+            sisimai_reason(&conn, code("4.4.7"), None, None, None),
+            "expired"
+        );
+        assert_eq!(
+            sisimai_reason(&conn, code("4.0.0"), None, None, None),
+            "networkerror"
+        );
+        // A rule the recipient set is sisimai's `filtered`; an organisation's is not.
+        let own = finding("550 5.1.1 RCP-P2 Refused due to recipient preferences");
+        assert_eq!(
+            sisimai_reason(&own, code("5.1.1"), None, None, None),
+            "filtered"
+        );
+        let org = finding("550 5.7.1 This group only accepts mail from internal senders");
+        assert_eq!(
+            sisimai_reason(&org, code("5.7.1"), None, None, None),
+            "policyviolation"
+        );
+        // A local delivery program's failure.
+        assert_eq!(delivery_program("systemerror"), "mailererror");
+        assert_eq!(delivery_program("onhold"), "mailererror");
+        assert_eq!(delivery_program("mailboxfull"), "mailboxfull");
     }
 }

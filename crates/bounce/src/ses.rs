@@ -71,7 +71,7 @@ pub(crate) fn decode(p: &Parts) -> Option<Report> {
                     ..Recipient::empty()
                 };
                 let status = text(x, "status").and_then(parse_status);
-                classify_into(&mut r, &diagnostic, status, None);
+                classify_into(&mut r, &diagnostic, true, status, None);
                 r.diagnostic = diagnostic;
                 r
             })
@@ -90,7 +90,7 @@ pub(crate) fn decode(p: &Parts) -> Option<Report> {
                     last_attempt: text(d, "timestamp").map(str::to_string),
                     ..Recipient::empty()
                 };
-                classify_into(&mut r, &response, None, None);
+                classify_into(&mut r, &response, true, None, None);
                 r.diagnostic.clone_from(&response);
                 r
             })

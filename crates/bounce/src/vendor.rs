@@ -602,9 +602,37 @@ pub(crate) fn block_for<'a>(section: &'a str, addr: &str, others: &[String]) -> 
     first
 }
 
-/// The block of [`block_for`] for the mention at byte `at`.
+/// The most lines above a recipient's line that [`block_at`] takes in when the lines from the
+/// address on say nothing but the address.
+const MAX_LINES_ABOVE: usize = 3;
+
+/// The block of [`block_for`] for the mention at byte `at`. When it holds nothing but addresses
+/// (Lotus Notes writes the reason on the line above the address), the lines above it in the
+/// same paragraph are taken in too.
 fn block_at<'a>(section: &'a str, lower: &str, at: usize, other_lines: &[String]) -> &'a str {
     let start = lower[..at].rfind('\n').map_or(0, |i| i + 1);
+    let below = block_below(section, start, other_lines);
+    if crate::reason::says_more_than_addresses(below) {
+        return below;
+    }
+    let mut top = start;
+    for _ in 0..MAX_LINES_ABOVE {
+        let Some(prev_end) = top.checked_sub(1) else {
+            break;
+        };
+        let prev_start = section[..prev_end].rfind('\n').map_or(0, |i| i + 1);
+        let line = &lower[prev_start..prev_end];
+        if line.trim().is_empty() || other_lines.iter().any(|o| line.contains(o.as_str())) {
+            break;
+        }
+        top = prev_start;
+    }
+    &section[top..start + below.len()]
+}
+
+/// The lines from byte `start` (a line start) on: up to a blank line once a code has been seen
+/// (or after two paragraphs), or up to a line naming another recipient.
+fn block_below<'a>(section: &'a str, start: usize, other_lines: &[String]) -> &'a str {
     let mut end = start;
     let mut paragraphs = 0;
     let mut first = true;
@@ -670,6 +698,27 @@ a@example.com\nRemote Server returned '550 5.1.10 RecipientNotFound'\n";
         assert_eq!(
             block_for(o, "a@example.com", &[]),
             Some("a@example.com\nRemote Server returned '550 5.1.10 RecipientNotFound'\n")
+        );
+        // The reason on the line above a bare address (Lotus Notes) belongs to it; a paragraph
+        // above a blank line, or another recipient's line, does not.
+        let n =
+            "------- Failure Reasons --------\n\nUser not listed in public Name & Address Book\n\
+a@example.com\n\n\n";
+        assert_eq!(
+            block_for(n, "a@example.com", &[]),
+            Some("User not listed in public Name & Address Book\na@example.com\n\n\n")
+        );
+        let x =
+            "Delivery to the following recipients failed permanently:\n\n   * a@example.com\n\n";
+        assert_eq!(
+            block_for(x, "a@example.com", &[]),
+            Some("   * a@example.com\n\n")
+        );
+        let two = "b@example.com\na@example.com\n\n";
+        let others = vec!["a@example.com".to_string(), "b@example.com".to_string()];
+        assert_eq!(
+            block_for(two, "a@example.com", &others),
+            Some("a@example.com\n\n")
         );
     }
 

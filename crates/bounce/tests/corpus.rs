@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 const FLOOR_RECIPIENT: f64 = 0.995;
 const FLOOR_REPLY: f64 = 0.98;
 const FLOOR_STATUS: f64 = 0.995;
-const FLOOR_HARD: f64 = 0.965;
-const FLOOR_REASON: f64 = 0.896;
+const FLOOR_HARD: f64 = 0.972;
+const FLOOR_REASON: f64 = 0.932;
 /// The fewest `maildir/bsd` rows the corpus must have, so the test cannot pass empty.
 const MIN_ROWS: usize = 600;
 
@@ -286,8 +286,14 @@ fn bounce_corpus_meets_its_floors() {
         same.ok, same.of,
         "dos/mac copies decode differently from their originals\n{report}"
     );
-    // maildir/not/rb-issue-368-bug.eml is a (truncated) mailbox-full notice that sisimai does not
-    // report; we do, as a bounce. Every other non-bounce and tiny file must give nothing.
+    // maildir/not/rb-issue-368-bug.eml is a real bounce: a site's own "email bounce notification"
+    // ("reject reason: Mailbox full", "target mail address: ..."), kept upstream as the regression
+    // test of a crash (rb-sisimai issue 368), not because it is no bounce. It is an mbox whose
+    // body quotes the original with an unescaped "From " line, so the reader splits it there: the
+    // notice alone, which the general heuristics (null Return-Path, a bounce subject and wording)
+    // decode as mailboxfull, then the quoted original, which gives nothing. sisimai has no
+    // decoder for the format and reports nothing. Every other non-bounce and tiny file must give
+    // nothing.
     assert!(
         nothing.ok + 1 >= nothing.of,
         "a non-bounce or tiny file gave a result\n{report}"
