@@ -38,6 +38,12 @@ struct Cli {
     /// When to colour the output (NO_COLOR is honoured under auto).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
     color: ColorChoice,
+    /// More diagnostics on stderr: -v what each step did, -vv every line exchanged (secrets redacted).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -78,11 +84,9 @@ fn main() -> ExitCode {
     let colour = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        ColorChoice::Auto => std::io::stdout().is_terminal() && no_color_unset(),
     };
+    init_logging(&cli);
     let result = match cli.command {
         Command::Explain(args) => explain::run(&args, colour),
         Command::Check(args) => check::run(&args, colour),
@@ -109,4 +113,32 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// Diagnostics to stderr through tracing: warnings by default, `-q` errors only, `-v` info and
+/// debug, `-vv` trace. Coloured under the same rule as the output, judged for stderr.
+fn init_logging(cli: &Cli) {
+    use tracing_subscriber::filter::LevelFilter;
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => LevelFilter::ERROR,
+        (false, 0) => LevelFilter::WARN,
+        (false, 1) => LevelFilter::DEBUG,
+        (false, _) => LevelFilter::TRACE,
+    };
+    let ansi = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stderr().is_terminal() && no_color_unset(),
+    };
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_target(false)
+        .init();
+}
+
+/// True when NO_COLOR is unset or empty (<https://no-color.org>).
+fn no_color_unset() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

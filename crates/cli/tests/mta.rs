@@ -422,11 +422,12 @@ fn auth_plain_and_login_with_the_password_from_the_environment() {
                 _ => "AUTH LOGIN",
             };
             assert_eq!(command, expected, "{what}");
-            // Every output format, stdout and stderr.
+            // Every output format, stdout and stderr with every exchanged line traced.
             assert_no_secret(&v.to_string(), &what);
             for format in [&["--format", "text"][..], &["--format", "nagios"][..]] {
                 let mut all = args.clone();
                 all.extend_from_slice(format);
+                all.push("-vv");
                 let o = check(&all);
                 assert_eq!(code(&o), 0, "{what} {format:?}: {}", text(&o));
                 assert_no_secret(&text(&o), &what);

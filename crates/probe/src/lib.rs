@@ -40,6 +40,12 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> ProbeReport {
     let mut resolution = resolve::resolve(target, opts, resolve_deadline).await;
     resolution.start_ms = 0;
     resolution.duration_ms = session::ms(origin.elapsed());
+    tracing::debug!(
+        target = %target,
+        hosts = resolution.mx.len(),
+        ms = resolution.duration_ms,
+        "resolved"
+    );
 
     let port = target
         .port()
@@ -89,6 +95,12 @@ pub async fn probe(target: &Target, opts: &ProbeOptions) -> ProbeReport {
             );
             let mut attempt = with_ptr(attempt, ptr);
             attempt.mail_domain = mail_domain.clone();
+            tracing::debug!(
+                addr = %addr,
+                outcome = ?attempt.outcome,
+                ms = attempt.duration_ms,
+                "attempt ended"
+            );
             attempts.push(attempt);
         }
     }

@@ -1014,6 +1014,14 @@ impl<'a> Session<'a> {
             return;
         }
         self.transcript_bytes += text.len();
+        // The transcript's own text: commands are already redacted, so a trace log holds no
+        // secret either.
+        let arrow = match dir {
+            Direction::Sent => "->",
+            Direction::Received => "<-",
+            Direction::Note => "*",
+        };
+        tracing::trace!(addr = %self.attempt.addr, "{arrow} {text}");
         self.attempt.transcript.push(TranscriptLine {
             at_ms: ms(self.started.elapsed()),
             dir,
