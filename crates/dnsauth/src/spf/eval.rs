@@ -249,40 +249,12 @@ impl<R: Resolver> Eval<'_, R> {
     }
 
     fn note_warnings(&mut self, rec: &Record, domain: &str) {
-        let d = || domain.to_string();
-        if rec.len > LONG_RECORD {
-            self.warnings.push(Warning::LongRecord {
-                domain: d(),
-                len: rec.len,
-            });
-        }
-        let mut ends = false;
-        for t in &rec.terms {
-            match &t.kind {
-                TermKind::Directive(Directive {
-                    qualifier,
-                    mechanism: Mechanism::All,
-                }) => {
-                    ends = true;
-                    match qualifier {
-                        Qualifier::Pass => self.warnings.push(Warning::PlusAll { domain: d() }),
-                        Qualifier::Neutral => {
-                            self.warnings.push(Warning::NeutralAll { domain: d() })
-                        }
-                        Qualifier::Fail | Qualifier::SoftFail => {}
-                    }
-                }
-                TermKind::Directive(Directive {
-                    mechanism: Mechanism::Ptr(_),
-                    ..
-                }) => self.warnings.push(Warning::PtrUsed { domain: d() }),
-                TermKind::Modifier(Modifier::Redirect(_)) => ends = true,
-                _ => {}
-            }
-        }
-        if !ends && self.chain.is_empty() {
-            self.warnings.push(Warning::NoAll { domain: d() });
-        }
+        let top = self.chain.is_empty();
+        self.warnings.extend(
+            lint(rec, domain)
+                .into_iter()
+                .filter(|w| top || !matches!(w, Warning::NoAll { .. })),
+        );
     }
 
     /// Evaluates the terms of `rec` (the record of `domain`) in order, then `redirect=`.
@@ -722,6 +694,77 @@ impl<R: Resolver> Eval<'_, R> {
             .unwrap_or_else(|| "unknown".to_string())
     }
 }
+
+/// The warnings a record gives by itself, whatever the client: `+all`, `?all`, `ptr`, terms
+/// after `all` that are never evaluated, unknown modifiers, its length, and no `all` nor
+/// `redirect` (normal in an included record, so evaluation keeps that one for the top only).
+pub fn lint(rec: &Record, domain: &str) -> Vec<Warning> {
+    let d = || domain.to_string();
+    let mut out = Vec::new();
+    if rec.len > LONG_RECORD {
+        out.push(Warning::LongRecord {
+            domain: d(),
+            len: rec.len,
+        });
+    }
+    let mut all = false;
+    let mut ends = false;
+    for t in &rec.terms {
+        let after_all = all;
+        match &t.kind {
+            TermKind::Directive(Directive {
+                qualifier,
+                mechanism: Mechanism::All,
+            }) => {
+                all = true;
+                ends = true;
+                match qualifier {
+                    Qualifier::Pass => out.push(Warning::PlusAll { domain: d() }),
+                    Qualifier::Neutral => out.push(Warning::NeutralAll { domain: d() }),
+                    Qualifier::Fail | Qualifier::SoftFail => {}
+                }
+            }
+            TermKind::Directive(Directive {
+                mechanism: Mechanism::Ptr(_),
+                ..
+            }) => out.push(Warning::PtrUsed { domain: d() }),
+            TermKind::Modifier(Modifier::Redirect(_)) => ends = true,
+            TermKind::Modifier(Modifier::Unknown { name, .. })
+                if !REPORTING_MODIFIERS
+                    .iter()
+                    .any(|r| name.eq_ignore_ascii_case(r)) =>
+            {
+                out.push(Warning::UnknownModifier {
+                    domain: d(),
+                    name: name.clone(),
+                });
+            }
+            _ => {}
+        }
+        let ignored = matches!(
+            t.kind,
+            TermKind::Directive(_) | TermKind::Modifier(Modifier::Redirect(_))
+        );
+        if after_all
+            && ignored
+            && !out
+                .iter()
+                .any(|w| matches!(w, Warning::IgnoredAfterAll { .. }))
+        {
+            out.push(Warning::IgnoredAfterAll {
+                domain: d(),
+                position: t.span.start,
+            });
+        }
+    }
+    if !ends {
+        out.push(Warning::NoAll { domain: d() });
+    }
+    out
+}
+
+/// The RFC 6652 reporting modifiers, which are known even though evaluation ignores them.
+const REPORTING_MODIFIERS: [&str; 3] = ["ra", "rp", "rr"];
 
 /// Percent-encodes every byte outside RFC 3986's unreserved set.
 fn url_escape(s: &str, out: &mut String) {

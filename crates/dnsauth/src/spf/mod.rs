@@ -6,7 +6,7 @@ pub mod record;
 
 mod eval;
 
-pub use eval::{check, Client, Options};
+pub use eval::{check, lint, Client, Options};
 pub use record::{parse, Record, SyntaxError, SyntaxErrorKind};
 
 use crate::dns::{Answer, RecordType};
@@ -147,6 +147,20 @@ pub enum Warning {
         domain: String,
         /// The record's length in bytes.
         len: usize,
+    },
+    /// Terms after `all` (from `position` on) are never evaluated.
+    IgnoredAfterAll {
+        /// The domain.
+        domain: String,
+        /// Byte position of the first ignored term.
+        position: usize,
+    },
+    /// A modifier RFC 7208 and RFC 6652 do not define, which evaluation ignores.
+    UnknownModifier {
+        /// The domain.
+        domain: String,
+        /// The modifier's name.
+        name: String,
     },
     /// The domain has no mechanism about other senders (no `all`, no `redirect`).
     NoAll {
