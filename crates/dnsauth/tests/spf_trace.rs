@@ -248,3 +248,64 @@ async fn warnings_and_the_walk_without_a_client() {
         limit: 10
     }));
 }
+
+/// A zone that counts the queries it answers.
+struct Counting(Zone, std::sync::atomic::AtomicUsize);
+
+impl smtp_doctor_dnsauth::dns::Resolver for Counting {
+    fn lookup(
+        &self,
+        name: &str,
+        rtype: RecordType,
+    ) -> impl std::future::Future<Output = smtp_doctor_dnsauth::dns::Lookup> + Send {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        std::future::ready(self.0.answer(name, rtype))
+    }
+}
+
+#[tokio::test]
+async fn the_time_limit_and_the_ptr_names_asked_once() {
+    let mut z = Zone::new();
+    txt(&mut z, "example.com", "v=spf1 ptr -all exp=why.example.com");
+    let many_p = "%{p} ".repeat(50);
+    txt(
+        &mut z,
+        "why.example.com",
+        &format!("{many_p}is not allowed"),
+    );
+    z.add(
+        "1.2.0.192.in-addr.arpa",
+        Rdata::Ptr("host.example.org".into()),
+    );
+    z.add(
+        "host.example.org",
+        Rdata::A("192.0.2.1".parse().expect("ip")),
+    );
+    let counting = Counting(z.clone(), Default::default());
+    let client = Client {
+        ip: Some("192.0.2.1".parse().expect("ip")),
+        sender: "a@example.com".into(),
+        helo: "mail.example.net".into(),
+    };
+    let e = check(&counting, &client, &Options::default()).await;
+    assert_eq!(e.result, SpfResult::Fail);
+    assert!(e
+        .explanation
+        .as_deref()
+        .is_some_and(|x| x.starts_with("host.example.org host")));
+    // TXT, PTR, A of the PTR name, the exp TXT: %{p} reuses what ptr found.
+    assert_eq!(counting.1.load(std::sync::atomic::Ordering::Relaxed), 4);
+    let past = Options {
+        time_limit: std::time::Duration::ZERO,
+        ..Options::default()
+    };
+    let e = check(&z, &client, &past).await;
+    assert_eq!(e.result, SpfResult::TempError);
+    assert!(matches!(
+        e.problem,
+        Some(Problem::Dns {
+            answer: Answer::Timeout,
+            ..
+        })
+    ));
+}

@@ -5,10 +5,11 @@ use super::record::{
     TermKind,
 };
 use super::{Evaluation, Matched, Outcome, Problem, Query, SpfResult, Step, Trace, Via, Warning};
-use crate::dns::{is_valid_name, normalize, reverse_name, Lookup, RecordType, Resolver};
+use crate::dns::{is_valid_name, normalize, reverse_name, Answer, Lookup, RecordType, Resolver};
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
+use std::time::{Duration, Instant};
 
 /// The client being checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +36,9 @@ pub struct Options {
     pub receiver: String,
     /// Seconds since the epoch, `%{t}`.
     pub timestamp: u64,
+    /// How long the whole check may take; queries after it are not sent and count as timeouts,
+    /// so the result is `temperror` (RFC 7208 4.6.4: at least 20 seconds).
+    pub time_limit: Duration,
 }
 
 impl Default for Options {
@@ -45,6 +49,7 @@ impl Default for Options {
             max_names: 10,
             receiver: "unknown".to_string(),
             timestamp: 0,
+            time_limit: Duration::from_secs(20),
         }
     }
 }
@@ -72,6 +77,8 @@ pub async fn check<R: Resolver>(dns: &R, client: &Client, options: &Options) -> 
         void: 0,
         chain: Vec::new(),
         warnings: Vec::new(),
+        ptr_names: None,
+        end: Instant::now().checked_add(options.time_limit),
     };
     let host = if is_checkable(&domain) {
         e.check_host(normalize(&domain), Via::Top).await
@@ -178,11 +185,19 @@ struct Eval<'a, R> {
     /// The domains being evaluated, outermost first (loop detection).
     chain: Vec<String>,
     warnings: Vec<Warning>,
+    /// The client's validated PTR names, once asked (`ptr` and `%{p}` share them).
+    ptr_names: Option<Vec<String>>,
+    /// When the time limit is reached (`None`: too far to represent).
+    end: Option<Instant>,
 }
 
 impl<R: Resolver> Eval<'_, R> {
     async fn query(&self, name: &str, rtype: RecordType) -> (Lookup, Query) {
-        let l = self.dns.lookup(name, rtype).await;
+        let l = if self.end.is_some_and(|end| Instant::now() >= end) {
+            Lookup::direct(Answer::Timeout)
+        } else {
+            self.dns.lookup(name, rtype).await
+        };
         let q = Query {
             name: name.to_string(),
             rtype,
@@ -551,6 +566,9 @@ impl<R: Resolver> Eval<'_, R> {
 
     /// The names of the client's PTR records that resolve back to it (RFC 7208 5.5).
     async fn validated_names(&mut self, queries: &mut Vec<Query>) -> Vec<String> {
+        if let Some(names) = &self.ptr_names {
+            return names.clone();
+        }
         let Some(ip) = self.ip else {
             return Vec::new();
         };
@@ -569,6 +587,7 @@ impl<R: Resolver> Eval<'_, R> {
                 out.push(name);
             }
         }
+        self.ptr_names = Some(out.clone());
         out
     }
 
@@ -607,7 +626,7 @@ impl<R: Resolver> Eval<'_, R> {
         if !is_valid_name(&target) {
             return None;
         }
-        let l = self.dns.lookup(&target, RecordType::Txt).await;
+        let (l, _) = self.query(&target, RecordType::Txt).await;
         let mut txt = l.txt();
         let (Some(one), None) = (txt.next(), txt.next()) else {
             return None;
