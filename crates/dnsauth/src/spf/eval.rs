@@ -346,18 +346,7 @@ impl<R: Resolver> Eval<'_, R> {
             return HostResult::new(empty(), result, Some(problem));
         }
         let target = self.target(target, domain).await;
-        let child = if is_valid_name(&target) {
-            self.check_host(target.clone(), Via::Redirect).await
-        } else {
-            let problem = Problem::InvalidDomain {
-                domain: target.clone(),
-            };
-            HostResult::new(
-                Trace::new(target.clone(), Via::Redirect),
-                SpfResult::None,
-                Some(problem),
-            )
-        };
+        let child = self.child(&target, Via::Redirect).await;
         trace.steps.push(step);
         let mut out = HostResult::new(empty(), child.result, child.problem);
         out.explanation = child.explanation;
@@ -398,6 +387,42 @@ impl<R: Resolver> Eval<'_, R> {
         Ok(())
     }
 
+    /// Asks `name` and records the query in `step`. A DNS failure stops the check with
+    /// `temperror` (RFC 7208 5); with `void_for`, an empty answer counts as a void lookup.
+    async fn ask(
+        &mut self,
+        name: &str,
+        rtype: RecordType,
+        step: &mut Step,
+        void_for: Option<&str>,
+    ) -> Result<Lookup, Stop> {
+        let (l, q) = self.query(name, rtype).await;
+        let stop = l.answer.is_error().then(|| Self::dns_stop(&q));
+        step.queries.push(q);
+        if let Some(stop) = stop {
+            return Err(stop);
+        }
+        if let Some(domain) = void_for.filter(|_| l.answer.is_void()) {
+            self.count_void(domain)?;
+        }
+        Ok(l)
+    }
+
+    /// The evaluation of an include or redirect target (`none` for an invalid name).
+    async fn child(&mut self, target: &str, via: Via) -> HostResult {
+        if is_valid_name(target) {
+            return self.check_host(target.to_string(), via).await;
+        }
+        let problem = Problem::InvalidDomain {
+            domain: target.to_string(),
+        };
+        HostResult::new(
+            Trace::new(target.to_string(), via),
+            SpfResult::None,
+            Some(problem),
+        )
+    }
+
     /// A DNS failure ends the check with `temperror` (RFC 7208 5).
     fn dns_stop(q: &Query) -> Stop {
         Stop(
@@ -435,14 +460,9 @@ impl<R: Resolver> Eval<'_, R> {
                 v6,
             } => {
                 let target = self.target_or(spec.as_ref(), domain).await;
-                let (l, q) = self.query(&target, self.address_type()).await;
-                step.queries.push(q);
-                if l.answer.is_error() {
-                    return Err(Self::dns_stop(&step.queries[0]));
-                }
-                if l.answer.is_void() {
-                    self.count_void(domain)?;
-                }
+                let l = self
+                    .ask(&target, self.address_type(), step, Some(domain))
+                    .await?;
                 let found = l.addresses().any(|a| in_net(a, *v4, *v6));
                 found
             }
@@ -452,14 +472,9 @@ impl<R: Resolver> Eval<'_, R> {
                 v6,
             } => {
                 let target = self.target_or(spec.as_ref(), domain).await;
-                let (l, q) = self.query(&target, RecordType::Mx).await;
-                step.queries.push(q);
-                if l.answer.is_error() {
-                    return Err(Self::dns_stop(&step.queries[0]));
-                }
-                if l.answer.is_void() {
-                    self.count_void(domain)?;
-                }
+                let l = self
+                    .ask(&target, RecordType::Mx, step, Some(domain))
+                    .await?;
                 let hosts: Vec<String> = l
                     .mx()
                     .filter(|m| !m.exchange.is_empty())
@@ -476,13 +491,7 @@ impl<R: Resolver> Eval<'_, R> {
                 }
                 let mut found = false;
                 for host in hosts {
-                    let (l, q) = self.query(&host, self.address_type()).await;
-                    let error = l.answer.is_error();
-                    step.queries.push(q);
-                    if error {
-                        let q = step.queries.last().cloned();
-                        return Err(Self::dns_stop(q.as_ref().unwrap_or(&step.queries[0])));
-                    }
+                    let l = self.ask(&host, self.address_type(), step, None).await?;
                     if l.addresses().any(|a| in_net(a, *v4, *v6)) {
                         found = true;
                         break;
@@ -499,30 +508,12 @@ impl<R: Resolver> Eval<'_, R> {
             }
             Mechanism::Exists(spec) => {
                 let target = self.target(spec, domain).await;
-                let (l, q) = self.query(&target, RecordType::A).await;
-                step.queries.push(q);
-                if l.answer.is_error() {
-                    return Err(Self::dns_stop(&step.queries[0]));
-                }
-                if l.answer.is_void() {
-                    self.count_void(domain)?;
-                }
+                let l = self.ask(&target, RecordType::A, step, Some(domain)).await?;
                 self.ip.is_some() && l.addresses().next().is_some()
             }
             Mechanism::Include(spec) => {
                 let target = self.target(spec, domain).await;
-                let child = if is_valid_name(&target) {
-                    self.check_host(target.clone(), Via::Include).await
-                } else {
-                    let problem = Problem::InvalidDomain {
-                        domain: target.clone(),
-                    };
-                    HostResult::new(
-                        Trace::new(target.clone(), Via::Include),
-                        SpfResult::None,
-                        Some(problem),
-                    )
-                };
+                let child = self.child(&target, Via::Include).await;
                 let result = child.result;
                 trace.children.push(child.trace);
                 match result {
