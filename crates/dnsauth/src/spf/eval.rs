@@ -359,32 +359,24 @@ impl<R: Resolver> Eval<'_, R> {
         out
     }
 
+    /// Counts a DNS-querying term against the limit (RFC 7208 4.6.4).
     fn count_lookup(&mut self, domain: &str) -> Result<(), Stop> {
         self.lookups += 1;
-        if self.lookups > self.options.max_lookups {
-            return Err(Stop(
-                SpfResult::PermError,
-                Problem::TooManyLookups {
-                    domain: domain.to_string(),
-                    limit: self.options.max_lookups,
-                },
-            ));
-        }
-        Ok(())
+        let limit = self.options.max_lookups;
+        over(self.lookups, limit, || Problem::TooManyLookups {
+            domain: domain.to_string(),
+            limit,
+        })
     }
 
+    /// Counts a void lookup against its limit (RFC 7208 4.6.4).
     fn count_void(&mut self, domain: &str) -> Result<(), Stop> {
         self.void += 1;
-        if self.void > self.options.max_void_lookups {
-            return Err(Stop(
-                SpfResult::PermError,
-                Problem::TooManyVoidLookups {
-                    domain: domain.to_string(),
-                    limit: self.options.max_void_lookups,
-                },
-            ));
-        }
-        Ok(())
+        let limit = self.options.max_void_lookups;
+        over(self.void, limit, || Problem::TooManyVoidLookups {
+            domain: domain.to_string(),
+            limit,
+        })
     }
 
     /// Asks `name` and records the query in `step`. A DNS failure stops the check with
@@ -703,6 +695,14 @@ impl<R: Resolver> Eval<'_, R> {
             .cloned()
             .unwrap_or_else(|| "unknown".to_string())
     }
+}
+
+/// `permerror` with `problem` once `count` is over `limit`.
+fn over(count: u32, limit: u32, problem: impl FnOnce() -> Problem) -> Result<(), Stop> {
+    if count > limit {
+        return Err(Stop(SpfResult::PermError, problem()));
+    }
+    Ok(())
 }
 
 /// The warnings a record gives by itself, whatever the client: `+all`, `?all`, `ptr`, terms

@@ -438,41 +438,11 @@ fn parse_term(t: &str, at: usize) -> Result<TermKind, SyntaxError> {
             },
         }),
         "ip4" => {
-            let Some(net) = arg.strip_prefix(':') else {
-                return Err(aerr(SyntaxErrorKind::BadIp4));
-            };
-            let (addr, len) = net
-                .split_once('/')
-                .map_or((net, None), |(a, l)| (a, Some(l)));
-            let prefix = match len {
-                None => 32,
-                Some(l) => cidr(l, 32).ok_or(err(
-                    q_len + m_len + 1 + addr.len(),
-                    SyntaxErrorKind::BadCidr,
-                ))?,
-            };
-            let addr = addr
-                .parse::<Ipv4Addr>()
-                .map_err(|_| err(q_len + m_len + 1, SyntaxErrorKind::BadIp4))?;
+            let (addr, prefix) = network(arg, aat, 32, SyntaxErrorKind::BadIp4)?;
             Mechanism::Ip4 { addr, prefix }
         }
         "ip6" => {
-            let Some(net) = arg.strip_prefix(':') else {
-                return Err(aerr(SyntaxErrorKind::BadIp6));
-            };
-            let (addr, len) = net
-                .split_once('/')
-                .map_or((net, None), |(a, l)| (a, Some(l)));
-            let prefix = match len {
-                None => 128,
-                Some(l) => cidr(l, 128).ok_or(err(
-                    q_len + m_len + 1 + addr.len(),
-                    SyntaxErrorKind::BadCidr,
-                ))?,
-            };
-            let addr = addr
-                .parse::<Ipv6Addr>()
-                .map_err(|_| err(q_len + m_len + 1, SyntaxErrorKind::BadIp6))?;
+            let (addr, prefix) = network(arg, aat, 128, SyntaxErrorKind::BadIp6)?;
             Mechanism::Ip6 { addr, prefix }
         }
         _ => return Err(err(0, SyntaxErrorKind::UnknownMechanism)),
@@ -481,6 +451,29 @@ fn parse_term(t: &str, at: usize) -> Result<TermKind, SyntaxError> {
         qualifier,
         mechanism,
     }))
+}
+
+/// The `:network[/len]` of `ip4` or `ip6` (`at`: the position of the colon).
+fn network<A: std::str::FromStr>(
+    arg: &str,
+    at: usize,
+    max: u8,
+    bad: SyntaxErrorKind,
+) -> Result<(A, u8), SyntaxError> {
+    let err = |offset: usize, kind| SyntaxError {
+        position: at + offset,
+        kind,
+    };
+    let net = arg.strip_prefix(':').ok_or(err(0, bad))?;
+    let (addr, len) = net
+        .split_once('/')
+        .map_or((net, None), |(a, l)| (a, Some(l)));
+    let prefix = match len {
+        None => max,
+        Some(l) => cidr(l, max).ok_or(err(1 + addr.len(), SyntaxErrorKind::BadCidr))?,
+    };
+    let addr = addr.parse::<A>().map_err(|_| err(1, bad))?;
+    Ok((addr, prefix))
 }
 
 /// A prefix length: `0`, or digits without a leading zero, at most `max`.
