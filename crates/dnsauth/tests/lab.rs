@@ -191,6 +191,28 @@ async fn spf_cases_of_the_lab_zone() {
         "the MX, then A of each exchanger"
     );
 
+    let e = spf("::1", "lab.test").await;
+    assert_eq!(e.result, SpfResult::Pass);
+    assert_eq!(e.matched[0].term, "ip6:::1");
+    let e = spf("2001:db8::25", "lab.test").await;
+    assert_eq!(e.result, SpfResult::Fail);
+    let mx_step = &e.trace.steps[3];
+    assert_eq!(mx_step.queries[1].rtype, RecordType::Aaaa, "{mx_step:?}");
+    // Without a client: every term is walked, and the healthy record costs one lookup.
+    let walk = Client {
+        ip: None,
+        ..client("192.0.2.1", "lab.test")
+    };
+    let e = check(&knot(), &walk, &Options::default()).await;
+    assert_eq!(
+        (e.result, e.lookups, e.void_lookups),
+        (SpfResult::Fail, 1, 0)
+    );
+    let record = "v=spf1 ip4:127.0.0.0/8 ip6:::1 ip4:192.0.2.10 mx -all";
+    assert_eq!(e.trace.record.as_deref(), Some(record));
+    assert_eq!(e.trace.len, record.len());
+    assert!(e.warnings.is_empty(), "{:?}", e.warnings);
+
     let e = spf("192.0.2.1", "spf-many.lab.test").await;
     assert_eq!(e.result, SpfResult::PermError);
     assert!(
