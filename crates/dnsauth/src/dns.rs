@@ -275,11 +275,20 @@ impl Zone {
         }
         let mut cnames = Vec::new();
         loop {
-            let Some(node) = self.names.get(&current) else {
-                return Lookup {
-                    cnames,
-                    answer: Answer::NxDomain,
-                };
+            let node = match self.find(&current) {
+                Found::Node(node) => node,
+                Found::EmptyNonTerminal => {
+                    return Lookup {
+                        cnames,
+                        answer: Answer::NoData,
+                    }
+                }
+                Found::Nothing => {
+                    return Lookup {
+                        cnames,
+                        answer: Answer::NxDomain,
+                    }
+                }
             };
             let found: Vec<Rdata> = node
                 .records
@@ -316,6 +325,248 @@ impl Zone {
                 }
             }
         }
+    }
+}
+
+impl Zone {
+    /// The node answering for `name`: its own, an empty non-terminal (a name that exists only
+    /// because names below it do), or the wildcard of its closest encloser (RFC 4592).
+    fn find(&self, name: &str) -> Found<'_> {
+        if let Some(node) = self.names.get(name) {
+            return Found::Node(node);
+        }
+        let exists = |n: &str| {
+            self.names.contains_key(n)
+                || self.names.keys().any(|k| {
+                    k.len() > n.len() && k.ends_with(n) && k[..k.len() - n.len()].ends_with('.')
+                })
+        };
+        if exists(name) {
+            return Found::EmptyNonTerminal;
+        }
+        let mut rest = name;
+        while let Some((_, parent)) = rest.split_once('.') {
+            if exists(parent) {
+                return self
+                    .names
+                    .get(&format!("*.{parent}"))
+                    .map_or(Found::Nothing, Found::Node);
+            }
+            rest = parent;
+        }
+        Found::Nothing
+    }
+
+    /// Reads a zone file (RFC 1035 master format: `$ORIGIN`, `$TTL`, `@`, relative names, an
+    /// omitted owner, TTL and class, quoted strings, parentheses, `;` comments). A, AAAA, MX,
+    /// TXT, PTR and CNAME records are kept; other types are skipped.
+    pub fn from_zone_file(text: &str, origin: &str) -> Result<Zone, ZoneError> {
+        let mut zone = Zone::new();
+        let mut origin = normalize(origin);
+        let mut owner: Option<String> = None;
+        let mut lines = text.lines().enumerate();
+        while let Some((index, line)) = lines.next() {
+            let line_no = index + 1;
+            let err = |kind| ZoneError {
+                line: line_no,
+                kind,
+            };
+            let mut tokens = Vec::new();
+            let mut depth = tokenize(line, 0, &mut tokens).map_err(err)?;
+            while depth > 0 {
+                let Some((_, more)) = lines.next() else {
+                    return Err(err(ZoneErrorKind::UnclosedParenthesis));
+                };
+                depth = tokenize(more, depth, &mut tokens).map_err(err)?;
+            }
+            if tokens.is_empty() {
+                continue;
+            }
+            let first = &tokens[0];
+            if !first.quoted && first.text.eq_ignore_ascii_case("$ORIGIN") {
+                let o = tokens.get(1).ok_or(err(ZoneErrorKind::MissingData))?;
+                origin = absolute(&o.text, &origin);
+                continue;
+            }
+            if !first.quoted && first.text.starts_with('$') {
+                continue;
+            }
+            let mut rest = &tokens[..];
+            if !line.starts_with([' ', '\t']) {
+                owner = Some(absolute(&rest[0].text, &origin));
+                rest = &rest[1..];
+            }
+            let owner = owner.clone().ok_or(err(ZoneErrorKind::MissingOwner))?;
+            while let Some(t) = rest.first() {
+                let ttl = t.text.bytes().all(|b| b.is_ascii_digit());
+                let class = ["IN", "CH", "HS"]
+                    .iter()
+                    .any(|c| t.text.eq_ignore_ascii_case(c));
+                if !(ttl || class) {
+                    break;
+                }
+                rest = &rest[1..];
+            }
+            let (rtype, data) = rest.split_first().ok_or(err(ZoneErrorKind::MissingData))?;
+            let arg = |i: usize| {
+                data.get(i)
+                    .map(|t| t.text.as_str())
+                    .ok_or(err(ZoneErrorKind::MissingData))
+            };
+            let rdata = match rtype.text.to_ascii_uppercase().as_str() {
+                "A" => Rdata::A(
+                    arg(0)?
+                        .parse()
+                        .map_err(|_| err(ZoneErrorKind::BadAddress))?,
+                ),
+                "AAAA" => Rdata::Aaaa(
+                    arg(0)?
+                        .parse()
+                        .map_err(|_| err(ZoneErrorKind::BadAddress))?,
+                ),
+                "MX" => Rdata::Mx(Mx {
+                    preference: arg(0)?.parse().map_err(|_| err(ZoneErrorKind::BadNumber))?,
+                    exchange: absolute(arg(1)?, &origin),
+                }),
+                "TXT" if !data.is_empty() => {
+                    Rdata::Txt(data.iter().map(|t| t.bytes.clone()).collect())
+                }
+                "TXT" => return Err(err(ZoneErrorKind::MissingData)),
+                "PTR" => Rdata::Ptr(absolute(arg(0)?, &origin)),
+                "CNAME" => Rdata::Cname(absolute(arg(0)?, &origin)),
+                _ => {
+                    zone.touch(&owner);
+                    continue;
+                }
+            };
+            zone.add(&owner, rdata);
+        }
+        Ok(zone)
+    }
+}
+
+/// What answers for a name in a [`Zone`].
+enum Found<'a> {
+    Node(&'a Node),
+    EmptyNonTerminal,
+    Nothing,
+}
+
+/// A zone file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("zone file line {line}: {kind}")]
+pub struct ZoneError {
+    /// The line (from 1) where the record starts.
+    pub line: usize,
+    /// What is wrong.
+    pub kind: ZoneErrorKind,
+}
+
+/// What is wrong in a zone file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ZoneErrorKind {
+    /// A quoted string does not end on its line.
+    #[error("unterminated string")]
+    UnterminatedString,
+    /// A `(` is never closed.
+    #[error("unclosed parenthesis")]
+    UnclosedParenthesis,
+    /// A record with no owner before it.
+    #[error("no owner name")]
+    MissingOwner,
+    /// A record without its type or data.
+    #[error("missing data")]
+    MissingData,
+    /// An A or AAAA address that does not parse.
+    #[error("bad address")]
+    BadAddress,
+    /// An MX preference that is not a 16-bit number.
+    #[error("bad number")]
+    BadNumber,
+}
+
+/// One token of a zone file line: its text, its bytes (escapes decoded), and whether quoted.
+struct Token {
+    text: String,
+    bytes: Vec<u8>,
+    quoted: bool,
+}
+
+/// Splits one line into tokens (appended to `out`), inside `depth` open parentheses; returns
+/// the depth it leaves open (`(` and `)` are not tokens).
+fn tokenize(line: &str, mut depth: usize, out: &mut Vec<Token>) -> Result<usize, ZoneErrorKind> {
+    let b = line.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b';' => break,
+            b' ' | b'\t' | b'\r' => i += 1,
+            b'(' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            c => {
+                let quoted = c == b'"';
+                if quoted {
+                    i += 1;
+                }
+                let mut bytes = Vec::new();
+                loop {
+                    let Some(&c) = b.get(i) else {
+                        if quoted {
+                            return Err(ZoneErrorKind::UnterminatedString);
+                        }
+                        break;
+                    };
+                    if quoted && c == b'"' {
+                        i += 1;
+                        break;
+                    }
+                    if !quoted && matches!(c, b' ' | b'\t' | b'\r' | b';' | b'(' | b')') {
+                        break;
+                    }
+                    if c == b'\\' {
+                        let digits = b
+                            .get(i + 1..i + 4)
+                            .filter(|d| d.iter().all(u8::is_ascii_digit));
+                        if let Some(d) = digits {
+                            let n = d.iter().fold(0u32, |n, x| n * 10 + u32::from(x - b'0'));
+                            bytes.push(u8::try_from(n).unwrap_or(u8::MAX));
+                            i += 4;
+                        } else {
+                            bytes.extend(b.get(i + 1));
+                            i += 2;
+                        }
+                        continue;
+                    }
+                    bytes.push(c);
+                    i += 1;
+                }
+                out.push(Token {
+                    text: String::from_utf8_lossy(&bytes).into_owned(),
+                    bytes,
+                    quoted,
+                });
+            }
+        }
+    }
+    Ok(depth)
+}
+
+/// A zone file name made absolute: `@` is the origin, a name without a final dot is relative.
+fn absolute(name: &str, origin: &str) -> String {
+    if name == "@" {
+        return origin.to_string();
+    }
+    match name.strip_suffix('.') {
+        Some(abs) => abs.to_ascii_lowercase(),
+        None if origin.is_empty() => name.to_ascii_lowercase(),
+        None => format!("{}.{origin}", name.to_ascii_lowercase()),
     }
 }
 
@@ -511,6 +762,78 @@ mod tests {
             z.answer("x.example.com", RecordType::A).answer,
             Answer::ServFail
         );
+    }
+
+    #[test]
+    fn zone_file_records_wildcards_and_empty_non_terminals() {
+        let text = "$ORIGIN example.com.\n$TTL 300\n\
+@ IN SOA ns hostmaster ( 1 3600\n  900 604800 300 ) ; comment\n\
+@ 300 IN MX 10 mx\n\
+\tMX 0 .\n\
+mx A 192.0.2.1 ; the exchanger\n\
+mx AAAA 2001:db8::1\n\
+txt TXT \"v=spf1 \\\"q\\\" \" \"-all\" x\\059y\n\
+alias CNAME mx\n\
+1.2.0.192.in-addr.arpa. PTR mx.example.com.\n\
+a.b.deep A 192.0.2.2\n\
+*.wild A 127.0.0.2\n";
+        let z = Zone::from_zone_file(text, "").unwrap();
+        let mx = z.answer("example.com", RecordType::Mx);
+        let mx: Vec<&str> = mx.mx().map(|m| m.exchange.as_str()).collect();
+        assert_eq!(mx, ["mx.example.com", ""]);
+        assert_eq!(
+            z.answer("mx.example.com", RecordType::Aaaa)
+                .addresses()
+                .count(),
+            1
+        );
+        let txt = z.answer("txt.example.com", RecordType::Txt);
+        let strings: Vec<&[u8]> = txt.txt().flatten().map(Vec::as_slice).collect();
+        assert_eq!(strings, [&b"v=spf1 \"q\" "[..], b"-all", b"x;y"]);
+        assert_eq!(
+            z.answer("alias.example.com", RecordType::A).cnames,
+            ["mx.example.com"]
+        );
+        assert_eq!(
+            z.answer("1.2.0.192.in-addr.arpa", RecordType::Ptr)
+                .ptr()
+                .collect::<Vec<_>>(),
+            ["mx.example.com"]
+        );
+        assert_eq!(
+            z.answer("b.deep.example.com", RecordType::A).answer,
+            Answer::NoData
+        );
+        assert_eq!(
+            z.answer("c.deep.example.com", RecordType::A).answer,
+            Answer::NxDomain
+        );
+        assert_eq!(
+            z.answer("x.wild.example.com", RecordType::A)
+                .addresses()
+                .count(),
+            1
+        );
+        assert_eq!(
+            z.answer("y.x.wild.example.com", RecordType::A)
+                .addresses()
+                .count(),
+            1
+        );
+        assert_eq!(
+            z.answer("wild.example.com", RecordType::A).answer,
+            Answer::NoData
+        );
+        assert_eq!(
+            z.answer("x.wild.example.com", RecordType::Txt).answer,
+            Answer::NoData
+        );
+        let bad = Zone::from_zone_file("a A 192.0.2.300\n", "example.com").unwrap_err();
+        assert_eq!((bad.line, bad.kind), (1, ZoneErrorKind::BadAddress));
+        let bad = Zone::from_zone_file("a TXT \"open\n", "example.com").unwrap_err();
+        assert_eq!(bad.kind, ZoneErrorKind::UnterminatedString);
+        let bad = Zone::from_zone_file("@ SOA ( 1 2\n", "example.com").unwrap_err();
+        assert_eq!(bad.kind, ZoneErrorKind::UnclosedParenthesis);
     }
 
     #[test]

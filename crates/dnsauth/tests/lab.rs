@@ -1,13 +1,15 @@
 //! The DNS layer and the SPF evaluator against the real lab Knot server (`../shared/lab`,
 //! `start-dns.sh`: authoritative for `lab.test` on 127.0.0.1:5353) through hickory: the answer
 //! kinds (records, CNAME, NODATA, NXDOMAIN, REFUSED) and the typed result of every SPF case of
-//! the lab zone. Also a timeout, from a UDP socket of the test's own that never answers.
+//! the lab zone. Also a timeout, from a UDP socket of the test's own that never answers. The
+//! same checks run on the lab's zone files read into the in-memory [`Zone`], so the two can be
+//! compared, and they run where Knot cannot.
 //!
 //! Under `CI=true` (`.ci/run` starts Knot first) a server that does not answer is a failure.
 //! Outside CI the test starts it when run as root, and otherwise prints a `SKIPPED` notice.
 
 use smtp_doctor_dnsauth::dns::{
-    Answer, DnsOptions, HickoryDns, Mx, Rdata, RecordType, Resolver as _,
+    Answer, DnsOptions, HickoryDns, Mx, Rdata, RecordType, Resolver, Zone,
 };
 use smtp_doctor_dnsauth::spf::{
     check, Client, Evaluation, Options, Problem, SpfResult, SyntaxErrorKind,
@@ -92,12 +94,8 @@ fn knot() -> HickoryDns {
     .expect("resolver")
 }
 
-#[tokio::test]
-async fn answer_kinds_from_knot() {
-    if !need_knot("answer_kinds_from_knot") {
-        return;
-    }
-    let dns = knot();
+/// The answer kinds every server of the lab zone gives (Knot, or the zone file in memory).
+async fn answer_kinds<R: Resolver>(dns: &R) {
     let mut mx: Vec<Mx> = dns
         .lookup("lab.test", RecordType::Mx)
         .await
@@ -137,11 +135,64 @@ async fn answer_kinds_from_knot() {
     assert_eq!(ptr, ["a.lab.test", "b.lab.test"]);
     let txt = dns.lookup("spf-two.lab.test", RecordType::Txt).await;
     assert_eq!(txt.txt().count(), 2);
+    let refuse = dns.lookup("any.dnsbl-refuse.lab.test", RecordType::A).await;
+    assert_eq!(
+        refuse.answer,
+        Answer::Records(vec![Rdata::A([127, 255, 255, 254].into())])
+    );
+    assert_eq!(
+        dns.lookup("dnsbl.lab.test", RecordType::A).await.answer,
+        Answer::NoData
+    );
+}
+
+#[tokio::test]
+async fn answer_kinds_from_knot() {
+    if !need_knot("answer_kinds_from_knot") {
+        return;
+    }
+    let dns = knot();
+    answer_kinds(&dns).await;
     // Knot serves only its own zones: anything else is REFUSED (`.test` is reserved).
     assert_eq!(
         dns.lookup("nothing.test", RecordType::A).await.answer,
         Answer::Refused
     );
+}
+
+/// The lab zone files read into memory, or `None` (a notice; a failure under CI) without them.
+fn lab_zone_files() -> Option<Zone> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/lab/dns");
+    let mut zone = String::new();
+    for file in ["lab.test.zone", "2.0.192.in-addr.arpa.zone"] {
+        match std::fs::read_to_string(dir.join(file)) {
+            Ok(text) => zone.push_str(&text),
+            Err(e) if ci() => panic!("{} under CI=true: {e}", dir.join(file).display()),
+            Err(e) => {
+                eprintln!(
+                    "SKIPPED: lab zone {} not readable: {e}",
+                    dir.join(file).display()
+                );
+                return None;
+            }
+        }
+        zone.push('\n');
+    }
+    Some(Zone::from_zone_file(&zone, "").expect("the lab zone files read"))
+}
+
+#[tokio::test]
+async fn answer_kinds_from_the_zone_files() {
+    if let Some(zone) = lab_zone_files() {
+        answer_kinds(&zone).await;
+    }
+}
+
+#[tokio::test]
+async fn spf_cases_from_the_zone_files() {
+    if let Some(zone) = lab_zone_files() {
+        spf_cases(&zone).await;
+    }
 }
 
 #[tokio::test]
@@ -166,23 +217,27 @@ fn client(ip: &str, domain: &str) -> Client {
     }
 }
 
-async fn spf(ip: &str, domain: &str) -> Evaluation {
-    check(&knot(), &client(ip, domain), &Options::default()).await
+#[tokio::test]
+async fn spf_cases_from_knot() {
+    if need_knot("spf_cases_from_knot") {
+        spf_cases(&knot()).await;
+    }
 }
 
-#[tokio::test]
-async fn spf_cases_of_the_lab_zone() {
-    if !need_knot("spf_cases_of_the_lab_zone") {
-        return;
-    }
-    let e = spf("127.0.0.1", "lab.test").await;
+async fn spf<R: Resolver>(dns: &R, ip: &str, domain: &str) -> Evaluation {
+    check(dns, &client(ip, domain), &Options::default()).await
+}
+
+/// The typed SPF result of every SPF case of the lab zone.
+async fn spf_cases<R: Resolver>(dns: &R) {
+    let e = spf(dns, "127.0.0.1", "lab.test").await;
     assert_eq!(e.result, SpfResult::Pass, "{e:?}");
     assert_eq!(e.matched[0].term, "ip4:127.0.0.0/8");
     assert_eq!((e.problem.clone(), e.warnings.clone()), (None, vec![]));
-    let e = spf("192.0.2.10", "lab.test").await;
+    let e = spf(dns, "192.0.2.10", "lab.test").await;
     assert_eq!(e.result, SpfResult::Pass);
     assert_eq!(e.matched[0].term, "ip4:192.0.2.10");
-    let e = spf("203.0.113.9", "lab.test").await;
+    let e = spf(dns, "203.0.113.9", "lab.test").await;
     assert_eq!(e.result, SpfResult::Fail);
     assert_eq!(e.lookups, 1, "mx");
     assert_eq!(
@@ -191,10 +246,10 @@ async fn spf_cases_of_the_lab_zone() {
         "the MX, then A of each exchanger"
     );
 
-    let e = spf("::1", "lab.test").await;
+    let e = spf(dns, "::1", "lab.test").await;
     assert_eq!(e.result, SpfResult::Pass);
     assert_eq!(e.matched[0].term, "ip6:::1");
-    let e = spf("2001:db8::25", "lab.test").await;
+    let e = spf(dns, "2001:db8::25", "lab.test").await;
     assert_eq!(e.result, SpfResult::Fail);
     let mx_step = &e.trace.steps[3];
     assert_eq!(mx_step.queries[1].rtype, RecordType::Aaaa, "{mx_step:?}");
@@ -203,7 +258,7 @@ async fn spf_cases_of_the_lab_zone() {
         ip: None,
         ..client("192.0.2.1", "lab.test")
     };
-    let e = check(&knot(), &walk, &Options::default()).await;
+    let e = check(dns, &walk, &Options::default()).await;
     assert_eq!(
         (e.result, e.lookups, e.void_lookups),
         (SpfResult::Fail, 1, 0)
@@ -213,14 +268,14 @@ async fn spf_cases_of_the_lab_zone() {
     assert_eq!(e.trace.len, record.len());
     assert!(e.warnings.is_empty(), "{:?}", e.warnings);
 
-    let e = spf("192.0.2.1", "spf-many.lab.test").await;
+    let e = spf(dns, "192.0.2.1", "spf-many.lab.test").await;
     assert_eq!(e.result, SpfResult::PermError);
     assert!(
         matches!(e.problem, Some(Problem::TooManyLookups { limit: 10, .. })),
         "{e:?}"
     );
 
-    let e = spf("192.0.2.1", "spf-loop.lab.test").await;
+    let e = spf(dns, "192.0.2.1", "spf-loop.lab.test").await;
     assert_eq!(e.result, SpfResult::PermError);
     assert_eq!(
         e.problem,
@@ -229,7 +284,7 @@ async fn spf_cases_of_the_lab_zone() {
         })
     );
 
-    let e = spf("192.0.2.1", "spf-two.lab.test").await;
+    let e = spf(dns, "192.0.2.1", "spf-two.lab.test").await;
     assert_eq!(e.result, SpfResult::PermError);
     assert_eq!(
         e.problem,
@@ -239,7 +294,7 @@ async fn spf_cases_of_the_lab_zone() {
         })
     );
 
-    let e = spf("192.0.2.1", "spf-void.lab.test").await;
+    let e = spf(dns, "192.0.2.1", "spf-void.lab.test").await;
     assert_eq!(e.result, SpfResult::PermError);
     assert!(
         matches!(
@@ -249,7 +304,7 @@ async fn spf_cases_of_the_lab_zone() {
         "{e:?}"
     );
 
-    let e = spf("192.0.2.1", "spf-syntax.lab.test").await;
+    let e = spf(dns, "192.0.2.1", "spf-syntax.lab.test").await;
     assert_eq!(e.result, SpfResult::PermError);
     let Some(Problem::Syntax { errors, .. }) = &e.problem else {
         panic!("{e:?}");
@@ -260,11 +315,11 @@ async fn spf_cases_of_the_lab_zone() {
         [SyntaxErrorKind::BadCidr, SyntaxErrorKind::UnknownMechanism]
     );
 
-    let e = spf("192.0.2.1", "spf-softfail.lab.test").await;
+    let e = spf(dns, "192.0.2.1", "spf-softfail.lab.test").await;
     assert_eq!(e.result, SpfResult::SoftFail);
     assert_eq!(e.matched[0].term, "~all");
 
-    let e = spf("192.0.2.1", "spf-none.lab.test").await;
+    let e = spf(dns, "192.0.2.1", "spf-none.lab.test").await;
     assert_eq!(e.result, SpfResult::None);
     assert_eq!(
         e.problem,
@@ -273,7 +328,7 @@ async fn spf_cases_of_the_lab_zone() {
         })
     );
 
-    let e = spf("192.0.2.1", "nxhost.lab.test").await;
+    let e = spf(dns, "192.0.2.1", "nxhost.lab.test").await;
     assert_eq!(e.result, SpfResult::None);
     assert_eq!(e.trace.query.map(|q| q.answer), Some(Answer::NxDomain));
 }
