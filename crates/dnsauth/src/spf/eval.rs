@@ -2,7 +2,7 @@
 
 use super::record::{
     self, Directive, MacroLetter, MacroPart, MacroString, Mechanism, Modifier, Qualifier, Record,
-    TermKind,
+    Term, TermKind,
 };
 use super::{Evaluation, Matched, Outcome, Problem, Query, SpfResult, Step, Trace, Via, Warning};
 use crate::dns::{is_valid_name, normalize, reverse_name, Answer, Lookup, RecordType, Resolver};
@@ -171,6 +171,22 @@ impl Trace {
     }
 }
 
+impl Step {
+    fn new(rec: &Record, term: &Term, lookups: u32, outcome: Outcome) -> Self {
+        Step {
+            term: rec
+                .text
+                .get(term.span.clone())
+                .unwrap_or_default()
+                .to_string(),
+            position: term.span.start,
+            lookups,
+            queries: Vec::new(),
+            outcome,
+        }
+    }
+}
+
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 struct Eval<'a, R> {
@@ -279,17 +295,7 @@ impl<R: Resolver> Eval<'_, R> {
             let TermKind::Directive(d) = &term.kind else {
                 continue;
             };
-            let mut step = Step {
-                term: rec
-                    .text
-                    .get(term.span.clone())
-                    .unwrap_or_default()
-                    .to_string(),
-                position: term.span.start,
-                lookups: 0,
-                queries: Vec::new(),
-                outcome: Outcome::NoMatch,
-            };
+            let mut step = Step::new(rec, term, 0, Outcome::NoMatch);
             let matched = match self.mechanism(&d.mechanism, domain, &mut step, trace).await {
                 Ok(m) => m,
                 Err(Stop(result, problem)) => {
@@ -329,17 +335,7 @@ impl<R: Resolver> Eval<'_, R> {
         let Some((term, target)) = redirect else {
             return HostResult::new(empty(), SpfResult::Neutral, None);
         };
-        let mut step = Step {
-            term: rec
-                .text
-                .get(term.span.clone())
-                .unwrap_or_default()
-                .to_string(),
-            position: term.span.start,
-            lookups: 1,
-            queries: Vec::new(),
-            outcome: Outcome::Match,
-        };
+        let mut step = Step::new(rec, term, 1, Outcome::Match);
         if let Err(Stop(result, problem)) = self.count_lookup(domain) {
             step.outcome = Outcome::Error;
             trace.steps.push(step);
