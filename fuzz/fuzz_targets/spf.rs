@@ -11,6 +11,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 /// Tokens the remapped input is made of: SPF's mechanisms, modifiers, macros and punctuation.
+#[rustfmt::skip]
 const TOKENS: &[&str] = &[
     " ", "a", "mx", "ptr", "all", "include:", "exists:", "ip4:", "ip6:", "redirect=", "exp=",
     "+", "-", "~", "?", ":", "/", "//", ".", "example.com", "x.example.com", "%{", "}", "%%",
@@ -32,7 +33,10 @@ fn invariants(text: &[u8]) {
         assert!(e.position <= text.len(), "{e:?} beyond {}", text.len());
     }
     for t in &r.terms {
-        assert!(t.span.start < t.span.end && t.span.end <= text.len(), "{t:?}");
+        assert!(
+            t.span.start < t.span.end && t.span.end <= text.len(),
+            "{t:?}"
+        );
     }
 }
 
@@ -51,10 +55,19 @@ fn evaluate(record: &[u8]) {
     let mut z = Zone::new();
     z.add("example.com", Rdata::Txt(vec![record.to_vec()]))
         .add("example.com", Rdata::A([192, 0, 2, 1].into()))
-        .add("x.example.com", Rdata::Txt(vec![b"v=spf1 include:example.com ?all".to_vec()]))
-        .add("y.example.com", Rdata::Txt(vec![b"v=spf1 redirect=example.com".to_vec()]))
+        .add(
+            "x.example.com",
+            Rdata::Txt(vec![b"v=spf1 include:example.com ?all".to_vec()]),
+        )
+        .add(
+            "y.example.com",
+            Rdata::Txt(vec![b"v=spf1 redirect=example.com".to_vec()]),
+        )
         .add("1.2.0.192.in-addr.arpa", Rdata::Ptr("example.com".into()));
-    for (ip, domain) in [("192.0.2.1", "example.com"), ("2001:db8::1", "y.example.com")] {
+    for (ip, domain) in [
+        ("192.0.2.1", "example.com"),
+        ("2001:db8::1", "y.example.com"),
+    ] {
         let client = Client {
             ip: ip.parse().ok(),
             sender: format!("a.b@{domain}"),
