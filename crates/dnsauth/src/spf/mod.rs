@@ -1,6 +1,26 @@
 //! SPF (RFC 7208): the record parser ([`record`]) and `check_host()` with a full trace: the
 //! tree of include/redirect with the DNS lookups each costs, the 10-lookup and 2-void-lookup
 //! limits, which mechanism matched, warnings, and the problems that made the result.
+//!
+//! ```
+//! use smtp_doctor_dnsauth::dns::{Rdata, Zone};
+//! use smtp_doctor_dnsauth::spf::{check, Client, Options, SpfResult};
+//!
+//! let mut zone = Zone::new();
+//! zone.add("example.com", Rdata::Txt(vec![b"v=spf1 include:_spf.example.com -all".to_vec()]))
+//!     .add("_spf.example.com", Rdata::Txt(vec![b"v=spf1 ip4:192.0.2.0/24".to_vec()]));
+//! let client = Client {
+//!     ip: "192.0.2.7".parse().ok(),
+//!     sender: "alice@example.com".to_string(),
+//!     helo: "mail.example.com".to_string(),
+//! };
+//! let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! let e = rt.block_on(check(&zone, &client, &Options::default()));
+//! assert_eq!(e.result, SpfResult::Pass);
+//! assert_eq!(e.lookups, 1);
+//! assert_eq!(e.matched[1].term, "ip4:192.0.2.0/24");
+//! assert_eq!(e.trace.children[0].domain, "_spf.example.com");
+//! ```
 
 pub mod record;
 
