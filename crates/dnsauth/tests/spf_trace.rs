@@ -295,6 +295,23 @@ async fn the_time_limit_and_the_ptr_names_asked_once() {
         .is_some_and(|x| x.starts_with("host.example.org host")));
     // TXT, PTR, A of the PTR name, the exp TXT: %{p} reuses what ptr found.
     assert_eq!(counting.1.load(std::sync::atomic::Ordering::Relaxed), 4);
+    assert!(!e
+        .warnings
+        .iter()
+        .any(|w| matches!(w, Warning::ExplanationUnavailable { .. })));
+    txt(
+        &mut z,
+        "noexp.example.com",
+        "v=spf1 -all exp=nothing.example.com",
+    );
+    let e = eval(&z, Some("192.0.2.1"), "noexp.example.com").await;
+    assert_eq!((e.result, e.explanation.clone()), (SpfResult::Fail, None));
+    assert_eq!(
+        e.warnings,
+        [Warning::ExplanationUnavailable {
+            domain: "noexp.example.com".into()
+        }]
+    );
     let past = Options {
         time_limit: std::time::Duration::ZERO,
         ..Options::default()

@@ -323,8 +323,17 @@ impl<R: Resolver> Eval<'_, R> {
             });
             out.matched.extend(matched.1);
             trace.steps.push(step);
-            if result == SpfResult::Fail {
+            let has_exp = rec
+                .terms
+                .iter()
+                .any(|t| matches!(t.kind, TermKind::Modifier(Modifier::Exp(_))));
+            if result == SpfResult::Fail && has_exp {
                 out.explanation = self.explanation(rec, domain).await;
+                if out.explanation.is_none() {
+                    self.warnings.push(Warning::ExplanationUnavailable {
+                        domain: domain.to_string(),
+                    });
+                }
             }
             return out;
         }

@@ -182,6 +182,12 @@ pub enum Warning {
         /// The modifier's name.
         name: String,
     },
+    /// A `fail` whose `exp=` gave no explanation: its name has no single TXT record, the
+    /// lookup failed, or the text is not a valid macro string.
+    ExplanationUnavailable {
+        /// The domain whose record has the `exp=`.
+        domain: String,
+    },
     /// The domain has no mechanism about other senders (no `all`, no `redirect`).
     NoAll {
         /// The domain.
