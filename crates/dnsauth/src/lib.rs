@@ -5,3 +5,7 @@
 //! and the records' text, and turns what it finds into evidence for the shared classifier; this
 //! crate never makes a finding by itself.
 #![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod dns;
+pub mod spf;

@@ -1,0 +1,850 @@
+//! The DNS lookup layer: a [`Resolver`] trait asking TXT, A, AAAA, MX, PTR and CNAME, whose
+//! answers keep their kind ([`Answer`]: records, NXDOMAIN, NODATA, SERVFAIL, REFUSED, timeout,
+//! truncated) as data; [`HickoryDns`] asks a real server through hickory-resolver, [`Zone`] is
+//! an in-memory zone for tests.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+
+/// The record types the checks ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RecordType {
+    /// IPv4 address.
+    A,
+    /// IPv6 address.
+    Aaaa,
+    /// Mail exchanger.
+    Mx,
+    /// Text.
+    Txt,
+    /// Reverse pointer.
+    Ptr,
+    /// Alias.
+    Cname,
+}
+
+impl RecordType {
+    /// The usual upper-case name: `A`, `AAAA`, `MX`, `TXT`, `PTR`, `CNAME`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordType::A => "A",
+            RecordType::Aaaa => "AAAA",
+            RecordType::Mx => "MX",
+            RecordType::Txt => "TXT",
+            RecordType::Ptr => "PTR",
+            RecordType::Cname => "CNAME",
+        }
+    }
+}
+
+/// One mail exchanger of an MX answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mx {
+    /// The preference (lower is tried first).
+    pub preference: u16,
+    /// The exchanger's name, lower case, without the final dot; empty for the null MX (`.`).
+    pub exchange: String,
+}
+
+/// One record of an answer, typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Rdata {
+    /// An IPv4 address.
+    A(Ipv4Addr),
+    /// An IPv6 address.
+    Aaaa(Ipv6Addr),
+    /// A mail exchanger.
+    Mx(Mx),
+    /// A TXT record: its character-strings, as bytes, in order.
+    Txt(Vec<Vec<u8>>),
+    /// A PTR target, lower case, without the final dot.
+    Ptr(String),
+    /// A CNAME target, lower case, without the final dot.
+    Cname(String),
+}
+
+impl Rdata {
+    /// The type of this record.
+    pub fn record_type(&self) -> RecordType {
+        match self {
+            Rdata::A(_) => RecordType::A,
+            Rdata::Aaaa(_) => RecordType::Aaaa,
+            Rdata::Mx(_) => RecordType::Mx,
+            Rdata::Txt(_) => RecordType::Txt,
+            Rdata::Ptr(_) => RecordType::Ptr,
+            Rdata::Cname(_) => RecordType::Cname,
+        }
+    }
+}
+
+/// What a query got: records, or the kind of answer that carried none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Answer {
+    /// Records of the asked type (never empty).
+    Records(Vec<Rdata>),
+    /// The name does not exist (NXDOMAIN).
+    NxDomain,
+    /// The name exists but has no record of this type (NOERROR, empty answer).
+    NoData,
+    /// The server failed (SERVFAIL).
+    ServFail,
+    /// The server refused to answer (REFUSED).
+    Refused,
+    /// No answer before the deadline.
+    Timeout,
+    /// The answer was truncated and could not be had whole.
+    Truncated,
+    /// The name is not a valid DNS name (a label over 63 bytes, an empty label, over 253 bytes).
+    BadName,
+    /// Any other failure: no connection, a malformed answer, another response code.
+    Failed,
+}
+
+impl Answer {
+    /// True for NXDOMAIN and NODATA: the DNS answered, and had nothing (a "void" lookup).
+    pub fn is_void(&self) -> bool {
+        matches!(self, Answer::NxDomain | Answer::NoData)
+    }
+
+    /// True when the DNS did not answer properly (SERVFAIL, REFUSED, timeout, truncated, other).
+    pub fn is_error(&self) -> bool {
+        !matches!(
+            self,
+            Answer::Records(_) | Answer::NxDomain | Answer::NoData | Answer::BadName
+        )
+    }
+
+    /// The records, empty for every other kind of answer.
+    pub fn records(&self) -> &[Rdata] {
+        match self {
+            Answer::Records(r) => r,
+            _ => &[],
+        }
+    }
+}
+
+/// The outcome of one query: the answer and the aliases followed to reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    /// The CNAME targets followed from the asked name, in order (empty when there was none).
+    pub cnames: Vec<String>,
+    /// The answer at the end of the chain.
+    pub answer: Answer,
+}
+
+impl Lookup {
+    /// An answer reached without any alias.
+    pub fn direct(answer: Answer) -> Self {
+        Lookup {
+            cnames: Vec::new(),
+            answer,
+        }
+    }
+
+    /// The IPv4 and IPv6 addresses of the answer.
+    pub fn addresses(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.answer.records().iter().filter_map(|r| match r {
+            Rdata::A(a) => Some(IpAddr::V4(*a)),
+            Rdata::Aaaa(a) => Some(IpAddr::V6(*a)),
+            _ => None,
+        })
+    }
+
+    /// The TXT records of the answer, each as its character-strings.
+    pub fn txt(&self) -> impl Iterator<Item = &[Vec<u8>]> + '_ {
+        self.answer.records().iter().filter_map(|r| match r {
+            Rdata::Txt(t) => Some(t.as_slice()),
+            _ => None,
+        })
+    }
+
+    /// The MX records of the answer.
+    pub fn mx(&self) -> impl Iterator<Item = &Mx> + '_ {
+        self.answer.records().iter().filter_map(|r| match r {
+            Rdata::Mx(m) => Some(m),
+            _ => None,
+        })
+    }
+
+    /// The PTR targets of the answer.
+    pub fn ptr(&self) -> impl Iterator<Item = &str> + '_ {
+        self.answer.records().iter().filter_map(|r| match r {
+            Rdata::Ptr(p) => Some(p.as_str()),
+            _ => None,
+        })
+    }
+}
+
+/// Asks the DNS. Names are given without the final dot; case does not matter.
+pub trait Resolver: Send + Sync {
+    /// Looks up the records of `rtype` at `name`.
+    fn lookup(&self, name: &str, rtype: RecordType) -> impl Future<Output = Lookup> + Send;
+}
+
+/// A name as the zone and the checks compare it: lower case, without the final dot.
+pub fn normalize(name: &str) -> String {
+    name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase()
+}
+
+/// The `in-addr.arpa` / `ip6.arpa` name of an address, without the final dot.
+pub fn reverse_name(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, d] = v4.octets();
+            format!("{d}.{c}.{b}.{a}.in-addr.arpa")
+        }
+        IpAddr::V6(v6) => {
+            let mut out = String::with_capacity(73);
+            for byte in v6.octets().iter().rev() {
+                for nibble in [byte & 0xf, byte >> 4] {
+                    out.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+                    out.push('.');
+                }
+            }
+            out.push_str("ip6.arpa");
+            out
+        }
+    }
+}
+
+/// True when `name` (without the final dot) can be asked: 1 to 253 bytes, labels of 1 to 63.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty() && name.len() <= 253 && name.split('.').all(|l| !l.is_empty() && l.len() <= 63)
+}
+
+/// The longest CNAME chain followed before giving up.
+const MAX_CNAME_CHAIN: usize = 8;
+
+/// An in-memory zone: records by name, and names whose queries fail in a given way.
+#[derive(Debug, Clone, Default)]
+pub struct Zone {
+    names: HashMap<String, Node>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Node {
+    records: Vec<Rdata>,
+    /// How queries fail for the types this name holds no record of.
+    failure: Option<Answer>,
+}
+
+impl Zone {
+    /// An empty zone: every name is NXDOMAIN.
+    pub fn new() -> Self {
+        Zone::default()
+    }
+
+    /// Adds a record at `name`.
+    pub fn add(&mut self, name: &str, rdata: Rdata) -> &mut Self {
+        self.names
+            .entry(normalize(name))
+            .or_default()
+            .records
+            .push(rdata);
+        self
+    }
+
+    /// Makes `name` exist with no record (so its queries get NODATA).
+    pub fn touch(&mut self, name: &str) -> &mut Self {
+        self.names.entry(normalize(name)).or_default();
+        self
+    }
+
+    /// Makes every query at `name` for a type it holds no record of answer `failure`
+    /// (for example [`Answer::Timeout`] or [`Answer::ServFail`]).
+    pub fn fail(&mut self, name: &str, failure: Answer) -> &mut Self {
+        self.names.entry(normalize(name)).or_default().failure = Some(failure);
+        self
+    }
+
+    /// Whether the zone holds any record (or failure) at `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.names.contains_key(&normalize(name))
+    }
+
+    /// The records of `rtype` at `name`, following CNAMEs as a recursive resolver would.
+    pub fn answer(&self, name: &str, rtype: RecordType) -> Lookup {
+        let mut current = normalize(name);
+        if !is_valid_name(&current) {
+            return Lookup::direct(Answer::BadName);
+        }
+        let mut cnames = Vec::new();
+        loop {
+            let node = match self.find(&current) {
+                Found::Node(node) => node,
+                Found::EmptyNonTerminal => {
+                    return Lookup {
+                        cnames,
+                        answer: Answer::NoData,
+                    }
+                }
+                Found::Nothing => {
+                    return Lookup {
+                        cnames,
+                        answer: Answer::NxDomain,
+                    }
+                }
+            };
+            let found: Vec<Rdata> = node
+                .records
+                .iter()
+                .filter(|r| r.record_type() == rtype)
+                .cloned()
+                .collect();
+            if !found.is_empty() {
+                return Lookup {
+                    cnames,
+                    answer: Answer::Records(found),
+                };
+            }
+            let alias = node.records.iter().find_map(|r| match r {
+                Rdata::Cname(t) => Some(t.clone()),
+                _ => None,
+            });
+            match alias {
+                Some(target) if cnames.len() < MAX_CNAME_CHAIN && !cnames.contains(&target) => {
+                    cnames.push(target.clone());
+                    current = target;
+                }
+                Some(_) => {
+                    return Lookup {
+                        cnames,
+                        answer: Answer::ServFail,
+                    }
+                }
+                None => {
+                    return Lookup {
+                        cnames,
+                        answer: node.failure.clone().unwrap_or(Answer::NoData),
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Zone {
+    /// The node answering for `name`: its own, an empty non-terminal (a name that exists only
+    /// because names below it do), or the wildcard of its closest encloser (RFC 4592).
+    fn find(&self, name: &str) -> Found<'_> {
+        if let Some(node) = self.names.get(name) {
+            return Found::Node(node);
+        }
+        let exists = |n: &str| {
+            self.names.contains_key(n)
+                || self.names.keys().any(|k| {
+                    k.len() > n.len() && k.ends_with(n) && k[..k.len() - n.len()].ends_with('.')
+                })
+        };
+        if exists(name) {
+            return Found::EmptyNonTerminal;
+        }
+        let mut rest = name;
+        while let Some((_, parent)) = rest.split_once('.') {
+            if exists(parent) {
+                return self
+                    .names
+                    .get(&format!("*.{parent}"))
+                    .map_or(Found::Nothing, Found::Node);
+            }
+            rest = parent;
+        }
+        Found::Nothing
+    }
+
+    /// Reads a zone file (RFC 1035 master format: `$ORIGIN`, `$TTL`, `@`, relative names, an
+    /// omitted owner, TTL and class, quoted strings, parentheses, `;` comments). A, AAAA, MX,
+    /// TXT, PTR and CNAME records are kept; other types are skipped.
+    pub fn from_zone_file(text: &str, origin: &str) -> Result<Zone, ZoneError> {
+        let mut zone = Zone::new();
+        let mut origin = normalize(origin);
+        let mut owner: Option<String> = None;
+        let mut lines = text.lines().enumerate();
+        while let Some((index, line)) = lines.next() {
+            let line_no = index + 1;
+            let err = |kind| ZoneError {
+                line: line_no,
+                kind,
+            };
+            let mut tokens = Vec::new();
+            let mut depth = tokenize(line, 0, &mut tokens).map_err(err)?;
+            while depth > 0 {
+                let Some((_, more)) = lines.next() else {
+                    return Err(err(ZoneErrorKind::UnclosedParenthesis));
+                };
+                depth = tokenize(more, depth, &mut tokens).map_err(err)?;
+            }
+            if tokens.is_empty() {
+                continue;
+            }
+            let first = &tokens[0];
+            if !first.quoted && first.text.eq_ignore_ascii_case("$ORIGIN") {
+                let o = tokens.get(1).ok_or(err(ZoneErrorKind::MissingData))?;
+                origin = absolute(&o.text, &origin);
+                continue;
+            }
+            if !first.quoted && first.text.starts_with('$') {
+                continue;
+            }
+            let mut rest = &tokens[..];
+            if !line.starts_with([' ', '\t']) {
+                owner = Some(absolute(&rest[0].text, &origin));
+                rest = &rest[1..];
+            }
+            let owner = owner.clone().ok_or(err(ZoneErrorKind::MissingOwner))?;
+            while let Some(t) = rest.first() {
+                let ttl = t.text.bytes().all(|b| b.is_ascii_digit());
+                let class = ["IN", "CH", "HS"]
+                    .iter()
+                    .any(|c| t.text.eq_ignore_ascii_case(c));
+                if !(ttl || class) {
+                    break;
+                }
+                rest = &rest[1..];
+            }
+            let (rtype, data) = rest.split_first().ok_or(err(ZoneErrorKind::MissingData))?;
+            let arg = |i: usize| {
+                data.get(i)
+                    .map(|t| t.text.as_str())
+                    .ok_or(err(ZoneErrorKind::MissingData))
+            };
+            let rdata = match rtype.text.to_ascii_uppercase().as_str() {
+                "A" => Rdata::A(
+                    arg(0)?
+                        .parse()
+                        .map_err(|_| err(ZoneErrorKind::BadAddress))?,
+                ),
+                "AAAA" => Rdata::Aaaa(
+                    arg(0)?
+                        .parse()
+                        .map_err(|_| err(ZoneErrorKind::BadAddress))?,
+                ),
+                "MX" => Rdata::Mx(Mx {
+                    preference: arg(0)?.parse().map_err(|_| err(ZoneErrorKind::BadNumber))?,
+                    exchange: absolute(arg(1)?, &origin),
+                }),
+                "TXT" if !data.is_empty() => {
+                    Rdata::Txt(data.iter().map(|t| t.bytes.clone()).collect())
+                }
+                "TXT" => return Err(err(ZoneErrorKind::MissingData)),
+                "PTR" => Rdata::Ptr(absolute(arg(0)?, &origin)),
+                "CNAME" => Rdata::Cname(absolute(arg(0)?, &origin)),
+                _ => {
+                    zone.touch(&owner);
+                    continue;
+                }
+            };
+            zone.add(&owner, rdata);
+        }
+        Ok(zone)
+    }
+}
+
+/// What answers for a name in a [`Zone`].
+enum Found<'a> {
+    Node(&'a Node),
+    EmptyNonTerminal,
+    Nothing,
+}
+
+/// A zone file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("zone file line {line}: {kind}")]
+pub struct ZoneError {
+    /// The line (from 1) where the record starts.
+    pub line: usize,
+    /// What is wrong.
+    pub kind: ZoneErrorKind,
+}
+
+/// What is wrong in a zone file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ZoneErrorKind {
+    /// A quoted string does not end on its line.
+    #[error("unterminated string")]
+    UnterminatedString,
+    /// A `(` is never closed.
+    #[error("unclosed parenthesis")]
+    UnclosedParenthesis,
+    /// A record with no owner before it.
+    #[error("no owner name")]
+    MissingOwner,
+    /// A record without its type or data.
+    #[error("missing data")]
+    MissingData,
+    /// An A or AAAA address that does not parse.
+    #[error("bad address")]
+    BadAddress,
+    /// An MX preference that is not a 16-bit number.
+    #[error("bad number")]
+    BadNumber,
+}
+
+/// One token of a zone file line: its text, its bytes (escapes decoded), and whether quoted.
+struct Token {
+    text: String,
+    bytes: Vec<u8>,
+    quoted: bool,
+}
+
+/// Splits one line into tokens (appended to `out`), inside `depth` open parentheses; returns
+/// the depth it leaves open (`(` and `)` are not tokens).
+fn tokenize(line: &str, mut depth: usize, out: &mut Vec<Token>) -> Result<usize, ZoneErrorKind> {
+    let b = line.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b';' => break,
+            b' ' | b'\t' | b'\r' => i += 1,
+            b'(' => {
+                depth += 1;
+                i += 1;
+            }
+            b')' => {
+                depth = depth.saturating_sub(1);
+                i += 1;
+            }
+            c => {
+                let quoted = c == b'"';
+                if quoted {
+                    i += 1;
+                }
+                let mut bytes = Vec::new();
+                loop {
+                    let Some(&c) = b.get(i) else {
+                        if quoted {
+                            return Err(ZoneErrorKind::UnterminatedString);
+                        }
+                        break;
+                    };
+                    if quoted && c == b'"' {
+                        i += 1;
+                        break;
+                    }
+                    if !quoted && matches!(c, b' ' | b'\t' | b'\r' | b';' | b'(' | b')') {
+                        break;
+                    }
+                    if c == b'\\' {
+                        let digits = b
+                            .get(i + 1..i + 4)
+                            .filter(|d| d.iter().all(u8::is_ascii_digit));
+                        if let Some(d) = digits {
+                            let n = d.iter().fold(0u32, |n, x| n * 10 + u32::from(x - b'0'));
+                            bytes.push(u8::try_from(n).unwrap_or(u8::MAX));
+                            i += 4;
+                        } else {
+                            bytes.extend(b.get(i + 1));
+                            i += 2;
+                        }
+                        continue;
+                    }
+                    bytes.push(c);
+                    i += 1;
+                }
+                out.push(Token {
+                    text: String::from_utf8_lossy(&bytes).into_owned(),
+                    bytes,
+                    quoted,
+                });
+            }
+        }
+    }
+    Ok(depth)
+}
+
+/// A zone file name made absolute: `@` is the origin, a name without a final dot is relative.
+fn absolute(name: &str, origin: &str) -> String {
+    if name == "@" {
+        return origin.to_string();
+    }
+    match name.strip_suffix('.') {
+        Some(abs) => abs.to_ascii_lowercase(),
+        None if origin.is_empty() => name.to_ascii_lowercase(),
+        None => format!("{}.{origin}", name.to_ascii_lowercase()),
+    }
+}
+
+impl Resolver for Zone {
+    fn lookup(&self, name: &str, rtype: RecordType) -> impl Future<Output = Lookup> + Send {
+        std::future::ready(self.answer(name, rtype))
+    }
+}
+
+/// How [`HickoryDns`] reaches its server.
+#[derive(Debug, Clone)]
+pub struct DnsOptions {
+    /// The server to ask (`--dns-server`); `None` uses the system's resolvers.
+    pub server: Option<SocketAddr>,
+    /// How long one query may take, retries included.
+    pub timeout: Duration,
+}
+
+impl Default for DnsOptions {
+    fn default() -> Self {
+        DnsOptions {
+            server: None,
+            timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A [`Resolver`] over hickory-resolver: the given server over UDP then TCP, never
+/// `/etc/hosts`, no cache, each query bounded in time.
+#[derive(Clone)]
+pub struct HickoryDns {
+    resolver: hickory_resolver::TokioResolver,
+    timeout: Duration,
+}
+
+/// The resolver could not be set up.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot set up the DNS resolver: {0}")]
+pub struct SetupError(#[from] hickory_resolver::ResolveError);
+
+impl HickoryDns {
+    /// A resolver as `options` say.
+    pub fn new(options: &DnsOptions) -> Result<Self, SetupError> {
+        use hickory_resolver::config::{
+            NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
+        };
+        use hickory_resolver::name_server::TokioConnectionProvider;
+        use hickory_resolver::proto::xfer::Protocol;
+        use hickory_resolver::TokioResolver;
+        let mut builder = match options.server {
+            Some(addr) => {
+                let mut config = ResolverConfig::new();
+                config.add_name_server(NameServerConfig::new(addr, Protocol::Udp));
+                config.add_name_server(NameServerConfig::new(addr, Protocol::Tcp));
+                TokioResolver::builder_with_config(config, TokioConnectionProvider::default())
+            }
+            None => TokioResolver::builder_tokio()?,
+        };
+        let o: &mut ResolverOpts = builder.options_mut();
+        o.timeout = (options.timeout / 2).max(Duration::from_millis(50));
+        o.attempts = 2;
+        o.cache_size = 0;
+        o.ndots = 0;
+        o.use_hosts_file = ResolveHosts::Never;
+        o.preserve_intermediates = true;
+        Ok(HickoryDns {
+            resolver: builder.build(),
+            timeout: options.timeout,
+        })
+    }
+
+    async fn ask(&self, name: &str, rtype: RecordType) -> Lookup {
+        use hickory_resolver::proto::rr::{Name, RData, RecordType as HType};
+        let name = normalize(name);
+        if !is_valid_name(&name) {
+            return Lookup::direct(Answer::BadName);
+        }
+        let Ok(fqdn) = Name::from_ascii(format!("{name}.")) else {
+            return Lookup::direct(Answer::BadName);
+        };
+        let htype = match rtype {
+            RecordType::A => HType::A,
+            RecordType::Aaaa => HType::AAAA,
+            RecordType::Mx => HType::MX,
+            RecordType::Txt => HType::TXT,
+            RecordType::Ptr => HType::PTR,
+            RecordType::Cname => HType::CNAME,
+        };
+        let lookup =
+            match tokio::time::timeout(self.timeout, self.resolver.lookup(fqdn, htype)).await {
+                Ok(Ok(l)) => l,
+                Ok(Err(e)) => return Lookup::direct(failure(&e)),
+                Err(_) => return Lookup::direct(Answer::Timeout),
+            };
+        let host = |n: &Name| normalize(&n.to_ascii());
+        let mut cnames = Vec::new();
+        let mut records = Vec::new();
+        for r in lookup.record_iter() {
+            let data = match r.data() {
+                RData::CNAME(c) if rtype != RecordType::Cname => {
+                    cnames.push(host(&c.0));
+                    continue;
+                }
+                RData::CNAME(c) => Rdata::Cname(host(&c.0)),
+                RData::A(a) => Rdata::A(a.0),
+                RData::AAAA(a) => Rdata::Aaaa(a.0),
+                RData::MX(m) => Rdata::Mx(Mx {
+                    preference: m.preference(),
+                    exchange: host(m.exchange()),
+                }),
+                RData::TXT(t) => Rdata::Txt(t.txt_data().iter().map(|s| s.to_vec()).collect()),
+                RData::PTR(p) => Rdata::Ptr(host(&p.0)),
+                _ => continue,
+            };
+            if data.record_type() == rtype {
+                records.push(data);
+            }
+        }
+        let answer = if records.is_empty() {
+            Answer::NoData
+        } else {
+            Answer::Records(records)
+        };
+        Lookup { cnames, answer }
+    }
+}
+
+impl Resolver for HickoryDns {
+    fn lookup(&self, name: &str, rtype: RecordType) -> impl Future<Output = Lookup> + Send {
+        self.ask(name, rtype)
+    }
+}
+
+/// The kind of a hickory failure.
+fn failure(e: &hickory_resolver::ResolveError) -> Answer {
+    use hickory_resolver::proto::op::ResponseCode;
+    use hickory_resolver::proto::ProtoErrorKind;
+    match e.proto().map(|p| p.kind()) {
+        Some(ProtoErrorKind::NoRecordsFound { response_code, .. }) => match *response_code {
+            ResponseCode::NXDomain => Answer::NxDomain,
+            ResponseCode::NoError => Answer::NoData,
+            ResponseCode::ServFail => Answer::ServFail,
+            ResponseCode::Refused => Answer::Refused,
+            _ => Answer::Failed,
+        },
+        Some(ProtoErrorKind::Timeout) => Answer::Timeout,
+        _ => Answer::Failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zone_answers_kinds() {
+        let mut z = Zone::new();
+        z.add("a.example.com.", Rdata::A(Ipv4Addr::new(192, 0, 2, 1)))
+            .add("Alias.Example.com", Rdata::Cname("a.example.com".into()))
+            .fail("slow.example.com", Answer::Timeout);
+        let l = z.answer("A.example.com", RecordType::A);
+        assert_eq!(
+            l.addresses().collect::<Vec<_>>(),
+            ["192.0.2.1".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            z.answer("a.example.com", RecordType::Txt).answer,
+            Answer::NoData
+        );
+        assert_eq!(
+            z.answer("b.example.com", RecordType::A).answer,
+            Answer::NxDomain
+        );
+        assert_eq!(
+            z.answer("slow.example.com", RecordType::A).answer,
+            Answer::Timeout
+        );
+        let l = z.answer("alias.example.com", RecordType::A);
+        assert_eq!(l.cnames, ["a.example.com"]);
+        assert_eq!(l.addresses().count(), 1);
+        assert_eq!(
+            z.answer("a..example.com", RecordType::A).answer,
+            Answer::BadName
+        );
+    }
+
+    #[test]
+    fn cname_loop_is_a_failure() {
+        let mut z = Zone::new();
+        z.add("x.example.com", Rdata::Cname("y.example.com".into()))
+            .add("y.example.com", Rdata::Cname("x.example.com".into()));
+        assert_eq!(
+            z.answer("x.example.com", RecordType::A).answer,
+            Answer::ServFail
+        );
+    }
+
+    #[test]
+    fn zone_file_records_wildcards_and_empty_non_terminals() {
+        let text = "$ORIGIN example.com.\n$TTL 300\n\
+@ IN SOA ns hostmaster ( 1 3600\n  900 604800 300 ) ; comment\n\
+@ 300 IN MX 10 mx\n\
+\tMX 0 .\n\
+mx A 192.0.2.1 ; the exchanger\n\
+mx AAAA 2001:db8::1\n\
+txt TXT \"v=spf1 \\\"q\\\" \" \"-all\" x\\059y\n\
+alias CNAME mx\n\
+1.2.0.192.in-addr.arpa. PTR mx.example.com.\n\
+a.b.deep A 192.0.2.2\n\
+*.wild A 127.0.0.2\n";
+        let z = Zone::from_zone_file(text, "").unwrap();
+        let mx = z.answer("example.com", RecordType::Mx);
+        let mx: Vec<&str> = mx.mx().map(|m| m.exchange.as_str()).collect();
+        assert_eq!(mx, ["mx.example.com", ""]);
+        assert_eq!(
+            z.answer("mx.example.com", RecordType::Aaaa)
+                .addresses()
+                .count(),
+            1
+        );
+        let txt = z.answer("txt.example.com", RecordType::Txt);
+        let strings: Vec<&[u8]> = txt.txt().flatten().map(Vec::as_slice).collect();
+        assert_eq!(strings, [&b"v=spf1 \"q\" "[..], b"-all", b"x;y"]);
+        assert_eq!(
+            z.answer("alias.example.com", RecordType::A).cnames,
+            ["mx.example.com"]
+        );
+        assert_eq!(
+            z.answer("1.2.0.192.in-addr.arpa", RecordType::Ptr)
+                .ptr()
+                .collect::<Vec<_>>(),
+            ["mx.example.com"]
+        );
+        assert_eq!(
+            z.answer("b.deep.example.com", RecordType::A).answer,
+            Answer::NoData
+        );
+        assert_eq!(
+            z.answer("c.deep.example.com", RecordType::A).answer,
+            Answer::NxDomain
+        );
+        assert_eq!(
+            z.answer("x.wild.example.com", RecordType::A)
+                .addresses()
+                .count(),
+            1
+        );
+        assert_eq!(
+            z.answer("y.x.wild.example.com", RecordType::A)
+                .addresses()
+                .count(),
+            1
+        );
+        assert_eq!(
+            z.answer("wild.example.com", RecordType::A).answer,
+            Answer::NoData
+        );
+        assert_eq!(
+            z.answer("x.wild.example.com", RecordType::Txt).answer,
+            Answer::NoData
+        );
+        let bad = Zone::from_zone_file("a A 192.0.2.300\n", "example.com").unwrap_err();
+        assert_eq!((bad.line, bad.kind), (1, ZoneErrorKind::BadAddress));
+        let bad = Zone::from_zone_file("a TXT \"open\n", "example.com").unwrap_err();
+        assert_eq!(bad.kind, ZoneErrorKind::UnterminatedString);
+        let bad = Zone::from_zone_file("@ SOA ( 1 2\n", "example.com").unwrap_err();
+        assert_eq!(bad.kind, ZoneErrorKind::UnclosedParenthesis);
+    }
+
+    #[test]
+    fn reverse_names() {
+        assert_eq!(
+            reverse_name("192.0.2.10".parse().unwrap()),
+            "10.2.0.192.in-addr.arpa"
+        );
+        assert_eq!(
+            reverse_name("2001:db8::1".parse().unwrap()),
+            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
+        );
+    }
+}

@@ -1,0 +1,334 @@
+//! The DNS layer and the SPF evaluator against the real lab Knot server (`../shared/lab`,
+//! `start-dns.sh`: authoritative for `lab.test` on 127.0.0.1:5353) through hickory: the answer
+//! kinds (records, CNAME, NODATA, NXDOMAIN, REFUSED) and the typed result of every SPF case of
+//! the lab zone. Also a timeout, from a UDP socket of the test's own that never answers. The
+//! same checks run on the lab's zone files read into the in-memory [`Zone`], so the two can be
+//! compared, and they run where Knot cannot.
+//!
+//! Under `CI=true` (`.ci/run` starts Knot first) a server that does not answer is a failure.
+//! Outside CI the test starts it when run as root, and otherwise prints a `SKIPPED` notice.
+
+use smtp_doctor_dnsauth::dns::{
+    Answer, DnsOptions, HickoryDns, Mx, Rdata, RecordType, Resolver, Zone,
+};
+use smtp_doctor_dnsauth::spf::{
+    check, Client, Evaluation, Options, Problem, SpfResult, SyntaxErrorKind,
+};
+use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+const KNOT: &str = "127.0.0.1:5353";
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+fn knot_answers() -> bool {
+    let addr: SocketAddr = KNOT.parse().expect("address");
+    TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
+}
+
+/// `Ok(())` when Knot answers, after starting it (as root, outside CI) if it did not.
+fn start_knot() -> Result<(), String> {
+    if knot_answers() {
+        return Ok(());
+    }
+    if ci() {
+        return Err(format!(
+            "under CI=true the lab Knot must be running (.ci/run starts it with \
+             ../shared/lab/start-dns.sh), but nothing answers on {KNOT}"
+        ));
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/lab/start-dns.sh");
+    if !script.exists() {
+        return Err(format!(
+            "Knot is not running and {} is missing",
+            script.display()
+        ));
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root {
+        return Err(format!(
+            "Knot is not running on {KNOT}; starting it needs root: sudo {}",
+            script.display()
+        ));
+    }
+    let status = Command::new("bash")
+        .arg(&script)
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    match (status.success(), knot_answers()) {
+        (true, true) => Ok(()),
+        _ => Err(format!(
+            "{} ran ({status}) but {KNOT} does not answer",
+            script.display()
+        )),
+    }
+}
+
+/// `true` when Knot answers; else panics under CI, or prints a notice and returns `false`.
+fn need_knot(test: &str) -> bool {
+    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+    match READY.get_or_init(start_knot) {
+        Ok(()) => true,
+        Err(why) if ci() => panic!("{test}: {why}"),
+        Err(why) => {
+            eprintln!("SKIPPED {test}: {why}");
+            false
+        }
+    }
+}
+
+fn knot() -> HickoryDns {
+    HickoryDns::new(&DnsOptions {
+        server: Some(KNOT.parse().expect("address")),
+        timeout: Duration::from_secs(3),
+    })
+    .expect("resolver")
+}
+
+/// The answer kinds every server of the lab zone gives (Knot, or the zone file in memory).
+async fn answer_kinds<R: Resolver>(dns: &R) {
+    let mut mx: Vec<Mx> = dns
+        .lookup("lab.test", RecordType::Mx)
+        .await
+        .mx()
+        .cloned()
+        .collect();
+    mx.sort_by_key(|m| m.preference);
+    let names: Vec<&str> = mx.iter().map(|m| m.exchange.as_str()).collect();
+    assert_eq!(names, ["mx.lab.test", "mx2.lab.test", "mx3.lab.test"]);
+    let null = dns.lookup("nullmx.lab.test", RecordType::Mx).await;
+    assert_eq!(
+        null.mx().map(|m| m.exchange.as_str()).collect::<Vec<_>>(),
+        [""]
+    );
+    assert_eq!(
+        dns.lookup("nomx.lab.test", RecordType::Mx).await.answer,
+        Answer::NoData
+    );
+    assert_eq!(
+        dns.lookup("nxhost.lab.test", RecordType::A).await.answer,
+        Answer::NxDomain
+    );
+    let alias = dns.lookup("alias.lab.test", RecordType::A).await;
+    assert_eq!(alias.cnames, ["mx.lab.test"]);
+    assert_eq!(
+        alias.answer,
+        Answer::Records(vec![Rdata::A([127, 0, 0, 1].into())])
+    );
+    let cname = dns.lookup("alias.lab.test", RecordType::Cname).await;
+    assert_eq!(
+        cname.answer,
+        Answer::Records(vec![Rdata::Cname("mx.lab.test".into())])
+    );
+    let two = dns.lookup("13.2.0.192.in-addr.arpa", RecordType::Ptr).await;
+    let mut ptr: Vec<&str> = two.ptr().collect();
+    ptr.sort_unstable();
+    assert_eq!(ptr, ["a.lab.test", "b.lab.test"]);
+    let txt = dns.lookup("spf-two.lab.test", RecordType::Txt).await;
+    assert_eq!(txt.txt().count(), 2);
+    let refuse = dns.lookup("any.dnsbl-refuse.lab.test", RecordType::A).await;
+    assert_eq!(
+        refuse.answer,
+        Answer::Records(vec![Rdata::A([127, 255, 255, 254].into())])
+    );
+    assert_eq!(
+        dns.lookup("dnsbl.lab.test", RecordType::A).await.answer,
+        Answer::NoData
+    );
+}
+
+#[tokio::test]
+async fn answer_kinds_from_knot() {
+    if !need_knot("answer_kinds_from_knot") {
+        return;
+    }
+    let dns = knot();
+    answer_kinds(&dns).await;
+    // Knot serves only its own zones: anything else is REFUSED (`.test` is reserved).
+    assert_eq!(
+        dns.lookup("nothing.test", RecordType::A).await.answer,
+        Answer::Refused
+    );
+}
+
+/// The lab zone files read into memory, or `None` (a notice; a failure under CI) without them.
+fn lab_zone_files() -> Option<Zone> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/lab/dns");
+    let mut zone = String::new();
+    for file in ["lab.test.zone", "2.0.192.in-addr.arpa.zone"] {
+        match std::fs::read_to_string(dir.join(file)) {
+            Ok(text) => zone.push_str(&text),
+            Err(e) if ci() => panic!("{} under CI=true: {e}", dir.join(file).display()),
+            Err(e) => {
+                eprintln!(
+                    "SKIPPED: lab zone {} not readable: {e}",
+                    dir.join(file).display()
+                );
+                return None;
+            }
+        }
+        zone.push('\n');
+    }
+    Some(Zone::from_zone_file(&zone, "").expect("the lab zone files read"))
+}
+
+#[tokio::test]
+async fn answer_kinds_from_the_zone_files() {
+    if let Some(zone) = lab_zone_files() {
+        answer_kinds(&zone).await;
+    }
+}
+
+#[tokio::test]
+async fn spf_cases_from_the_zone_files() {
+    if let Some(zone) = lab_zone_files() {
+        spf_cases(&zone).await;
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_is_a_timeout() {
+    let silent = UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let dns = HickoryDns::new(&DnsOptions {
+        server: Some(silent.local_addr().expect("addr")),
+        timeout: Duration::from_millis(400),
+    })
+    .expect("resolver");
+    let l = dns.lookup("lab.test", RecordType::Txt).await;
+    assert_eq!(l.answer, Answer::Timeout);
+    let e = check(&dns, &client("192.0.2.1", "lab.test"), &Options::default()).await;
+    assert_eq!(e.result, SpfResult::TempError);
+}
+
+fn client(ip: &str, domain: &str) -> Client {
+    Client {
+        ip: Some(ip.parse().expect("ip")),
+        sender: format!("someone@{domain}"),
+        helo: "client.lab.test".to_string(),
+    }
+}
+
+#[tokio::test]
+async fn spf_cases_from_knot() {
+    if need_knot("spf_cases_from_knot") {
+        spf_cases(&knot()).await;
+    }
+}
+
+async fn spf<R: Resolver>(dns: &R, ip: &str, domain: &str) -> Evaluation {
+    check(dns, &client(ip, domain), &Options::default()).await
+}
+
+/// The typed SPF result of every SPF case of the lab zone.
+async fn spf_cases<R: Resolver>(dns: &R) {
+    let e = spf(dns, "127.0.0.1", "lab.test").await;
+    assert_eq!(e.result, SpfResult::Pass, "{e:?}");
+    assert_eq!(e.matched[0].term, "ip4:127.0.0.0/8");
+    assert_eq!((e.problem.clone(), e.warnings.clone()), (None, vec![]));
+    let e = spf(dns, "192.0.2.10", "lab.test").await;
+    assert_eq!(e.result, SpfResult::Pass);
+    assert_eq!(e.matched[0].term, "ip4:192.0.2.10");
+    let e = spf(dns, "203.0.113.9", "lab.test").await;
+    assert_eq!(e.result, SpfResult::Fail);
+    assert_eq!(e.lookups, 1, "mx");
+    assert_eq!(
+        e.trace.steps[3].queries.len(),
+        4,
+        "the MX, then A of each exchanger"
+    );
+
+    let e = spf(dns, "::1", "lab.test").await;
+    assert_eq!(e.result, SpfResult::Pass);
+    assert_eq!(e.matched[0].term, "ip6:::1");
+    let e = spf(dns, "2001:db8::25", "lab.test").await;
+    assert_eq!(e.result, SpfResult::Fail);
+    let mx_step = &e.trace.steps[3];
+    assert_eq!(mx_step.queries[1].rtype, RecordType::Aaaa, "{mx_step:?}");
+    // Without a client: every term is walked, and the healthy record costs one lookup.
+    let walk = Client {
+        ip: None,
+        ..client("192.0.2.1", "lab.test")
+    };
+    let e = check(dns, &walk, &Options::default()).await;
+    assert_eq!(
+        (e.result, e.lookups, e.void_lookups),
+        (SpfResult::Fail, 1, 0)
+    );
+    let record = "v=spf1 ip4:127.0.0.0/8 ip6:::1 ip4:192.0.2.10 mx -all";
+    assert_eq!(e.trace.record.as_deref(), Some(record));
+    assert_eq!(e.trace.len, record.len());
+    assert!(e.warnings.is_empty(), "{:?}", e.warnings);
+
+    let e = spf(dns, "192.0.2.1", "spf-many.lab.test").await;
+    assert_eq!(e.result, SpfResult::PermError);
+    assert!(
+        matches!(e.problem, Some(Problem::TooManyLookups { limit: 10, .. })),
+        "{e:?}"
+    );
+
+    let e = spf(dns, "192.0.2.1", "spf-loop.lab.test").await;
+    assert_eq!(e.result, SpfResult::PermError);
+    assert_eq!(
+        e.problem,
+        Some(Problem::Loop {
+            domain: "spf-loop.lab.test".into()
+        })
+    );
+
+    let e = spf(dns, "192.0.2.1", "spf-two.lab.test").await;
+    assert_eq!(e.result, SpfResult::PermError);
+    assert_eq!(
+        e.problem,
+        Some(Problem::MultipleRecords {
+            domain: "spf-two.lab.test".into(),
+            count: 2
+        })
+    );
+
+    let e = spf(dns, "192.0.2.1", "spf-void.lab.test").await;
+    assert_eq!(e.result, SpfResult::PermError);
+    assert!(
+        matches!(
+            e.problem,
+            Some(Problem::TooManyVoidLookups { limit: 2, .. })
+        ),
+        "{e:?}"
+    );
+
+    let e = spf(dns, "192.0.2.1", "spf-syntax.lab.test").await;
+    assert_eq!(e.result, SpfResult::PermError);
+    let Some(Problem::Syntax { errors, .. }) = &e.problem else {
+        panic!("{e:?}");
+    };
+    let kinds: Vec<SyntaxErrorKind> = errors.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [SyntaxErrorKind::BadCidr, SyntaxErrorKind::UnknownMechanism]
+    );
+
+    let e = spf(dns, "192.0.2.1", "spf-softfail.lab.test").await;
+    assert_eq!(e.result, SpfResult::SoftFail);
+    assert_eq!(e.matched[0].term, "~all");
+
+    let e = spf(dns, "192.0.2.1", "spf-none.lab.test").await;
+    assert_eq!(e.result, SpfResult::None);
+    assert_eq!(
+        e.problem,
+        Some(Problem::NoRecord {
+            domain: "spf-none.lab.test".into()
+        })
+    );
+
+    let e = spf(dns, "192.0.2.1", "nxhost.lab.test").await;
+    assert_eq!(e.result, SpfResult::None);
+    assert_eq!(e.trace.query.map(|q| q.answer), Some(Answer::NxDomain));
+}
