@@ -5,3 +5,6 @@
 //! and the records' text, and turns what it finds into evidence for the shared classifier; this
 //! crate never makes a finding by itself.
 #![forbid(unsafe_code)]
+
+pub mod taglist;
+pub mod uri;
