@@ -6,5 +6,6 @@
 //! crate never makes a finding by itself.
 #![forbid(unsafe_code)]
 
+pub mod dmarc;
 pub mod taglist;
 pub mod uri;
