@@ -8,5 +8,6 @@
 
 pub mod dkim;
 pub mod dmarc;
+pub mod mtasts;
 pub mod taglist;
 pub mod uri;
