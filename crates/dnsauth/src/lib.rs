@@ -10,4 +10,5 @@ pub mod dkim;
 pub mod dmarc;
 pub mod mtasts;
 pub mod taglist;
+pub mod tlsrpt;
 pub mod uri;
