@@ -158,20 +158,40 @@ fn dmarc_warning_key(w: &DmarcWarning) -> Option<String> {
     })
 }
 
+/// checkdmarc's warnings that are recognised by how they start, and our key for each.
+const CHECKDMARC_PREFIXES: &[(&str, &str)] = &[
+    ("A p tag value of none", "p-none"),
+    ("An sp tag value of none", "sp-none"),
+    ("rua tag (destination", "no-rua"),
+    ("A missing p tag", "missing-p"),
+    ("The p tag does not immediately follow", "p-not-second"),
+    (
+        "Some DMARC reporters might not send to more than two",
+        "many-rua",
+    ),
+    ("Policy (p=) should be reject for parked", "parked-p"),
+    (
+        "Subdomain policy (sp=) should be reject for parked",
+        "parked-sp",
+    ),
+];
+
 fn checkdmarc_dmarc_warning_key(text: &str) -> Option<String> {
+    if let Some((_, key)) = CHECKDMARC_PREFIXES
+        .iter()
+        .find(|(p, _)| text.starts_with(p))
+    {
+        return Some((*key).to_string());
+    }
+    if text.starts_with("Failed to retrieve MX records") {
+        // DNS-dependent (the run's resolver answered NXDOMAIN to everything): not about the record.
+        return None;
+    }
     Some(
         if let Some(tag) = between(text, "Support for the ", " tag was removed") {
             format!("removed:{tag}")
-        } else if text.starts_with("A p tag value of none") {
-            "p-none".into()
-        } else if text.starts_with("An sp tag value of none") {
-            "sp-none".into()
-        } else if text.starts_with("rua tag (destination") {
-            "no-rua".into()
         } else if let Some(tag) = between(text, " is not a valid ", " tag value") {
             format!("alignment:{tag}")
-        } else if text.starts_with("A missing p tag") {
-            "missing-p".into()
         } else if let (Some(list), Some(scheme)) = (
             between(text, "The ", " URI "),
             between(text, " uses the ", " scheme"),
@@ -181,24 +201,13 @@ fn checkdmarc_dmarc_warning_key(text: &str) -> Option<String> {
             format!("unknown:{name}")
         } else if text.starts_with("fo=") && text.contains("mutually exclusive") {
             "fo-conflict".into()
-        } else if text.starts_with("The p tag does not immediately follow") {
-            "p-not-second".into()
         } else if let Some(list) = between(text, "The size limit (`!size`) on ", " URI") {
             format!("size-limit:{list}")
-        } else if text.starts_with("Some DMARC reporters might not send to more than two") {
-            "many-rua".into()
         } else if text.contains("does not indicate that it accepts DMARC reports") {
             format!(
                 "external:{}",
                 between(text, "Authorization record not found: ", " IN TXT").unwrap_or_default()
             )
-        } else if text.starts_with("Policy (p=) should be reject for parked") {
-            "parked-p".into()
-        } else if text.starts_with("Subdomain policy (sp=) should be reject for parked") {
-            "parked-sp".into()
-        } else if text.starts_with("Failed to retrieve MX records") {
-            // DNS-dependent (the run's resolver answered NXDOMAIN to everything): not about the record.
-            return None;
         } else {
             format!("unmapped:{text}")
         },
