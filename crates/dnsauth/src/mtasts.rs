@@ -352,9 +352,9 @@ pub fn parse_policy(text: &str) -> Result<ParsedStsPolicy, StsPolicyError> {
         }
         let value = value.trim_matches([' ', '\t']);
         let required = match key.to_ascii_lowercase().as_str() {
-            "version" => Some(PolicyKey::Version),
-            "mode" => Some(PolicyKey::Mode),
-            "max_age" => Some(PolicyKey::MaxAge),
+            "version" => PolicyKey::Version,
+            "mode" => PolicyKey::Mode,
+            "max_age" => PolicyKey::MaxAge,
             "mx" => {
                 if !is_mx_pattern(value) {
                     return Err(StsPolicyError::InvalidMx {
@@ -373,7 +373,6 @@ pub fn parse_policy(text: &str) -> Result<ParsedStsPolicy, StsPolicyError> {
                 continue;
             }
         };
-        let Some(required) = required else { continue };
         let duplicate = match required {
             PolicyKey::Version => version,
             PolicyKey::Mode => mode.is_some(),
@@ -408,10 +407,11 @@ pub fn parse_policy(text: &str) -> Result<ParsedStsPolicy, StsPolicyError> {
                 });
             }
             PolicyKey::MaxAge => {
-                let age = (value.len() <= 10 && !value.is_empty())
-                    .then(|| value.bytes().all(|b| b.is_ascii_digit()))
-                    .filter(|&digits| digits)
-                    .and_then(|_| value.parse::<u64>().ok())
+                let age = Some(value)
+                    .filter(|v| {
+                        (1..=10).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_digit())
+                    })
+                    .and_then(|v| v.parse::<u64>().ok())
                     .filter(|&n| n <= MAX_AGE_LIMIT);
                 max_age = Some(age.ok_or_else(|| StsPolicyError::InvalidMaxAge {
                     line,

@@ -133,10 +133,27 @@ where
     }
 }
 
-/// RFC 9989 policy discovery: the first name on the walk with exactly one valid DMARC record
-/// (`None` when there is none), and the queries made. `lookup` gets the full query name
-/// (`_dmarc.example.com`) and returns that name's TXT records, character-strings joined.
-pub fn discover_policy<E, F>(domain: &str, mut lookup: F) -> (Option<usize>, Vec<WalkStep<E>>)
+/// What RFC 9989 policy discovery found: the queries made, the last one the record's when found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyDiscovery<E> {
+    /// Every query made, in order.
+    pub steps: Vec<WalkStep<E>>,
+    /// True when the last step found the policy record.
+    pub found: bool,
+}
+
+impl<E> PolicyDiscovery<E> {
+    /// The policy domain and its record, when one was found.
+    pub fn policy(&self) -> Option<(&str, &ParsedDmarc)> {
+        let last = self.steps.last().filter(|_| self.found)?;
+        last.record().map(|r| (last.name.as_str(), r))
+    }
+}
+
+/// RFC 9989 policy discovery: the first name on the walk with exactly one valid DMARC record.
+/// `lookup` gets the full query name (`_dmarc.example.com`) and returns that name's TXT
+/// records, character-strings joined.
+pub fn discover_policy<E, F>(domain: &str, mut lookup: F) -> PolicyDiscovery<E>
 where
     F: FnMut(&str) -> Result<Vec<String>, E>,
 {
@@ -146,10 +163,13 @@ where
         let found = step.record().is_some();
         steps.push(step);
         if found {
-            return (Some(steps.len() - 1), steps);
+            return PolicyDiscovery { steps, found };
         }
     }
-    (None, steps)
+    PolicyDiscovery {
+        steps,
+        found: false,
+    }
 }
 
 /// The RFC 9989 organisational domain of `domain` by the DNS tree walk (section 4.10.1), with
@@ -288,12 +308,13 @@ mod tests {
             ("_dmarc.mail.example.com", "v=DMARC1; p=bogus"),
             ("_dmarc.example.com", "v=DMARC1; p=quarantine"),
         ]);
-        let (found, steps) = discover_policy("mail.example.com", z);
-        assert_eq!(found, Some(1));
-        assert!(matches!(steps[0].answer, WalkAnswer::Invalid(_)));
+        let d = discover_policy("mail.example.com", z);
+        assert_eq!(d.policy().map(|(name, _)| name), Some("example.com"));
+        assert_eq!(d.steps.len(), 2);
+        assert!(matches!(d.steps[0].answer, WalkAnswer::Invalid(_)));
         let failing = |_: &str| Err::<Vec<String>, &str>("timeout");
-        let (found, steps) = discover_policy("example.com", failing);
-        assert_eq!(found, None);
-        assert!(matches!(steps[0].answer, WalkAnswer::Failed("timeout")));
+        let d = discover_policy("example.com", failing);
+        assert!(d.policy().is_none());
+        assert!(matches!(d.steps[0].answer, WalkAnswer::Failed("timeout")));
     }
 }
