@@ -146,6 +146,12 @@ pub enum DkimError {
     /// `p=` does not hold an RSA key in DER (SubjectPublicKeyInfo or PKCS#1).
     #[error("p= does not hold an RSA public key")]
     BadRsaKey,
+    /// An ed25519 key wrapped in SubjectPublicKeyInfo (RFC 8463 wants the raw 32 bytes; some
+    /// key generators publish the DER form, which verifiers reject).
+    #[error(
+        "p= holds an ed25519 key inside SubjectPublicKeyInfo; RFC 8463 wants the raw 32-byte key"
+    )]
+    Ed25519Spki,
     /// An ed25519 key that is not 32 bytes.
     #[error("p= holds {len} bytes, an ed25519 key is 32")]
     BadEd25519Length {
@@ -189,6 +195,9 @@ pub enum DkimProblem {
     /// `h=sha1` only: RFC 8301 forbids rsa-sha1, so no signature can use the key.
     #[error("h= allows only sha1, which RFC 8301 forbids: no valid signature can use this key")]
     Sha1Only,
+    /// `h=` names neither sha256 nor sha1: no signature algorithm verifiers know can use the key.
+    #[error("h= names no hash algorithm verifiers know (sha256): no signature can use this key")]
+    NoKnownHash,
     /// `s=` excludes email.
     #[error("s= does not include email or *: the key must not verify mail signatures")]
     NotForEmail,
@@ -209,9 +218,11 @@ impl DkimProblem {
     /// How bad it is.
     pub fn severity(&self) -> Severity {
         match self {
-            Self::Revoked | Self::KeyTooSmall { .. } | Self::Sha1Only | Self::NotForEmail => {
-                Severity::Invalid
-            }
+            Self::Revoked
+            | Self::KeyTooSmall { .. }
+            | Self::Sha1Only
+            | Self::NoKnownHash
+            | Self::NotForEmail => Severity::Invalid,
             Self::KeyBelowRecommended { .. } | Self::Testing | Self::UnpaddedBase64 => {
                 Severity::Warning
             }
@@ -237,6 +248,12 @@ impl ParsedDkimKey {
             .all(|p| p.severity() < Severity::Invalid)
     }
 }
+
+/// The DER header of an ed25519 SubjectPublicKeyInfo (RFC 8410): SEQUENCE, the id-Ed25519
+/// algorithm, and a 33-byte BIT STRING in front of the 32 key bytes.
+const ED25519_SPKI_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
 
 /// The bit length of a big-endian unsigned integer.
 fn bit_length(bytes: &[u8]) -> usize {
@@ -326,6 +343,9 @@ pub fn parse(text: &str) -> Result<ParsedDkimKey, DkimError> {
         }
         match key_type {
             KeyType::Ed25519 if bytes.len() == 32 => PublicKeyData::Ed25519,
+            KeyType::Ed25519 if bytes.starts_with(&ED25519_SPKI_PREFIX) && bytes.len() == 44 => {
+                return Err(DkimError::Ed25519Spki)
+            }
             KeyType::Ed25519 => return Err(DkimError::BadEd25519Length { len: bytes.len() }),
             KeyType::Rsa => {
                 let (bits, encoding) = rsa_key(&bytes)?;
@@ -357,12 +377,15 @@ pub fn parse(text: &str) -> Result<ParsedDkimKey, DkimError> {
             })
             .collect()
     });
-    if key_type == KeyType::Rsa
-        && hashes
-            .as_ref()
-            .is_some_and(|h| !h.is_empty() && h.iter().all(|a| *a == HashAlgorithm::Sha1))
+    if let Some(h) = hashes
+        .as_ref()
+        .filter(|h| !h.contains(&HashAlgorithm::Sha256))
     {
-        problems.push(DkimProblem::Sha1Only);
+        problems.push(if h.contains(&HashAlgorithm::Sha1) {
+            DkimProblem::Sha1Only
+        } else {
+            DkimProblem::NoKnownHash
+        });
     }
     let services = get("s").map(list);
     if services.as_ref().is_some_and(|s| {
@@ -396,6 +419,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn hash_lists_without_sha256_make_the_key_unusable() {
+        let key = "k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+        let problems = |h: &str| parse(&format!("v=DKIM1; {h}{key}")).map(|p| p.problems);
+        assert_eq!(problems("h=sha1; "), Ok(vec![DkimProblem::Sha1Only]));
+        assert_eq!(problems("h=sha512; "), Ok(vec![DkimProblem::NoKnownHash]));
+        assert_eq!(problems("h=sha1:SHA256; "), Ok(vec![]));
+        assert_eq!(problems(""), Ok(vec![]));
+    }
+
+    #[test]
     fn bit_length_ignores_leading_zero_bytes_and_bits() {
         assert_eq!(bit_length(&[0x00, 0x80, 0x00]), 16);
         assert_eq!(bit_length(&[0x01, 0xff]), 9);
@@ -421,6 +454,11 @@ mod tests {
         assert_eq!(
             parse("v=DKIM1; k=rsa; p=AAAA").map(|_| ()),
             Err(DkimError::BadRsaKey)
+        );
+        let spki = "MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+        assert_eq!(
+            parse(&format!("v=DKIM1; k=ed25519; p={spki}")).map(|_| ()),
+            Err(DkimError::Ed25519Spki)
         );
     }
 }
