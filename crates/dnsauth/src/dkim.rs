@@ -301,8 +301,9 @@ pub fn parse(text: &str) -> Result<ParsedDkimKey, DkimError> {
     }
     let tags = taglist::parse_lenient(text).map_err(DkimError::Syntax)?;
     // Tag names are case-sensitive (RFC 6376 section 3.2).
-    for (i, tag) in tags.iter().enumerate() {
-        if tags[..i].iter().any(|t| t.name == tag.name) {
+    let mut seen = std::collections::HashSet::new();
+    for tag in &tags {
+        if !seen.insert(tag.name) {
             return Err(DkimError::DuplicateTag {
                 name: tag.name.to_string(),
             });

@@ -641,13 +641,12 @@ pub fn parse(text: &str) -> Result<ParsedDmarc, DmarcError> {
         pct: None,
     };
     let mut warnings = Vec::new();
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (index, tag) in tags.iter().enumerate().skip(1) {
         let lower = tag.name.to_ascii_lowercase();
-        if seen.contains(&lower) || lower == "v" {
+        if lower == "v" || !seen.insert(lower.clone()) {
             return Err(DmarcError::DuplicateTag { name: lower });
         }
-        seen.push(lower);
         let Some(known) = DmarcTag::from_name(tag.name) else {
             warnings.push(DmarcWarning::UnknownTag {
                 name: tag.name.to_string(),
@@ -869,6 +868,20 @@ mod tests {
         }
         let w = warnings("v=DMARC1; p=none; rf=afrf; ri=86400; pct=100");
         assert!(!w.iter().any(DmarcWarning::invalid_under_rfc7489), "{w:?}");
+    }
+
+    #[test]
+    fn records_are_bounded_at_the_txt_maximum() {
+        let mut text = String::from("v=DMARC1; p=reject");
+        let mut i = 0;
+        while text.len() < MAX_RECORD_BYTES - 16 {
+            text.push_str(&format!("; x{i}=y"));
+            i += 1;
+        }
+        let parsed = parse(&text).map(|p| p.warnings.len());
+        assert!(parsed.is_ok_and(|n| n >= i), "{i} unknown tags");
+        let long = format!("{text}{}", " ".repeat(MAX_RECORD_BYTES));
+        assert!(matches!(parse(&long), Err(DmarcError::TooLong { .. })));
     }
 
     #[test]
