@@ -7,28 +7,11 @@ use smtp_doctor_dnsauth::mtasts;
 
 mod records;
 
+#[rustfmt::skip]
 const TOKENS: &[&str] = &[
-    "version: STSv1",
-    "mode: ",
-    "enforce",
-    "testing",
-    "none",
-    "max_age: ",
-    "86400",
-    "31557601",
-    "mx: ",
-    "*.",
-    "mail.example.com",
-    "example.net",
-    "\r\n",
-    "\n",
-    "\r",
-    " ",
-    ":",
-    "x_ext: ",
-    "\u{b}",
-    "-",
-    ".",
+    "version: STSv1", "mode: ", "enforce", "testing", "none", "max_age: ", "86400", "31557601",
+    "mx: ", "*.", "mail.example.com", "example.net", "\r\n", "\n", "\r", " ", ":", "x_ext: ",
+    "\u{b}", "-", ".",
 ];
 
 fuzz_target!(|data: &[u8]| {

@@ -6,19 +6,9 @@ use smtp_doctor_dnsauth::mtasts;
 
 mod records;
 
+#[rustfmt::skip]
 const TOKENS: &[&str] = &[
-    "v=STSv1",
-    ";",
-    " ",
-    "\t",
-    "=",
-    "id=",
-    "20240101T010101Z",
-    "abc",
-    "-",
-    "ext",
-    ".",
-    "_",
+    "v=STSv1", ";", " ", "\t", "=", "id=", "20240101T010101Z", "abc", "-", "ext", ".", "_",
     "v=spf1",
 ];
 
