@@ -5,7 +5,12 @@
 //! and the records' text, and turns what it finds into evidence for the shared classifier; this
 //! crate never makes a finding by itself.
 #![forbid(unsafe_code)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod dkim;
+pub mod dmarc;
 pub mod dns;
+pub mod mtasts;
 pub mod spf;
+pub mod taglist;
+pub mod tlsrpt;
+pub mod uri;
