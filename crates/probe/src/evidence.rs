@@ -390,11 +390,13 @@ fn error_text(stage: Stage, err: &ProbeError) -> String {
         ProbeError::StartTlsNotOffered => {
             "TLS required but the server does not offer STARTTLS: cannot start TLS".to_string()
         }
+        // Worded as the probe's own finding, not as a client library's error (which would
+        // name that library in the diagnosis).
         ProbeError::AuthNotOffered { mechanism, offered } if offered.is_empty() => format!(
-            "SMTP AUTH extension not supported by server: no AUTH advertised (wanted {mechanism})"
+            "authentication not supported: the server advertises no AUTH on this connection (wanted {mechanism})"
         ),
         ProbeError::AuthNotOffered { mechanism, offered } => format!(
-            "no suitable authentication method found: the server offers AUTH {}, not {mechanism}",
+            "auth mechanism not available: the server offers AUTH {}, not {mechanism}",
             offered.join(" ")
         ),
         ProbeError::AuthWithoutTls => {
@@ -453,7 +455,7 @@ mod tests {
                     offered: vec![]
                 }
             ),
-            "SMTP AUTH extension not supported by server: no AUTH advertised (wanted PLAIN)"
+            "authentication not supported: the server advertises no AUTH on this connection (wanted PLAIN)"
         );
         assert!(t(
             Stage::Auth,
@@ -462,7 +464,7 @@ mod tests {
                 offered: vec!["LOGIN".into()]
             }
         )
-        .starts_with("no suitable authentication method found"));
+        .starts_with("auth mechanism not available"));
         assert!(t(
             Stage::Rcpt,
             ProbeError::Closed {
