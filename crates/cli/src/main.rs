@@ -4,6 +4,7 @@
 
 mod bounce;
 mod check;
+mod config;
 mod demo;
 mod docs;
 mod explain;
@@ -12,7 +13,7 @@ mod lab;
 mod logs;
 mod parallel;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -80,7 +81,28 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let (cmd, config_file) = match config::apply(Cli::command()) {
+        Ok(applied) => applied,
+        Err(e) => {
+            eprintln!("smtp-doctor: error: {e:#}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let parsed = cmd
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m));
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let shown = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion);
+            let _ = e.print();
+            if let (false, Some(file)) = (shown, config_file) {
+                eprintln!("note: option defaults were read from {}", file.display());
+            }
+            return ExitCode::from(if shown { EXIT_OK } else { EXIT_ERROR });
+        }
+    };
     let colour = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,

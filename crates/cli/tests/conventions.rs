@@ -139,3 +139,127 @@ fn a_closed_output_pipe_ends_the_run_with_exit_0() {
         "{stderr}"
     );
 }
+
+/// `explain 550` with a configuration file and extra environment; its output and exit code.
+fn explain_with(
+    config: Option<&str>,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> (Option<i32>, String, String) {
+    let dir = std::env::temp_dir().join(format!(
+        "smtp-doctor-config-{}-{}",
+        std::process::id(),
+        CONFIGS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("config.toml");
+    let mut all_env: Vec<(&str, &str)> = env.to_vec();
+    let path = file.to_str().expect("utf-8").to_string();
+    if let Some(text) = config {
+        std::fs::write(&file, text).expect("config written");
+        all_env.push(("SMTP_DOCTOR_CONFIG", &path));
+    } else {
+        all_env.push(("SMTP_DOCTOR_CONFIG", ""));
+    }
+    let mut argv = vec!["explain"];
+    argv.extend_from_slice(args);
+    argv.push("550 5.1.1 User unknown");
+    let out = common::run_env(&argv, &all_env);
+    let _ = std::fs::remove_dir_all(&dir);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+static CONFIGS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[test]
+fn the_command_line_beats_the_environment_which_beats_the_config_file() {
+    let is_json = |out: &str| out.trim_start().starts_with('{');
+    let (_, plain, _) = explain_with(None, &[], &[]);
+    assert!(!is_json(&plain), "{plain}");
+    // The file's default...
+    let (code, out, err) = explain_with(Some("[explain]\njson = true\n"), &[], &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(is_json(&out), "{out}");
+    // ...overridden by the environment...
+    let env = [("SMTP_DOCTOR_EXPLAIN_JSON", "false")];
+    let (_, out, _) = explain_with(Some("[explain]\njson = true\n"), &env, &[]);
+    assert!(!is_json(&out), "{out}");
+    // ...overridden by the command line.
+    let (_, out, _) = explain_with(Some("[explain]\njson = false\n"), &env, &["--json"]);
+    assert!(is_json(&out), "{out}");
+    // A global option at the top of the file.
+    let (_, out, _) = explain_with(Some("color = \"always\"\n"), &[], &[]);
+    assert!(out.contains('\u{1b}'), "colour from the file: {out:?}");
+    let (_, out, _) = explain_with(
+        Some("color = \"always\"\n"),
+        &[("SMTP_DOCTOR_COLOR", "never")],
+        &[],
+    );
+    assert!(!out.contains('\u{1b}'), "{out:?}");
+}
+
+#[test]
+fn config_file_mistakes_are_named_with_their_line() {
+    let text = "colour = \"never\"\n[explain]\njsn = true\n[chek]\nx = 1\n[logs]\nfollow = 3\n";
+    let (code, out, err) = explain_with(Some(text), &[], &[]);
+    assert_eq!(code, Some(2), "{out}");
+    for (line, what) in [
+        (1, "colour: no such option"),
+        (3, "[explain] jsn: no such option"),
+        (4, "no subcommand is called [chek]"),
+        (7, "[logs] follow: a switch: true or false"),
+    ] {
+        assert!(
+            err.contains(&format!("config.toml:{line}: {what}")),
+            "{what}: {err}"
+        );
+    }
+    let (code, _, err) = explain_with(Some("[explain\n"), &[], &[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("config.toml:1:"), "{err}");
+    // A value the option refuses: the option's own error, and the file named beside it.
+    let (code, _, err) = explain_with(Some("[check]\ntimeout-banner = \"soon\"\n"), &[], &[]);
+    assert_eq!(code, Some(1), "explain does not read [check]: {err}");
+    let dir = std::env::temp_dir().join(format!("smtp-doctor-config-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("c.toml");
+    std::fs::write(&file, "[check]\ntimeout-banner = \"soon\"\n").expect("write");
+    let out = common::run_env(
+        &["check", "127.0.0.1:9"],
+        &[("SMTP_DOCTOR_CONFIG", file.to_str().expect("utf-8"))],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--timeout-banner") && err.contains("c.toml"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_config_file_is_found_under_xdg_config_home() {
+    let dir = std::env::temp_dir().join(format!("smtp-doctor-xdg-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("smtp-doctor")).expect("dir");
+    std::fs::write(
+        dir.join("smtp-doctor/config.toml"),
+        "[explain]\njson = true\n",
+    )
+    .expect("write");
+    let xdg = dir.to_str().expect("utf-8");
+    let out = Command::new(BIN)
+        .args(["explain", "550"])
+        .env_remove("SMTP_DOCTOR_CONFIG")
+        .env("XDG_CONFIG_HOME", xdg)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the binary runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .trim_start()
+        .starts_with('{'));
+}

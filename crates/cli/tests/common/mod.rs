@@ -21,6 +21,7 @@ pub(crate) fn run_stdin(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut cmd = Command::new(BIN);
     cmd.args(args)
         .env_remove("NO_COLOR")
+        .env("SMTP_DOCTOR_CONFIG", "")
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {
@@ -44,6 +45,8 @@ pub(crate) fn spawn_limited(program: &str, args: &[&str], env: &[(&str, &str)]) 
     let mut cmd = Command::new(program);
     cmd.args(args)
         .env_remove("NO_COLOR")
+        // Never the developer's own configuration file (a test may name one in `env`).
+        .env("SMTP_DOCTOR_CONFIG", "")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
