@@ -68,17 +68,7 @@ impl<'a> From<&'a Finding> for FindingView<'a> {
 impl FindingView<'_> {
     /// Writes the finding's fields into an object: every object that embeds a finding calls this.
     pub fn write_fields(&self, o: &mut JsonObject<'_>) {
-        o.label("category", self.category.as_str());
-        o.label("class", self.class.as_str());
-        o.label("party", self.party.as_str());
-        o.hundredths("confidence", self.confidence);
-        match self.stage {
-            Some(stage) => o.label("stage", stage.as_str()),
-            None => o.key("stage").extend_from_slice(b"null"),
-        }
-        o.opt_integer("reply_code", self.reply_code.map(ReplyCode::get));
-        o.opt_enhanced("enhanced_code", self.enhanced_code);
-        write_kb_block(o, self);
+        write_block(o, self);
         let out = o.key("evidence");
         match self.evidence {
             Some(s) => {
@@ -310,23 +300,33 @@ impl<'a> JsonObject<'a> {
     }
 }
 
-/// Writes a finding's knowledge-base fields (summary, explanation, fix, references, matched) into
-/// `o`, copied from [`KbBlocks`] when the same texts were written before.
-fn write_kb_block(o: &mut JsonObject<'_>, f: &FindingView<'_>) {
+/// Writes a finding's fields from `category` to `matched` into `o`, copied from
+/// [`FindingBlocks`] when the same fields were written before.
+fn write_block(o: &mut JsonObject<'_>, f: &FindingView<'_>) {
     if !o.first {
         o.out.push(b',');
     }
     o.first = false;
-    KB_BLOCKS.with(|cell| match cell.try_borrow_mut() {
+    BLOCKS.with(|cell| match cell.try_borrow_mut() {
         Ok(mut blocks) => blocks.push(o.out, f),
         // Only a re-entrant call could find the cache taken: it writes without it.
-        Err(_) => render_kb_block(o.out, f),
+        Err(_) => render_block(o.out, f),
     });
 }
 
-/// Appends `"summary":…,"explanation":…,"fix":[…],"references":[…],"matched":[…]`.
-fn render_kb_block(out: &mut Vec<u8>, f: &FindingView<'_>) {
+/// Appends `"category":…` to `"matched":[…]`: every field of a finding but its evidence.
+fn render_block(out: &mut Vec<u8>, f: &FindingView<'_>) {
     let mut o = JsonObject { out, first: true };
+    o.label("category", f.category.as_str());
+    o.label("class", f.class.as_str());
+    o.label("party", f.party.as_str());
+    o.hundredths("confidence", f.confidence);
+    match f.stage {
+        Some(stage) => o.label("stage", stage.as_str()),
+        None => o.key("stage").extend_from_slice(b"null"),
+    }
+    o.opt_integer("reply_code", f.reply_code.map(ReplyCode::get));
+    o.opt_enhanced("enhanced_code", f.enhanced_code);
     o.text("summary", f.summary);
     o.text("explanation", f.explanation);
     o.strings("fix", f.fix);
@@ -334,7 +334,7 @@ fn render_kb_block(out: &mut Vec<u8>, f: &FindingView<'_>) {
     o.strings("matched", f.matched);
 }
 
-/// The knowledge-base texts of a finding in field order, the key of a [`KbBlock`].
+/// The knowledge-base texts of a finding in field order, part of a [`FindingBlock`]'s key.
 fn kb_texts<'a>(f: &'a FindingView<'_>) -> impl Iterator<Item = &'a Text> {
     [f.summary, f.explanation]
         .into_iter()
@@ -343,52 +343,90 @@ fn kb_texts<'a>(f: &'a FindingView<'_>) -> impl Iterator<Item = &'a Text> {
         .chain(f.matched)
 }
 
-/// One finding's knowledge-base fields as written, with the texts they were written from.
-struct KbBlock {
+/// The fields of a finding besides its texts and evidence, part of a [`FindingBlock`]'s key.
+#[derive(Clone, Copy, PartialEq)]
+struct Labels {
+    category: Category,
+    class: Class,
+    party: Party,
+    /// The confidence's bits: equal bits write equal digits.
+    confidence: u32,
+    stage: Option<Stage>,
+    reply_code: Option<ReplyCode>,
+    enhanced_code: Option<EnhancedCode>,
+    /// Lengths of fix, references and matched.
+    lens: [usize; 3],
+}
+
+impl Labels {
+    fn of(f: &FindingView<'_>) -> Self {
+        Labels {
+            category: f.category,
+            class: f.class,
+            party: f.party,
+            confidence: f.confidence.to_bits(),
+            stage: f.stage,
+            reply_code: f.reply_code,
+            enhanced_code: f.enhanced_code,
+            lens: [f.fix.len(), f.references.len(), f.matched.len()],
+        }
+    }
+
+    /// A number that differs between most labels, to hash with the texts' addresses.
+    fn mix(&self) -> u64 {
+        let enhanced = self.enhanced_code.map_or(0, |e| {
+            u64::from(e.class) << 32 | u64::from(e.subject) << 16 | u64::from(e.detail)
+        });
+        let reply = self.reply_code.map_or(0, |r| u64::from(r.get()));
+        enhanced ^ reply << 40 ^ u64::from(self.confidence) << 8
+    }
+}
+
+/// One finding's fields as written (all but its evidence), with what they were written from.
+struct FindingBlock {
+    labels: Labels,
     /// Clones of the texts, in [`kb_texts`] order: they keep the allocations alive, so that an
     /// address match is the same text.
     texts: Vec<Text>,
-    /// Lengths of fix, references and matched.
-    lens: [usize; 3],
     json: Box<[u8]>,
 }
 
-/// Findings from the same knowledge-base entry share all five fields, and writing them was most
-/// of a JSON record's cost: a direct-mapped cache indexed by the texts' addresses turns them
-/// into one comparison of addresses and one copy. A block whose slot another took is written
-/// again (through [`EscapedTexts`]).
+/// Findings from the same knowledge-base entry share their texts, and most share their labels
+/// and codes too; writing them field by field was most of a JSON record's cost. A direct-mapped
+/// cache indexed by the texts' addresses and the codes turns them into a few comparisons and one
+/// copy. A block whose slot another took is written again (through [`EscapedTexts`]).
 #[derive(Default)]
-struct KbBlocks {
+struct FindingBlocks {
     /// Allocated on first use.
-    slots: Vec<Option<KbBlock>>,
+    slots: Vec<Option<FindingBlock>>,
 }
 
-/// Slots of [`KbBlocks`], as a power of two: more than the entries of the knowledge base.
-const KB_BLOCK_BITS: u32 = 12;
+/// Slots of [`FindingBlocks`], as a power of two: more than the entries of the knowledge base.
+const BLOCK_BITS: u32 = 12;
 
 thread_local! {
-    static KB_BLOCKS: std::cell::RefCell<KbBlocks> = std::cell::RefCell::default();
+    static BLOCKS: std::cell::RefCell<FindingBlocks> = std::cell::RefCell::default();
 }
 
-impl KbBlocks {
+impl FindingBlocks {
     /// Appends the block of `f`, from the cache when it was written before.
     fn push(&mut self, out: &mut Vec<u8>, f: &FindingView<'_>) {
         if self.slots.is_empty() {
-            self.slots.resize_with(1 << KB_BLOCK_BITS, || None);
+            self.slots.resize_with(1 << BLOCK_BITS, || None);
         }
+        let labels = Labels::of(f);
         // The slot hashes every text's address: findings of one entry differ in their references
         // and matched entries, and sharing a slot they would evict each other.
-        let hash = kb_texts(f).fold(0u64, |h, t| {
+        let hash = kb_texts(f).fold(labels.mix().wrapping_mul(FIBONACCI), |h, t| {
             let addr = std::sync::Arc::as_ptr(t).cast::<u8>() as usize as u64;
             (h ^ addr).wrapping_mul(FIBONACCI)
         });
-        let slot = usize::try_from(hash >> (64 - KB_BLOCK_BITS)).unwrap_or_default();
-        let lens = [f.fix.len(), f.references.len(), f.matched.len()];
+        let slot = usize::try_from(hash >> (64 - BLOCK_BITS)).unwrap_or_default();
         let Some(entry) = self.slots.get_mut(slot) else {
-            return render_kb_block(out, f);
+            return render_block(out, f);
         };
         if let Some(block) = entry {
-            if block.lens == lens
+            if block.labels == labels
                 && block
                     .texts
                     .iter()
@@ -400,10 +438,10 @@ impl KbBlocks {
             }
         }
         let start = out.len();
-        render_kb_block(out, f);
-        *entry = Some(KbBlock {
+        render_block(out, f);
+        *entry = Some(FindingBlock {
+            labels,
             texts: kb_texts(f).cloned().collect(),
-            lens,
             json: out[start..].into(),
         });
     }
@@ -652,6 +690,16 @@ mod tests {
         // Same summary, other references: written anew, not copied from the cache.
         let other = finding_json(&view(refs_b));
         assert_eq!(other["references"][1], "RFC 3463");
+        assert_eq!(finding_json(&view(refs_a)), first);
+        // Same texts, another code and confidence: written anew as well.
+        let coded = finding_json(&FindingView {
+            reply_code: ReplyCode::new(550),
+            confidence: 0.5,
+            ..view(refs_a)
+        });
+        assert_eq!(coded["reply_code"], 550);
+        assert_eq!(coded["confidence"], 0.5);
+        assert!(first["reply_code"].is_null());
         assert_eq!(finding_json(&view(refs_a)), first);
     }
 }
