@@ -106,14 +106,23 @@ impl<'a> From<&'a Diagnosis> for ExplainView<'a> {
     }
 }
 
+/// The start of every `explain --json` object, up to the value of `input`.
+const EXPLAIN_HEAD: &str = "{\"schema\":\"smtp-doctor/explain/v1\",\"input\":";
+
 impl ExplainView<'_> {
     /// Appends the object (without a line end) to `out`.
     pub fn write(&self, out: &mut Vec<u8>) {
-        let mut o = JsonObject::new(out);
-        o.string("schema", EXPLAIN_SCHEMA);
-        o.string("input", self.input);
-        o.boolean("bare_code", self.bare_code);
-        o.array("notes", self.notes, write_note);
+        // The fixed start in one copy: the same as an object opened with `schema` and `input`.
+        out.extend_from_slice(EXPLAIN_HEAD.as_bytes());
+        push_string(out, self.input);
+        let mut o = JsonObject { out, first: false };
+        if !self.bare_code && self.notes.is_empty() {
+            o.out
+                .extend_from_slice(b",\"bare_code\":false,\"notes\":[]");
+        } else {
+            o.boolean("bare_code", self.bare_code);
+            o.array("notes", self.notes, write_note);
+        }
         self.finding.write_fields(&mut o);
         o.end();
     }
@@ -334,13 +343,18 @@ fn render_block(out: &mut Vec<u8>, f: &FindingView<'_>) {
     o.strings("matched", f.matched);
 }
 
-/// The knowledge-base texts of a finding in field order, part of a [`FindingBlock`]'s key.
-fn kb_texts<'a>(f: &'a FindingView<'_>) -> impl Iterator<Item = &'a Text> {
-    [f.summary, f.explanation]
-        .into_iter()
-        .chain(f.fix)
-        .chain(f.references)
-        .chain(f.matched)
+/// The address of a text's allocation.
+fn addr(text: &Text) -> u64 {
+    std::sync::Arc::as_ptr(text).cast::<u8>() as usize as u64
+}
+
+/// True when both lists hold the same allocations (not merely equal texts).
+fn same_texts(kept: &[Text], now: &[Text]) -> bool {
+    kept.len() == now.len()
+        && kept
+            .iter()
+            .zip(now)
+            .all(|(a, b)| std::sync::Arc::ptr_eq(a, b))
 }
 
 /// The fields of a finding besides its texts and evidence, part of a [`FindingBlock`]'s key.
@@ -383,12 +397,29 @@ impl Labels {
 }
 
 /// One finding's fields as written (all but its evidence), with what they were written from.
+///
+/// It keeps clones of the texts: they keep the allocations alive, so that an address match is the
+/// same text.
 struct FindingBlock {
     labels: Labels,
-    /// Clones of the texts, in [`kb_texts`] order: they keep the allocations alive, so that an
-    /// address match is the same text.
-    texts: Vec<Text>,
+    summary: Text,
+    explanation: Text,
+    fix: Box<[Text]>,
+    references: Box<[Text]>,
+    matched: Box<[Text]>,
     json: Box<[u8]>,
+}
+
+impl FindingBlock {
+    /// True when the block was written from exactly these fields.
+    fn is_of(&self, labels: &Labels, f: &FindingView<'_>) -> bool {
+        self.labels == *labels
+            && std::sync::Arc::ptr_eq(&self.summary, f.summary)
+            && std::sync::Arc::ptr_eq(&self.explanation, f.explanation)
+            && same_texts(&self.matched, f.matched)
+            && same_texts(&self.references, f.references)
+            && same_texts(&self.fix, f.fix)
+    }
 }
 
 /// Findings from the same knowledge-base entry share their texts, and most share their labels
@@ -415,24 +446,21 @@ impl FindingBlocks {
             self.slots.resize_with(1 << BLOCK_BITS, || None);
         }
         let labels = Labels::of(f);
-        // The slot hashes every text's address: findings of one entry differ in their references
-        // and matched entries, and sharing a slot they would evict each other.
-        let hash = kb_texts(f).fold(labels.mix().wrapping_mul(FIBONACCI), |h, t| {
-            let addr = std::sync::Arc::as_ptr(t).cast::<u8>() as usize as u64;
-            (h ^ addr).wrapping_mul(FIBONACCI)
-        });
+        // The slot hashes the codes and the addresses of the summary, the explanation and the
+        // matched entries' ids: findings of one entry differ in their codes and in the entries
+        // matched beside it (which make their references), and sharing a slot they would evict
+        // each other.
+        let head = [addr(f.summary), addr(f.explanation), labels.mix()];
+        let hash = head
+            .into_iter()
+            .chain(f.matched.iter().map(addr))
+            .fold(0, |h, a| (h ^ a).wrapping_mul(FIBONACCI));
         let slot = usize::try_from(hash >> (64 - BLOCK_BITS)).unwrap_or_default();
         let Some(entry) = self.slots.get_mut(slot) else {
             return render_block(out, f);
         };
         if let Some(block) = entry {
-            if block.labels == labels
-                && block
-                    .texts
-                    .iter()
-                    .zip(kb_texts(f))
-                    .all(|(kept, t)| std::sync::Arc::ptr_eq(kept, t))
-            {
+            if block.is_of(&labels, f) {
                 out.extend_from_slice(&block.json);
                 return;
             }
@@ -441,7 +469,11 @@ impl FindingBlocks {
         render_block(out, f);
         *entry = Some(FindingBlock {
             labels,
-            texts: kb_texts(f).cloned().collect(),
+            summary: f.summary.clone(),
+            explanation: f.explanation.clone(),
+            fix: f.fix.into(),
+            references: f.references.into(),
+            matched: f.matched.into(),
             json: out[start..].into(),
         });
     }
@@ -616,6 +648,15 @@ mod tests {
             assert_eq!(back, s);
             assert_eq!(q, serde_json::to_string(s).unwrap_or_default());
         }
+    }
+
+    #[test]
+    fn the_explain_head_names_the_schema() {
+        let mut out = Vec::new();
+        let mut o = JsonObject::new(&mut out);
+        o.string("schema", EXPLAIN_SCHEMA);
+        o.key("input");
+        assert_eq!(out, EXPLAIN_HEAD.as_bytes());
     }
 
     #[test]
