@@ -182,8 +182,9 @@ pub struct Kb {
     /// faster than aho-corasick's NFA and builds far faster than its DFA.
     #[serde(with = "automaton")]
     parts: DoubleArrayAhoCorasick<u32>,
-    /// For each part: the entries that use it in an `any` or `all` phrase.
-    part_entries: Vec<Vec<usize>>,
+    /// For each phrase: the entries that use it in `any` or `all`. Every entry whose phrases
+    /// hold uses one found in the text, so these are its only candidates besides code entries.
+    phrase_entries: Vec<Vec<usize>>,
     /// For each part: the providers whose marker it is.
     part_providers: Vec<Vec<usize>>,
     /// For each reply code 100..600 (index: code - 100): the code entries whose `reply` pattern
@@ -299,7 +300,7 @@ impl std::fmt::Debug for Kb {
             .field("entries", &self.entries.len())
             .field("providers", &self.providers.len())
             .field("phrases", &self.phrases.len())
-            .field("parts", &self.part_entries.len())
+            .field("parts", &self.part_providers.len())
             .finish_non_exhaustive()
     }
 }
@@ -357,7 +358,7 @@ impl Kb {
                 part_providers[part].push(pi);
             }
         }
-        let mut part_entries = vec![Vec::new(); nparts];
+        let mut phrase_entries = vec![Vec::new(); builder.phrases.len()];
         let mut by_reply = vec![Vec::new(); 500];
         let mut by_enhanced: Vec<(u64, Vec<usize>)> = Vec::new();
         for (i, c) in compiled.iter().enumerate() {
@@ -375,10 +376,8 @@ impl Kb {
                 }
             }
             for &p in c.any.iter().chain(&c.all) {
-                for &part in &builder.phrases[p].parts {
-                    if part_entries[part].last() != Some(&i) {
-                        part_entries[part].push(i);
-                    }
+                if phrase_entries[p].last() != Some(&i) {
+                    phrase_entries[p].push(i);
                 }
             }
         }
@@ -414,7 +413,7 @@ impl Kb {
             phrases: builder.phrases,
             first_part_phrases,
             parts,
-            part_entries,
+            phrase_entries,
             part_providers,
             by_reply,
             by_enhanced,
@@ -457,11 +456,9 @@ impl Kb {
 
         let candidates = &mut sc.candidates;
         candidates.clear();
-        candidates.extend(
-            sc.hits
-                .iter()
-                .flat_map(|h| self.part_entries[h.0].iter().copied()),
-        );
+        for &ph in &sc.found {
+            candidates.extend_from_slice(&self.phrase_entries[ph]);
+        }
         if let Some(r) = ev.reply_code {
             let slot = usize::from(r.get()).checked_sub(100);
             if let Some(list) = slot.and_then(|i| self.by_reply.get(i)) {

@@ -137,17 +137,22 @@ pub fn extract(text: &str) -> Evidence {
         return ev;
     }
     let bytes = text.as_bytes();
-    let replies = reply_candidates(bytes);
+    // The first reply, the first failure reply (the walk stops there) and the last reply.
+    let (mut first, mut failure, mut last) = (None, None, None);
+    reply_candidates(bytes, |c| {
+        first.get_or_insert(c);
+        last = Some(c);
+        if c.code.is_positive() {
+            return true;
+        }
+        failure = Some(c);
+        false
+    });
     // Success replies followed by more text are a transcript that ended in something else (a
     // PHPMailer debug log: 220, 250, then "SMTP Error: Could not connect"): the text decides.
-    let only_context = replies.iter().all(|c| c.code.is_positive())
-        && replies
-            .last()
-            .is_some_and(|c| has_words(&bytes[line_end(bytes, c.start)..]));
-    let chosen = replies
-        .iter()
-        .find(|c| !c.code.is_positive())
-        .or_else(|| replies.first().filter(|_| !only_context));
+    let only_context = failure.is_none()
+        && last.is_some_and(|c: Candidate| has_words(&bytes[line_end(bytes, c.start)..]));
+    let chosen = failure.or(first.filter(|_| !only_context));
     if let Some(c) = chosen {
         ev.reply_code = Some(c.code);
         ev.span = Some(Span {
@@ -161,20 +166,26 @@ pub fn extract(text: &str) -> Evidence {
             .reply_code
             .map(|r| r.class_digit())
             .filter(|d| matches!(d, 2 | 4 | 5));
-        let mut all = enhanced_candidates(bytes);
-        if only_context {
-            all.retain(|(e, _)| e.class != 2);
-        }
-        ev.enhanced_code = all
-            .iter()
-            .find(|(e, _)| want.is_none_or(|d| d == e.class))
-            .or_else(|| all.first())
-            .map(|(e, _)| *e);
+        // The first code (success codes left out when they are only context) and the first of
+        // the reply's class (the walk stops there).
+        let (mut first, mut wanted) = (None, None);
+        enhanced_candidates(bytes, |(e, start)| {
+            if only_context && e.class == 2 {
+                return true;
+            }
+            first.get_or_insert((e, start));
+            if want.is_none_or(|d| d == e.class) {
+                wanted = Some(e);
+                return false;
+            }
+            true
+        });
+        ev.enhanced_code = wanted.or(first.map(|(e, _)| e));
         if ev.span.is_none() {
-            if let Some((_, start)) = all.first() {
+            if let Some((_, start)) = first {
                 ev.span = Some(Span {
-                    start: line_start(bytes, *start),
-                    end: line_end(bytes, *start),
+                    start: line_start(bytes, start),
+                    end: line_end(bytes, start),
                 });
             }
         }
@@ -207,9 +218,9 @@ struct Candidate {
     start: usize,
 }
 
-/// Reply codes that have enough context to be a server's reply, in text order.
-fn reply_candidates(b: &[u8]) -> Vec<Candidate> {
-    let mut out = Vec::new();
+/// Hands `each` the reply codes that have enough context to be a server's reply, in text order,
+/// until it returns false.
+fn reply_candidates(b: &[u8], mut each: impl FnMut(Candidate) -> bool) {
     let mut i = 0;
     // Walk runs of digits: only a run of exactly three, not glued to a word or a dot, can be a code.
     while let Some(start) = next_digit(b, i) {
@@ -226,11 +237,12 @@ fn reply_candidates(b: &[u8]) -> Vec<Candidate> {
                 + u16::from(b[start + 1] - b'0') * 10
                 + u16::from(b[start + 2] - b'0');
             if let Some(code) = ReplyCode::new(n) {
-                out.push(Candidate { code, start });
+                if !each(Candidate { code, start }) {
+                    return;
+                }
             }
         }
     }
-    out
 }
 
 /// The position of the first ASCII digit at or after `from`. Skips 16-byte chunks without a
@@ -345,9 +357,9 @@ fn enhanced_after(b: &[u8], mut i: usize) -> Option<EnhancedCode> {
     enhanced_at(b, i).map(|(e, _)| e)
 }
 
-/// Every standalone enhanced code in text, with its byte offset.
-fn enhanced_candidates(b: &[u8]) -> Vec<(EnhancedCode, usize)> {
-    let mut out = Vec::new();
+/// Hands `each` every standalone enhanced code in text with its byte offset, in text order, until
+/// it returns false.
+fn enhanced_candidates(b: &[u8], mut each: impl FnMut((EnhancedCode, usize)) -> bool) {
     let mut next = 0;
     // Every code has a dot right after its class digit: look only around dots.
     for dot in memchr::memchr_iter(b'.', b) {
@@ -362,13 +374,15 @@ fn enhanced_candidates(b: &[u8]) -> Vec<(EnhancedCode, usize)> {
         }
         if let Some((code, end)) = enhanced_at(b, i) {
             let prev = prev_word(&b[line_start(b, i)..i]);
-            if !prev.eq_ignore_ascii_case(b"version") && !prev.eq_ignore_ascii_case(b"v") {
-                out.push((code, i));
+            if !prev.eq_ignore_ascii_case(b"version")
+                && !prev.eq_ignore_ascii_case(b"v")
+                && !each((code, i))
+            {
+                return;
             }
             next = end;
         }
     }
-    out
 }
 
 /// An enhanced code starting exactly at `i`, and where it ends; not part of an IP or version.

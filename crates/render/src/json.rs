@@ -68,17 +68,7 @@ impl<'a> From<&'a Finding> for FindingView<'a> {
 impl FindingView<'_> {
     /// Writes the finding's fields into an object: every object that embeds a finding calls this.
     pub fn write_fields(&self, o: &mut JsonObject<'_>) {
-        o.label("category", self.category.as_str());
-        o.label("class", self.class.as_str());
-        o.label("party", self.party.as_str());
-        o.hundredths("confidence", self.confidence);
-        match self.stage {
-            Some(stage) => o.label("stage", stage.as_str()),
-            None => o.key("stage").extend_from_slice(b"null"),
-        }
-        o.opt_integer("reply_code", self.reply_code.map(ReplyCode::get));
-        o.opt_enhanced("enhanced_code", self.enhanced_code);
-        write_kb_block(o, self);
+        write_block(o, self);
         let out = o.key("evidence");
         match self.evidence {
             Some(s) => {
@@ -116,14 +106,23 @@ impl<'a> From<&'a Diagnosis> for ExplainView<'a> {
     }
 }
 
+/// The start of every `explain --json` object, up to the value of `input`.
+const EXPLAIN_HEAD: &str = "{\"schema\":\"smtp-doctor/explain/v1\",\"input\":";
+
 impl ExplainView<'_> {
     /// Appends the object (without a line end) to `out`.
     pub fn write(&self, out: &mut Vec<u8>) {
-        let mut o = JsonObject::new(out);
-        o.string("schema", EXPLAIN_SCHEMA);
-        o.string("input", self.input);
-        o.boolean("bare_code", self.bare_code);
-        o.array("notes", self.notes, write_note);
+        // The fixed start in one copy: the same as an object opened with `schema` and `input`.
+        out.extend_from_slice(EXPLAIN_HEAD.as_bytes());
+        push_string(out, self.input);
+        let mut o = JsonObject { out, first: false };
+        if !self.bare_code && self.notes.is_empty() {
+            o.out
+                .extend_from_slice(b",\"bare_code\":false,\"notes\":[]");
+        } else {
+            o.boolean("bare_code", self.bare_code);
+            o.array("notes", self.notes, write_note);
+        }
         self.finding.write_fields(&mut o);
         o.end();
     }
@@ -310,23 +309,33 @@ impl<'a> JsonObject<'a> {
     }
 }
 
-/// Writes a finding's knowledge-base fields (summary, explanation, fix, references, matched) into
-/// `o`, copied from [`KbBlocks`] when the same texts were written before.
-fn write_kb_block(o: &mut JsonObject<'_>, f: &FindingView<'_>) {
+/// Writes a finding's fields from `category` to `matched` into `o`, copied from
+/// [`FindingBlocks`] when the same fields were written before.
+fn write_block(o: &mut JsonObject<'_>, f: &FindingView<'_>) {
     if !o.first {
         o.out.push(b',');
     }
     o.first = false;
-    KB_BLOCKS.with(|cell| match cell.try_borrow_mut() {
+    BLOCKS.with(|cell| match cell.try_borrow_mut() {
         Ok(mut blocks) => blocks.push(o.out, f),
         // Only a re-entrant call could find the cache taken: it writes without it.
-        Err(_) => render_kb_block(o.out, f),
+        Err(_) => render_block(o.out, f),
     });
 }
 
-/// Appends `"summary":…,"explanation":…,"fix":[…],"references":[…],"matched":[…]`.
-fn render_kb_block(out: &mut Vec<u8>, f: &FindingView<'_>) {
+/// Appends `"category":…` to `"matched":[…]`: every field of a finding but its evidence.
+fn render_block(out: &mut Vec<u8>, f: &FindingView<'_>) {
     let mut o = JsonObject { out, first: true };
+    o.label("category", f.category.as_str());
+    o.label("class", f.class.as_str());
+    o.label("party", f.party.as_str());
+    o.hundredths("confidence", f.confidence);
+    match f.stage {
+        Some(stage) => o.label("stage", stage.as_str()),
+        None => o.key("stage").extend_from_slice(b"null"),
+    }
+    o.opt_integer("reply_code", f.reply_code.map(ReplyCode::get));
+    o.opt_enhanced("enhanced_code", f.enhanced_code);
     o.text("summary", f.summary);
     o.text("explanation", f.explanation);
     o.strings("fix", f.fix);
@@ -334,76 +343,137 @@ fn render_kb_block(out: &mut Vec<u8>, f: &FindingView<'_>) {
     o.strings("matched", f.matched);
 }
 
-/// The knowledge-base texts of a finding in field order, the key of a [`KbBlock`].
-fn kb_texts<'a>(f: &'a FindingView<'_>) -> impl Iterator<Item = &'a Text> {
-    [f.summary, f.explanation]
-        .into_iter()
-        .chain(f.fix)
-        .chain(f.references)
-        .chain(f.matched)
+/// The address of a text's allocation.
+fn addr(text: &Text) -> u64 {
+    std::sync::Arc::as_ptr(text).cast::<u8>() as usize as u64
 }
 
-/// One finding's knowledge-base fields as written, with the texts they were written from.
-struct KbBlock {
-    /// Clones of the texts, in [`kb_texts`] order: they keep the allocations alive, so that an
-    /// address match is the same text.
-    texts: Vec<Text>,
+/// True when both lists hold the same allocations (not merely equal texts).
+fn same_texts(kept: &[Text], now: &[Text]) -> bool {
+    kept.len() == now.len()
+        && kept
+            .iter()
+            .zip(now)
+            .all(|(a, b)| std::sync::Arc::ptr_eq(a, b))
+}
+
+/// The fields of a finding besides its texts and evidence, part of a [`FindingBlock`]'s key.
+#[derive(Clone, Copy, PartialEq)]
+struct Labels {
+    category: Category,
+    class: Class,
+    party: Party,
+    /// The confidence's bits: equal bits write equal digits.
+    confidence: u32,
+    stage: Option<Stage>,
+    reply_code: Option<ReplyCode>,
+    enhanced_code: Option<EnhancedCode>,
     /// Lengths of fix, references and matched.
     lens: [usize; 3],
+}
+
+impl Labels {
+    fn of(f: &FindingView<'_>) -> Self {
+        Labels {
+            category: f.category,
+            class: f.class,
+            party: f.party,
+            confidence: f.confidence.to_bits(),
+            stage: f.stage,
+            reply_code: f.reply_code,
+            enhanced_code: f.enhanced_code,
+            lens: [f.fix.len(), f.references.len(), f.matched.len()],
+        }
+    }
+
+    /// A number that differs between most labels, to hash with the texts' addresses.
+    fn mix(&self) -> u64 {
+        let enhanced = self.enhanced_code.map_or(0, |e| {
+            u64::from(e.class) << 32 | u64::from(e.subject) << 16 | u64::from(e.detail)
+        });
+        let reply = self.reply_code.map_or(0, |r| u64::from(r.get()));
+        enhanced ^ reply << 40 ^ u64::from(self.confidence) << 8
+    }
+}
+
+/// One finding's fields as written (all but its evidence), with what they were written from.
+///
+/// It keeps clones of the texts: they keep the allocations alive, so that an address match is the
+/// same text.
+struct FindingBlock {
+    labels: Labels,
+    summary: Text,
+    explanation: Text,
+    fix: Box<[Text]>,
+    references: Box<[Text]>,
+    matched: Box<[Text]>,
     json: Box<[u8]>,
 }
 
-/// Findings from the same knowledge-base entry share all five fields, and writing them was most
-/// of a JSON record's cost: a direct-mapped cache indexed by the texts' addresses turns them
-/// into one comparison of addresses and one copy. A block whose slot another took is written
-/// again (through [`EscapedTexts`]).
-#[derive(Default)]
-struct KbBlocks {
-    /// Allocated on first use.
-    slots: Vec<Option<KbBlock>>,
+impl FindingBlock {
+    /// True when the block was written from exactly these fields.
+    fn is_of(&self, labels: &Labels, f: &FindingView<'_>) -> bool {
+        self.labels == *labels
+            && std::sync::Arc::ptr_eq(&self.summary, f.summary)
+            && std::sync::Arc::ptr_eq(&self.explanation, f.explanation)
+            && same_texts(&self.matched, f.matched)
+            && same_texts(&self.references, f.references)
+            && same_texts(&self.fix, f.fix)
+    }
 }
 
-/// Slots of [`KbBlocks`], as a power of two: more than the entries of the knowledge base.
-const KB_BLOCK_BITS: u32 = 12;
+/// Findings from the same knowledge-base entry share their texts, and most share their labels
+/// and codes too; writing them field by field was most of a JSON record's cost. A direct-mapped
+/// cache indexed by the texts' addresses and the codes turns them into a few comparisons and one
+/// copy. A block whose slot another took is written again (through [`EscapedTexts`]).
+#[derive(Default)]
+struct FindingBlocks {
+    /// Allocated on first use.
+    slots: Vec<Option<FindingBlock>>,
+}
+
+/// Slots of [`FindingBlocks`], as a power of two: more than the entries of the knowledge base.
+const BLOCK_BITS: u32 = 12;
 
 thread_local! {
-    static KB_BLOCKS: std::cell::RefCell<KbBlocks> = std::cell::RefCell::default();
+    static BLOCKS: std::cell::RefCell<FindingBlocks> = std::cell::RefCell::default();
 }
 
-impl KbBlocks {
+impl FindingBlocks {
     /// Appends the block of `f`, from the cache when it was written before.
     fn push(&mut self, out: &mut Vec<u8>, f: &FindingView<'_>) {
         if self.slots.is_empty() {
-            self.slots.resize_with(1 << KB_BLOCK_BITS, || None);
+            self.slots.resize_with(1 << BLOCK_BITS, || None);
         }
-        // The slot hashes every text's address: findings of one entry differ in their references
-        // and matched entries, and sharing a slot they would evict each other.
-        let hash = kb_texts(f).fold(0u64, |h, t| {
-            let addr = std::sync::Arc::as_ptr(t).cast::<u8>() as usize as u64;
-            (h ^ addr).wrapping_mul(FIBONACCI)
-        });
-        let slot = usize::try_from(hash >> (64 - KB_BLOCK_BITS)).unwrap_or_default();
-        let lens = [f.fix.len(), f.references.len(), f.matched.len()];
+        let labels = Labels::of(f);
+        // The slot hashes the codes and the addresses of the summary, the explanation and the
+        // matched entries' ids: findings of one entry differ in their codes and in the entries
+        // matched beside it (which make their references), and sharing a slot they would evict
+        // each other.
+        let head = [addr(f.summary), addr(f.explanation), labels.mix()];
+        let hash = head
+            .into_iter()
+            .chain(f.matched.iter().map(addr))
+            .fold(0, |h, a| (h ^ a).wrapping_mul(FIBONACCI));
+        let slot = usize::try_from(hash >> (64 - BLOCK_BITS)).unwrap_or_default();
         let Some(entry) = self.slots.get_mut(slot) else {
-            return render_kb_block(out, f);
+            return render_block(out, f);
         };
         if let Some(block) = entry {
-            if block.lens == lens
-                && block
-                    .texts
-                    .iter()
-                    .zip(kb_texts(f))
-                    .all(|(kept, t)| std::sync::Arc::ptr_eq(kept, t))
-            {
+            if block.is_of(&labels, f) {
                 out.extend_from_slice(&block.json);
                 return;
             }
         }
         let start = out.len();
-        render_kb_block(out, f);
-        *entry = Some(KbBlock {
-            texts: kb_texts(f).cloned().collect(),
-            lens,
+        render_block(out, f);
+        *entry = Some(FindingBlock {
+            labels,
+            summary: f.summary.clone(),
+            explanation: f.explanation.clone(),
+            fix: f.fix.into(),
+            references: f.references.into(),
+            matched: f.matched.into(),
             json: out[start..].into(),
         });
     }
@@ -581,6 +651,15 @@ mod tests {
     }
 
     #[test]
+    fn the_explain_head_names_the_schema() {
+        let mut out = Vec::new();
+        let mut o = JsonObject::new(&mut out);
+        o.string("schema", EXPLAIN_SCHEMA);
+        o.key("input");
+        assert_eq!(out, EXPLAIN_HEAD.as_bytes());
+    }
+
+    #[test]
     fn objects_are_valid_json() {
         let mut out = Vec::new();
         let mut o = JsonObject::new(&mut out);
@@ -652,6 +731,16 @@ mod tests {
         // Same summary, other references: written anew, not copied from the cache.
         let other = finding_json(&view(refs_b));
         assert_eq!(other["references"][1], "RFC 3463");
+        assert_eq!(finding_json(&view(refs_a)), first);
+        // Same texts, another code and confidence: written anew as well.
+        let coded = finding_json(&FindingView {
+            reply_code: ReplyCode::new(550),
+            confidence: 0.5,
+            ..view(refs_a)
+        });
+        assert_eq!(coded["reply_code"], 550);
+        assert_eq!(coded["confidence"], 0.5);
+        assert!(first["reply_code"].is_null());
         assert_eq!(finding_json(&view(refs_a)), first);
     }
 }
