@@ -6,6 +6,7 @@
 
 use crate::{parallel, EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{bail, Result};
+use smtp_doctor_bounce::read::RawMessage;
 use smtp_doctor_bounce::{parse, read, Kind, Recipient, Report};
 use smtp_doctor_render::json::{push_string, JsonObject};
 use std::collections::BTreeMap;
@@ -55,6 +56,8 @@ pub(crate) fn run(args: &Args, _colour: bool) -> Result<u8> {
     let mut decoded: Vec<(PathBuf, usize, Report)> = Vec::new();
     let mut messages = 0usize;
     let jobs = args.jobs.map_or_else(parallel::default_jobs, usize::from);
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let mut json_failures = 0usize;
     for input in &inputs {
         let (files, errors) = if input.as_os_str() == "-" {
             (vec![input.clone()], Vec::new())
@@ -72,6 +75,19 @@ pub(crate) fn run(args: &Args, _colour: bool) -> Result<u8> {
                 read::read_file(&file)
             };
             match msgs {
+                Ok(msgs) if args.json => {
+                    messages += msgs.len();
+                    // The lines are written by the workers; only the copy to stdout is serial.
+                    parallel::ordered_map(
+                        jobs,
+                        msgs.into_iter().map(Ok::<_, anyhow::Error>),
+                        |m| Ok(json_lines(&m)),
+                        |(lines, failed)| {
+                            json_failures += failed;
+                            Ok(out.write_all(&lines)?)
+                        },
+                    )?;
+                }
                 Ok(msgs) => {
                     messages += msgs.len();
                     parallel::ordered_map(
@@ -102,24 +118,18 @@ pub(crate) fn run(args: &Args, _colour: bool) -> Result<u8> {
             })
         })
         .collect();
-    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    if args.json {
-        let mut line = Vec::new();
-        for row in &rows {
-            line.clear();
-            write_json_row(&mut line, row);
-            out.write_all(&line)?;
-        }
-    } else if args.summary {
+    // The JSON lines were written as the messages were decoded.
+    if args.summary {
         write_summary(&mut out, &rows, messages, decoded.len())?;
-    } else {
+    } else if !args.json {
         write_table(&mut out, &rows)?;
     }
     out.flush()?;
-    let failures = rows
-        .iter()
-        .filter(|r| is_failure(r.recipient, r.report))
-        .count();
+    let failures = json_failures
+        + rows
+            .iter()
+            .filter(|r| is_failure(r.recipient, r.report))
+            .count();
     Ok(if unreadable > 0 {
         EXIT_ERROR
     } else if failures > 0 {
@@ -127,6 +137,32 @@ pub(crate) fn run(args: &Args, _colour: bool) -> Result<u8> {
     } else {
         EXIT_OK
     })
+}
+
+/// One message's `--json` lines and how many of its recipients are failures (nothing for a
+/// message that is not a report).
+fn json_lines(m: &RawMessage) -> (Vec<u8>, usize) {
+    let Some(report) = parse(&m.bytes) else {
+        return (Vec::new(), 0);
+    };
+    let mut lines = Vec::new();
+    for recipient in &report.recipients {
+        write_json_row(
+            &mut lines,
+            &Row {
+                origin: &m.origin,
+                index: m.index,
+                report: &report,
+                recipient,
+            },
+        );
+    }
+    let failed = report
+        .recipients
+        .iter()
+        .filter(|r| is_failure(r, &report))
+        .count();
+    (lines, failed)
 }
 
 fn is_failure(r: &Recipient, report: &Report) -> bool {
