@@ -653,6 +653,7 @@ fn decode_dsn(p: &Parts, format: &'static str) -> Option<Report> {
         groups = parsed.recipients;
     }
     let section = before_dsn_fields(vendor::error_section(p));
+    let context = Context::new(section);
     let mut recipients = Vec::new();
     // A recipient field that holds no address (exim's `|/usr/bin/prog` pipes and mailbox file
     // paths): the address the text names in its place.
@@ -704,7 +705,7 @@ fn decode_dsn(p: &Parts, format: &'static str) -> Option<Report> {
                 .map(str::to_string),
             ..Recipient::empty()
         };
-        classify_into(&mut r, &diagnostic, status, Some(section));
+        classify_into(&mut r, &diagnostic, status, Some(&context));
         r.diagnostic = diagnostic;
         recipients.push(r);
     }
@@ -732,6 +733,7 @@ fn decode_vendor(p: &Parts, format: &'static str) -> Option<Report> {
     if rcpts.is_empty() {
         return None;
     }
+    let context = Context::new(section);
     let mut recipients = Vec::new();
     for addr in &rcpts {
         let block = vendor::block_for(section, addr, &rcpts).unwrap_or(section);
@@ -740,7 +742,7 @@ fn decode_vendor(p: &Parts, format: &'static str) -> Option<Report> {
             recipient: Some(addr.clone()),
             ..Recipient::empty()
         };
-        classify_into(&mut r, &diagnostic, None, Some(section));
+        classify_into(&mut r, &diagnostic, None, Some(&context));
         r.diagnostic = diagnostic;
         recipients.push(r);
     }
@@ -934,6 +936,27 @@ fn parse_status(value: &str) -> Option<EnhancedCode> {
         .filter(|c| !c.is_pseudo())
 }
 
+/// The whole error text of a message, given to [`classify_into`] for each of its recipients,
+/// with the stage it names found once, on first need.
+struct Context<'a> {
+    text: &'a str,
+    stage: std::cell::OnceCell<Option<Stage>>,
+}
+
+impl<'a> Context<'a> {
+    fn new(text: &'a str) -> Self {
+        Context {
+            text,
+            stage: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The stage the text names ([`vendor::stage_in`]).
+    fn stage(&self) -> Option<Stage> {
+        *self.stage.get_or_init(|| vendor::stage_in(self.text))
+    }
+}
+
 /// Classifies `diagnostic` with the shared classifier and fills the recipient's codes, finding,
 /// reason and hard-bounce flag. `status` is the DSN's Status; `context` the whole error text,
 /// used only when the diagnostic alone names no cause.
@@ -941,7 +964,7 @@ fn classify_into(
     r: &mut Recipient,
     diagnostic: &str,
     status: Option<EnhancedCode>,
-    context: Option<&str>,
+    context: Option<&Context<'_>>,
 ) {
     let kb = smtp_doctor_kb::builtin();
     let diag = smtp_doctor_kb::cut(diagnostic, MAX_DIAGNOSTIC);
@@ -949,7 +972,7 @@ fn classify_into(
     ev.source = Source::Bounce;
     // The command the error answered, when the diagnostic does not say: sisimai's `filtered` is
     // a user-unknown rejection after DATA, which only the transcript or the DSN's prose shows.
-    ev.stage = vendor::stage_in(diag).or_else(|| context.and_then(vendor::stage_in));
+    ev.stage = vendor::stage_in(diag).or_else(|| context.and_then(Context::stage));
     if let Some((reply, enhanced)) = nested_reply(diag) {
         // The remote server's reply quoted inside the reporting MTA's own.
         ev.reply_code = Some(reply);
@@ -963,7 +986,7 @@ fn classify_into(
         smtp_doctor_model::Category::Undefined | smtp_doctor_model::Category::OnHold
     );
     if vague {
-        if let Some(ctx) = context.filter(|c| c.len() > diag.len()) {
+        if let Some(ctx) = context.map(|c| c.text).filter(|c| c.len() > diag.len()) {
             let mut ev2 = smtp_doctor_kb::extract(smtp_doctor_kb::cut(ctx, MAX_DIAGNOSTIC));
             ev2.source = Source::Bounce;
             ev2.stage = ev.stage;
