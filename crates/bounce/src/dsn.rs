@@ -73,12 +73,26 @@ pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
 /// Parses field groups from `text`. Lines that are neither a field nor a continuation are
 /// skipped, so fields embedded in prose are found too.
 pub(crate) fn parse_groups(text: &str) -> Vec<Group> {
+    groups_up_to(text, usize::MAX)
+}
+
+/// The first field group of `text` (see [`parse_groups`]), read no further than its end: a
+/// message's header block.
+pub(crate) fn first_group(text: &str) -> Option<Group> {
+    groups_up_to(text, 1).pop()
+}
+
+/// The first `max` field groups of `text`, parsed as [`parse_groups`] does.
+fn groups_up_to(text: &str, max: usize) -> Vec<Group> {
     let mut groups = vec![Group::default()];
     let mut count = 0;
     let mut last_was_field = false;
     for line in lines(text) {
         if line.trim().is_empty() {
             if groups.last().is_some_and(|g| !g.fields.is_empty()) {
+                if groups.len() >= max {
+                    break;
+                }
                 groups.push(Group::default());
             }
             last_was_field = false;
@@ -203,6 +217,21 @@ pub(crate) fn typed_value(value: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_group_is_the_first_of_all_groups() {
+        let text = "\r\n\nFrom: a@example.org\nSubject: one\n  two\n\nTo: b@example.org\n\nX: y\n";
+        let all = parse_groups(text);
+        assert_eq!(all.len(), 3);
+        assert_eq!(first_group(text).as_ref(), all.first());
+        assert_eq!(
+            first_group(text)
+                .and_then(|g| g.get("Subject").map(str::to_string))
+                .as_deref(),
+            Some("one two")
+        );
+        assert_eq!(first_group("no fields here\n\n"), None);
+    }
 
     #[test]
     fn groups_fold_and_split() {

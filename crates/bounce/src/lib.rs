@@ -362,10 +362,7 @@ impl Parts {
     }
 
     fn set_original_from_text(&mut self, text: &str) {
-        let group = dsn::parse_groups(text)
-            .into_iter()
-            .next()
-            .unwrap_or_default();
+        let group = dsn::first_group(text).unwrap_or_default();
         self.original = Original {
             sender: group
                 .get("From")
@@ -766,7 +763,7 @@ fn original_recipients(p: &Parts) -> Vec<String> {
         return p.original_to.clone();
     }
     vendor::original_copy(&p.body, p.original_at)
-        .and_then(|copy| dsn::parse_groups(copy).into_iter().next())
+        .and_then(dsn::first_group)
         .map(|g| to_addresses(&g))
         .unwrap_or_default()
 }
@@ -783,10 +780,7 @@ fn original_of(p: &Parts) -> Original {
     let mut o = p.original.clone();
     if o == Original::default() && !p.original_in_part {
         if let Some(copy) = vendor::original_copy(&p.body, p.original_at) {
-            let group = dsn::parse_groups(copy)
-                .into_iter()
-                .next()
-                .unwrap_or_default();
+            let group = dsn::first_group(copy).unwrap_or_default();
             o = Original {
                 sender: group.get("From").and_then(text::clean_address),
                 message_id: group.get("Message-ID").map(strip_brackets),
