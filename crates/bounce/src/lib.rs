@@ -572,7 +572,7 @@ fn decode_feedback(p: &Parts) -> Option<Report> {
         }
     };
     let groups = dsn::parse_groups(&text);
-    let all: Vec<&dsn::Field> = groups.iter().flat_map(|g| g.fields.iter()).collect();
+    let all: Vec<&dsn::Field<'_>> = groups.iter().flat_map(|g| g.fields.iter()).collect();
     let get = |name: &str| {
         all.iter()
             .find(|f| f.name.eq_ignore_ascii_case(name))
@@ -769,7 +769,7 @@ fn original_recipients(p: &Parts) -> Vec<String> {
 }
 
 /// The addresses of a header group's `To` field.
-fn to_addresses(group: &dsn::Group) -> Vec<String> {
+fn to_addresses(group: &dsn::Group<'_>) -> Vec<String> {
     group
         .get("To")
         .map(|t| t.split(',').filter_map(text::clean_address).collect())
