@@ -52,61 +52,46 @@ pub(crate) fn run(args: &Args, _colour: bool) -> Result<u8> {
         }
         inputs.push(PathBuf::from("-"));
     }
-    let mut unreadable = 0usize;
     let mut decoded: Vec<(PathBuf, usize, Report)> = Vec::new();
-    let mut messages = 0usize;
     let jobs = args.jobs.map_or_else(parallel::default_jobs, usize::from);
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let mut json_failures = 0usize;
-    for input in &inputs {
-        let (files, errors) = if input.as_os_str() == "-" {
-            (vec![input.clone()], Vec::new())
-        } else {
-            read::files(input)
-        };
-        for e in errors {
-            eprintln!("smtp-doctor: error: {e}");
-            unreadable += 1;
-        }
-        for file in files {
-            let msgs = if file.as_os_str() == "-" {
-                read::read_from(io::stdin().lock(), Path::new("-"))
-            } else {
-                read::read_file(&file)
-            };
-            match msgs {
-                Ok(msgs) if args.json => {
-                    messages += msgs.len();
-                    // The lines are written by the workers; only the copy to stdout is serial.
-                    parallel::ordered_map(
-                        jobs,
-                        msgs.into_iter().map(Ok::<_, anyhow::Error>),
-                        |m| Ok(json_lines(&m)),
-                        |(lines, failed)| {
-                            json_failures += failed;
-                            Ok(out.write_all(&lines)?)
-                        },
-                    )?;
-                }
-                Ok(msgs) => {
-                    messages += msgs.len();
-                    parallel::ordered_map(
-                        jobs,
-                        msgs.into_iter().map(Ok::<_, anyhow::Error>),
-                        |m| Ok(parse(&m.bytes).map(|r| (m.origin, m.index, r))),
-                        |r| {
-                            decoded.extend(r);
-                            Ok(())
-                        },
-                    )?;
-                }
-                Err(e) => {
-                    eprintln!("smtp-doctor: error: {e}");
-                    unreadable += 1;
-                }
-            }
-        }
+    // Every message of every input, read on this thread as the workers ask for more and handed
+    // out in chunks: one pool of workers for the whole run (not one per file of a Maildir), and
+    // one hand-over per chunk rather than per message.
+    let mut chunks = Chunks::new(&inputs);
+    if args.json {
+        // The lines are written by the workers; only the copy to stdout is serial.
+        parallel::ordered_map(
+            jobs,
+            &mut chunks,
+            |chunk| {
+                let mut lines = Vec::new();
+                let failed: usize = chunk.iter().map(|m| json_lines(m, &mut lines)).sum();
+                Ok((lines, failed))
+            },
+            |(lines, failed): (Vec<u8>, usize)| {
+                json_failures += failed;
+                Ok(out.write_all(&lines)?)
+            },
+        )?;
+    } else {
+        parallel::ordered_map(
+            jobs,
+            &mut chunks,
+            |chunk| {
+                Ok(chunk
+                    .into_iter()
+                    .filter_map(|m| parse(&m.bytes).map(|r| (m.origin, m.index, r)))
+                    .collect::<Vec<_>>())
+            },
+            |r| {
+                decoded.extend(r);
+                Ok(())
+            },
+        )?;
     }
+    let (messages, unreadable) = (chunks.messages, chunks.unreadable);
     let rows: Vec<Row<'_>> = decoded
         .iter()
         .flat_map(|(origin, index, report)| {
@@ -139,16 +124,15 @@ pub(crate) fn run(args: &Args, _colour: bool) -> Result<u8> {
     })
 }
 
-/// One message's `--json` lines and how many of its recipients are failures (nothing for a
-/// message that is not a report).
-fn json_lines(m: &RawMessage) -> (Vec<u8>, usize) {
+/// Appends one message's `--json` lines to `lines` and returns how many of its recipients are
+/// failures (nothing for a message that is not a report).
+fn json_lines(m: &RawMessage, lines: &mut Vec<u8>) -> usize {
     let Some(report) = parse(&m.bytes) else {
-        return (Vec::new(), 0);
+        return 0;
     };
-    let mut lines = Vec::new();
     for recipient in &report.recipients {
         write_json_row(
-            &mut lines,
+            lines,
             &Row {
                 origin: &m.origin,
                 index: m.index,
@@ -157,12 +141,87 @@ fn json_lines(m: &RawMessage) -> (Vec<u8>, usize) {
             },
         );
     }
-    let failed = report
+    report
         .recipients
         .iter()
         .filter(|r| is_failure(r, &report))
-        .count();
-    (lines, failed)
+        .count()
+}
+
+/// Messages per work item: a few milliseconds of work, so that handing a chunk to a worker and
+/// its result back costs little beside it.
+const CHUNK_MESSAGES: usize = 16;
+
+/// The messages of the inputs in order, in chunks of up to [`CHUNK_MESSAGES`], read one file at
+/// a time as they are asked for. An unreadable input is reported on stderr and counted when the
+/// reading reaches it; the others are still read.
+struct Chunks<'a> {
+    /// The inputs not yet walked.
+    inputs: std::slice::Iter<'a, PathBuf>,
+    /// The files of the current input not yet read.
+    files: std::vec::IntoIter<PathBuf>,
+    /// The messages of the current file not yet handed out.
+    msgs: std::vec::IntoIter<RawMessage>,
+    /// Messages read so far.
+    messages: usize,
+    /// Inputs (files, directories, stdin) that could not be read.
+    unreadable: usize,
+}
+
+impl<'a> Chunks<'a> {
+    fn new(inputs: &'a [PathBuf]) -> Self {
+        Chunks {
+            inputs: inputs.iter(),
+            files: Vec::new().into_iter(),
+            msgs: Vec::new().into_iter(),
+            messages: 0,
+            unreadable: 0,
+        }
+    }
+
+    fn error(&mut self, e: &read::ReadError) {
+        eprintln!("smtp-doctor: error: {e}");
+        self.unreadable += 1;
+    }
+}
+
+impl Iterator for Chunks<'_> {
+    type Item = Result<Vec<RawMessage>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut chunk = Vec::with_capacity(CHUNK_MESSAGES);
+        while chunk.len() < CHUNK_MESSAGES {
+            if let Some(m) = self.msgs.next() {
+                chunk.push(m);
+            } else if let Some(file) = self.files.next() {
+                let msgs = if file.as_os_str() == "-" {
+                    read::read_from(io::stdin().lock(), Path::new("-"))
+                } else {
+                    read::read_file(&file)
+                };
+                match msgs {
+                    Ok(msgs) => {
+                        self.messages += msgs.len();
+                        self.msgs = msgs.into_iter();
+                    }
+                    Err(e) => self.error(&e),
+                }
+            } else if let Some(input) = self.inputs.next() {
+                let (files, errors) = if input.as_os_str() == "-" {
+                    (vec![input.clone()], Vec::new())
+                } else {
+                    read::files(input)
+                };
+                for e in &errors {
+                    self.error(e);
+                }
+                self.files = files.into_iter();
+            } else {
+                break;
+            }
+        }
+        (!chunk.is_empty()).then_some(Ok(chunk))
+    }
 }
 
 fn is_failure(r: &Recipient, report: &Report) -> bool {
