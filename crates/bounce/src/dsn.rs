@@ -8,28 +8,31 @@
 //! `Final-Recipient` in one group starts a new recipient, and every other group's fields count as
 //! per-message fields.
 
+use std::borrow::Cow;
+
 /// Most fields kept from one report (the rest are ignored).
 const MAX_FIELDS: usize = 4096;
 /// Most bytes kept of one field's value.
 const MAX_VALUE: usize = 16 * 1024;
 
-/// One `Name: value` field, unfolded, name as written.
+/// One `Name: value` field, unfolded, name as written: borrowed from the parsed text, the value
+/// copied only when continuation lines are joined to it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Field {
+pub(crate) struct Field<'a> {
     /// The field name as written ("Final-Recipient").
-    pub(crate) name: String,
+    pub(crate) name: &'a str,
     /// The unfolded value, continuation lines joined by one space.
-    pub(crate) value: String,
+    pub(crate) value: Cow<'a, str>,
 }
 
 /// A group of fields (per-message or per-recipient).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Group {
+pub(crate) struct Group<'a> {
     /// The fields, in order.
-    pub(crate) fields: Vec<Field>,
+    pub(crate) fields: Vec<Field<'a>>,
 }
 
-impl Group {
+impl Group<'_> {
     /// The first value of the field `name` (ASCII case-insensitive), trimmed, if not empty.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.fields
@@ -46,11 +49,11 @@ impl Group {
 
 /// A parsed delivery-status body.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct DeliveryStatus {
+pub(crate) struct DeliveryStatus<'a> {
     /// The per-message fields (Reporting-MTA, Arrival-Date, ...), from every non-recipient group.
-    pub(crate) message: Group,
+    pub(crate) message: Group<'a>,
     /// One group per recipient.
-    pub(crate) recipients: Vec<Group>,
+    pub(crate) recipients: Vec<Group<'a>>,
 }
 
 /// True when `name` is a field name token (RFC 5322 ftext, no spaces), short enough to be one.
@@ -72,13 +75,27 @@ pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
 
 /// Parses field groups from `text`. Lines that are neither a field nor a continuation are
 /// skipped, so fields embedded in prose are found too.
-pub(crate) fn parse_groups(text: &str) -> Vec<Group> {
+pub(crate) fn parse_groups(text: &str) -> Vec<Group<'_>> {
+    groups_up_to(text, usize::MAX)
+}
+
+/// The first field group of `text` (see [`parse_groups`]), read no further than its end: a
+/// message's header block.
+pub(crate) fn first_group(text: &str) -> Option<Group<'_>> {
+    groups_up_to(text, 1).pop()
+}
+
+/// The first `max` field groups of `text`, parsed as [`parse_groups`] does.
+fn groups_up_to(text: &str, max: usize) -> Vec<Group<'_>> {
     let mut groups = vec![Group::default()];
     let mut count = 0;
     let mut last_was_field = false;
     for line in lines(text) {
         if line.trim().is_empty() {
             if groups.last().is_some_and(|g| !g.fields.is_empty()) {
+                if groups.len() >= max {
+                    break;
+                }
                 groups.push(Group::default());
             }
             last_was_field = false;
@@ -88,8 +105,9 @@ pub(crate) fn parse_groups(text: &str) -> Vec<Group> {
             if last_was_field {
                 if let Some(f) = groups.last_mut().and_then(|g| g.fields.last_mut()) {
                     if f.value.len() < MAX_VALUE {
-                        f.value.push(' ');
-                        push_bounded(&mut f.value, line.trim());
+                        let v = f.value.to_mut();
+                        v.push(' ');
+                        push_bounded(v, line.trim());
                     }
                 }
             }
@@ -109,11 +127,9 @@ pub(crate) fn parse_groups(text: &str) -> Vec<Group> {
         let Some(group) = groups.last_mut() else {
             continue;
         };
-        let mut v = String::new();
-        push_bounded(&mut v, value.trim());
         group.fields.push(Field {
-            name: name.to_string(),
-            value: v,
+            name,
+            value: Cow::Borrowed(smtp_doctor_kb::cut(value.trim(), MAX_VALUE)),
         });
         last_was_field = true;
     }
@@ -122,20 +138,11 @@ pub(crate) fn parse_groups(text: &str) -> Vec<Group> {
 }
 
 fn push_bounded(s: &mut String, add: &str) {
-    let room = MAX_VALUE.saturating_sub(s.len());
-    if add.len() <= room {
-        s.push_str(add);
-    } else {
-        let mut end = room;
-        while !add.is_char_boundary(end) {
-            end -= 1;
-        }
-        s.push_str(&add[..end]);
-    }
+    s.push_str(smtp_doctor_kb::cut(add, MAX_VALUE.saturating_sub(s.len())));
 }
 
 /// Parses a delivery-status body into per-message fields and per-recipient groups.
-pub(crate) fn parse_delivery_status(text: &str) -> DeliveryStatus {
+pub(crate) fn parse_delivery_status(text: &str) -> DeliveryStatus<'_> {
     let mut ds = DeliveryStatus::default();
     for group in parse_groups(text) {
         if !group.has_recipient() {
@@ -203,6 +210,21 @@ pub(crate) fn typed_value(value: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_group_is_the_first_of_all_groups() {
+        let text = "\r\n\nFrom: a@example.org\nSubject: one\n  two\n\nTo: b@example.org\n\nX: y\n";
+        let all = parse_groups(text);
+        assert_eq!(all.len(), 3);
+        assert_eq!(first_group(text).as_ref(), all.first());
+        assert_eq!(
+            first_group(text)
+                .and_then(|g| g.get("Subject").map(str::to_string))
+                .as_deref(),
+            Some("one two")
+        );
+        assert_eq!(first_group("no fields here\n\n"), None);
+    }
 
     #[test]
     fn groups_fold_and_split() {

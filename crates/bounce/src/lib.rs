@@ -362,10 +362,7 @@ impl Parts {
     }
 
     fn set_original_from_text(&mut self, text: &str) {
-        let group = dsn::parse_groups(text)
-            .into_iter()
-            .next()
-            .unwrap_or_default();
+        let group = dsn::first_group(text).unwrap_or_default();
         self.original = Original {
             sender: group
                 .get("From")
@@ -575,7 +572,7 @@ fn decode_feedback(p: &Parts) -> Option<Report> {
         }
     };
     let groups = dsn::parse_groups(&text);
-    let all: Vec<&dsn::Field> = groups.iter().flat_map(|g| g.fields.iter()).collect();
+    let all: Vec<&dsn::Field<'_>> = groups.iter().flat_map(|g| g.fields.iter()).collect();
     let get = |name: &str| {
         all.iter()
             .find(|f| f.name.eq_ignore_ascii_case(name))
@@ -653,6 +650,7 @@ fn decode_dsn(p: &Parts, format: &'static str) -> Option<Report> {
         groups = parsed.recipients;
     }
     let section = before_dsn_fields(vendor::error_section(p));
+    let context = Context::new(section);
     let mut recipients = Vec::new();
     // A recipient field that holds no address (exim's `|/usr/bin/prog` pipes and mailbox file
     // paths): the address the text names in its place.
@@ -707,7 +705,7 @@ fn decode_dsn(p: &Parts, format: &'static str) -> Option<Report> {
                 .map(str::to_string),
             ..Recipient::empty()
         };
-        classify_into(&mut r, &diagnostic, own_text, status, Some(section));
+        classify_into(&mut r, &diagnostic, own_text, status, Some(&context));
         // RFC 3464's `X-Unix` type: the error came from a local delivery program.
         if code_field.is_some_and(|d| {
             d.split_once(';')
@@ -742,6 +740,7 @@ fn decode_vendor(p: &Parts, format: &'static str) -> Option<Report> {
     if rcpts.is_empty() {
         return None;
     }
+    let context = Context::new(section);
     let mut recipients = Vec::new();
     for addr in &rcpts {
         // A text that never names the recipient says nothing of its own about it.
@@ -751,7 +750,7 @@ fn decode_vendor(p: &Parts, format: &'static str) -> Option<Report> {
             recipient: Some(addr.clone()),
             ..Recipient::empty()
         };
-        classify_into(&mut r, &diagnostic, own.is_some(), None, Some(section));
+        classify_into(&mut r, &diagnostic, own.is_some(), None, Some(&context));
         r.diagnostic = diagnostic;
         recipients.push(r);
     }
@@ -775,13 +774,13 @@ fn original_recipients(p: &Parts) -> Vec<String> {
         return p.original_to.clone();
     }
     vendor::original_copy(&p.body, p.original_at)
-        .and_then(|copy| dsn::parse_groups(copy).into_iter().next())
+        .and_then(dsn::first_group)
         .map(|g| to_addresses(&g))
         .unwrap_or_default()
 }
 
 /// The addresses of a header group's `To` field.
-fn to_addresses(group: &dsn::Group) -> Vec<String> {
+fn to_addresses(group: &dsn::Group<'_>) -> Vec<String> {
     group
         .get("To")
         .map(|t| t.split(',').filter_map(text::clean_address).collect())
@@ -792,10 +791,7 @@ fn original_of(p: &Parts) -> Original {
     let mut o = p.original.clone();
     if o == Original::default() && !p.original_in_part {
         if let Some(copy) = vendor::original_copy(&p.body, p.original_at) {
-            let group = dsn::parse_groups(copy)
-                .into_iter()
-                .next()
-                .unwrap_or_default();
+            let group = dsn::first_group(copy).unwrap_or_default();
             o = Original {
                 sender: group.get("From").and_then(text::clean_address),
                 message_id: group.get("Message-ID").map(strip_brackets),
@@ -945,6 +941,27 @@ fn parse_status(value: &str) -> Option<EnhancedCode> {
         .filter(|c| !c.is_pseudo())
 }
 
+/// The whole error text of a message, given to [`classify_into`] for each of its recipients,
+/// with the stage it names found once, on first need.
+struct Context<'a> {
+    text: &'a str,
+    stage: std::cell::OnceCell<Option<Stage>>,
+}
+
+impl<'a> Context<'a> {
+    fn new(text: &'a str) -> Self {
+        Context {
+            text,
+            stage: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The stage the text names ([`vendor::stage_in`]).
+    fn stage(&self) -> Option<Stage> {
+        *self.stage.get_or_init(|| vendor::stage_in(self.text))
+    }
+}
+
 /// Classifies `diagnostic` with the shared classifier and fills the recipient's codes, finding,
 /// reason and hard-bounce flag. `own_text` says whether the diagnostic is the recipient's own
 /// (a Diagnostic-Code, its paragraph) rather than the report's prose; `status` is the DSN's
@@ -954,7 +971,7 @@ fn classify_into(
     diagnostic: &str,
     own_text: bool,
     status: Option<EnhancedCode>,
-    context: Option<&str>,
+    context: Option<&Context<'_>>,
 ) {
     let kb = smtp_doctor_kb::builtin();
     let diag = smtp_doctor_kb::cut(diagnostic, MAX_DIAGNOSTIC);
@@ -962,7 +979,7 @@ fn classify_into(
     ev.source = Source::Bounce;
     // The command the error answered, when the diagnostic does not say: sisimai's `filtered` is
     // a user-unknown rejection after DATA, which only the transcript or the DSN's prose shows.
-    ev.stage = vendor::stage_in(diag).or_else(|| context.and_then(vendor::stage_in));
+    ev.stage = vendor::stage_in(diag).or_else(|| context.and_then(Context::stage));
     if let Some((reply, enhanced)) = nested_reply(diag) {
         // The remote server's reply quoted inside the reporting MTA's own.
         ev.reply_code = Some(reply);
@@ -976,7 +993,7 @@ fn classify_into(
         smtp_doctor_model::Category::Undefined | smtp_doctor_model::Category::OnHold
     );
     if vague {
-        if let Some(ctx) = context.filter(|c| c.len() > diag.len()) {
+        if let Some(ctx) = context.map(|c| c.text).filter(|c| c.len() > diag.len()) {
             let mut ev2 = smtp_doctor_kb::extract(smtp_doctor_kb::cut(ctx, MAX_DIAGNOSTIC));
             ev2.source = Source::Bounce;
             ev2.stage = ev.stage;

@@ -87,11 +87,15 @@ fn walk(path: &Path, depth: usize, out: &mut Vec<PathBuf>, errors: &mut Vec<Read
             return;
         }
     };
-    let mut children: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    children.sort();
+    // Sorted by name: the children of one directory differ only in their last component, so
+    // this is the order of their paths, without comparing paths component by component.
+    let mut children: Vec<(std::ffi::OsString, PathBuf)> = entries
+        .filter_map(|e| e.ok().map(|e| (e.file_name(), e.path())))
+        .collect();
+    children.sort_unstable_by(|a, b| a.0.as_encoded_bytes().cmp(b.0.as_encoded_bytes()));
     let is_maildir = ["cur", "new"].iter().all(|d| path.join(d).is_dir());
-    for child in children {
-        let name = child.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    for (name, child) in children {
+        let name = name.to_str().unwrap_or("");
         if name.starts_with('.') || (is_maildir && name == "tmp") {
             continue;
         }

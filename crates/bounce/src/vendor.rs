@@ -447,7 +447,7 @@ pub(crate) fn original_start(body: &str) -> Option<usize> {
 /// (a report copied into a report's text).
 pub(crate) fn is_report_header(text: &str) -> bool {
     let head = text.split("\n\n").next().unwrap_or(text);
-    crate::dsn::parse_groups(head).first().is_some_and(|g| {
+    crate::dsn::first_group(head).is_some_and(|g| {
         g.get("Content-Type")
             .is_some_and(|c| c.to_ascii_lowercase().starts_with("multipart/report"))
     })
@@ -465,8 +465,7 @@ pub(crate) fn quoted_message(body: &str) -> Option<String> {
             None => break,
         }
     }
-    let head = crate::dsn::parse_groups(out.split("\n\n").next().unwrap_or(""));
-    let group = head.first()?;
+    let group = crate::dsn::first_group(out.split("\n\n").next().unwrap_or(""))?;
     (group.get("From").is_some() && group.get("Subject").is_some()).then_some(out)
 }
 

@@ -2,11 +2,13 @@
 //! reports, one result per recipient, each bounce classified by the shared classifier.
 //!
 //! The JSON view (`smtp-doctor/bounce/v1`, `schema/bounce.v1.json`) is written here with
-//! serde_json: the records are the bounce crate's, and render does not depend on it.
+//! render's JSON writer: the records are the bounce crate's, and render does not depend on it.
 
 use crate::{parallel, EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{bail, Result};
+use smtp_doctor_bounce::read::RawMessage;
 use smtp_doctor_bounce::{parse, read, Kind, Recipient, Report};
+use smtp_doctor_render::json::{push_string, JsonObject};
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -50,46 +52,46 @@ pub(crate) fn run(args: &Args, _colour: bool) -> Result<u8> {
         }
         inputs.push(PathBuf::from("-"));
     }
-    let mut unreadable = 0usize;
     let mut decoded: Vec<(PathBuf, usize, Report)> = Vec::new();
-    let mut messages = 0usize;
     let jobs = args.jobs.map_or_else(parallel::default_jobs, usize::from);
-    for input in &inputs {
-        let (files, errors) = if input.as_os_str() == "-" {
-            (vec![input.clone()], Vec::new())
-        } else {
-            read::files(input)
-        };
-        for e in errors {
-            eprintln!("smtp-doctor: error: {e}");
-            unreadable += 1;
-        }
-        for file in files {
-            let msgs = if file.as_os_str() == "-" {
-                read::read_from(io::stdin().lock(), Path::new("-"))
-            } else {
-                read::read_file(&file)
-            };
-            match msgs {
-                Ok(msgs) => {
-                    messages += msgs.len();
-                    parallel::ordered_map(
-                        jobs,
-                        msgs.into_iter().map(Ok::<_, anyhow::Error>),
-                        |m| Ok(parse(&m.bytes).map(|r| (m.origin, m.index, r))),
-                        |r| {
-                            decoded.extend(r);
-                            Ok(())
-                        },
-                    )?;
-                }
-                Err(e) => {
-                    eprintln!("smtp-doctor: error: {e}");
-                    unreadable += 1;
-                }
-            }
-        }
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let mut json_failures = 0usize;
+    // Every message of every input, read on this thread as the workers ask for more and handed
+    // out in chunks: one pool of workers for the whole run (not one per file of a Maildir), and
+    // one hand-over per chunk rather than per message.
+    let mut chunks = Chunks::new(&inputs);
+    if args.json {
+        // The lines are written by the workers; only the copy to stdout is serial.
+        parallel::ordered_map(
+            jobs,
+            &mut chunks,
+            |chunk| {
+                let mut lines = Vec::new();
+                let failed: usize = chunk.iter().map(|m| json_lines(m, &mut lines)).sum();
+                Ok((lines, failed))
+            },
+            |(lines, failed): (Vec<u8>, usize)| {
+                json_failures += failed;
+                Ok(out.write_all(&lines)?)
+            },
+        )?;
+    } else {
+        parallel::ordered_map(
+            jobs,
+            &mut chunks,
+            |chunk| {
+                Ok(chunk
+                    .into_iter()
+                    .filter_map(|m| parse(&m.bytes).map(|r| (m.origin, m.index, r)))
+                    .collect::<Vec<_>>())
+            },
+            |r| {
+                decoded.extend(r);
+                Ok(())
+            },
+        )?;
     }
+    let (messages, unreadable) = (chunks.messages, chunks.unreadable);
     let rows: Vec<Row<'_>> = decoded
         .iter()
         .flat_map(|(origin, index, report)| {
@@ -101,22 +103,18 @@ pub(crate) fn run(args: &Args, _colour: bool) -> Result<u8> {
             })
         })
         .collect();
-    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
-    if args.json {
-        for row in &rows {
-            serde_json::to_writer(&mut out, &json_row(row))?;
-            out.write_all(b"\n")?;
-        }
-    } else if args.summary {
+    // The JSON lines were written as the messages were decoded.
+    if args.summary {
         write_summary(&mut out, &rows, messages, decoded.len())?;
-    } else {
+    } else if !args.json {
         write_table(&mut out, &rows)?;
     }
     out.flush()?;
-    let failures = rows
-        .iter()
-        .filter(|r| is_failure(r.recipient, r.report))
-        .count();
+    let failures = json_failures
+        + rows
+            .iter()
+            .filter(|r| is_failure(r.recipient, r.report))
+            .count();
     Ok(if unreadable > 0 {
         EXIT_ERROR
     } else if failures > 0 {
@@ -124,6 +122,106 @@ pub(crate) fn run(args: &Args, _colour: bool) -> Result<u8> {
     } else {
         EXIT_OK
     })
+}
+
+/// Appends one message's `--json` lines to `lines` and returns how many of its recipients are
+/// failures (nothing for a message that is not a report).
+fn json_lines(m: &RawMessage, lines: &mut Vec<u8>) -> usize {
+    let Some(report) = parse(&m.bytes) else {
+        return 0;
+    };
+    for recipient in &report.recipients {
+        write_json_row(
+            lines,
+            &Row {
+                origin: &m.origin,
+                index: m.index,
+                report: &report,
+                recipient,
+            },
+        );
+    }
+    report
+        .recipients
+        .iter()
+        .filter(|r| is_failure(r, &report))
+        .count()
+}
+
+/// Messages per work item: a few milliseconds of work, so that handing a chunk to a worker and
+/// its result back costs little beside it.
+const CHUNK_MESSAGES: usize = 16;
+
+/// The messages of the inputs in order, in chunks of up to [`CHUNK_MESSAGES`], read one file at
+/// a time as they are asked for. An unreadable input is reported on stderr and counted when the
+/// reading reaches it; the others are still read.
+struct Chunks<'a> {
+    /// The inputs not yet walked.
+    inputs: std::slice::Iter<'a, PathBuf>,
+    /// The files of the current input not yet read.
+    files: std::vec::IntoIter<PathBuf>,
+    /// The messages of the current file not yet handed out.
+    msgs: std::vec::IntoIter<RawMessage>,
+    /// Messages read so far.
+    messages: usize,
+    /// Inputs (files, directories, stdin) that could not be read.
+    unreadable: usize,
+}
+
+impl<'a> Chunks<'a> {
+    fn new(inputs: &'a [PathBuf]) -> Self {
+        Chunks {
+            inputs: inputs.iter(),
+            files: Vec::new().into_iter(),
+            msgs: Vec::new().into_iter(),
+            messages: 0,
+            unreadable: 0,
+        }
+    }
+
+    fn error(&mut self, e: &read::ReadError) {
+        eprintln!("smtp-doctor: error: {e}");
+        self.unreadable += 1;
+    }
+}
+
+impl Iterator for Chunks<'_> {
+    type Item = Result<Vec<RawMessage>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut chunk = Vec::with_capacity(CHUNK_MESSAGES);
+        while chunk.len() < CHUNK_MESSAGES {
+            if let Some(m) = self.msgs.next() {
+                chunk.push(m);
+            } else if let Some(file) = self.files.next() {
+                let msgs = if file.as_os_str() == "-" {
+                    read::read_from(io::stdin().lock(), Path::new("-"))
+                } else {
+                    read::read_file(&file)
+                };
+                match msgs {
+                    Ok(msgs) => {
+                        self.messages += msgs.len();
+                        self.msgs = msgs.into_iter();
+                    }
+                    Err(e) => self.error(&e),
+                }
+            } else if let Some(input) = self.inputs.next() {
+                let (files, errors) = if input.as_os_str() == "-" {
+                    (vec![input.clone()], Vec::new())
+                } else {
+                    read::files(input)
+                };
+                for e in &errors {
+                    self.error(e);
+                }
+                self.files = files.into_iter();
+            } else {
+                break;
+            }
+        }
+        (!chunk.is_empty()).then_some(Ok(chunk))
+    }
 }
 
 fn is_failure(r: &Recipient, report: &Report) -> bool {
@@ -145,95 +243,64 @@ fn label(row: &Row<'_>) -> String {
     }
 }
 
-/// One recipient as a `smtp-doctor/bounce/v1` JSON line, serialised straight from the records
-/// (no `serde_json::Value` built per line). The fields are in name order, as the schema's
-/// earlier `Value` maps wrote them.
-#[derive(serde::Serialize)]
-struct JsonRow<'a> {
-    action: Option<&'a str>,
-    diagnostic: &'a str,
-    feedback_type: Option<&'a str>,
-    #[serde(serialize_with = "path_display")]
-    file: &'a Path,
-    finding: Option<JsonFinding<'a>>,
-    format: &'a str,
-    hard_bounce: bool,
-    kind: &'a str,
-    last_attempt: Option<&'a str>,
-    message_index: usize,
-    notes: Vec<String>,
-    original_message_id: Option<&'a str>,
-    original_recipient: Option<&'a str>,
-    original_sender: Option<&'a str>,
-    original_subject: Option<&'a str>,
-    reason: &'a str,
-    recipient: Option<&'a str>,
-    recipient_domain: Option<String>,
-    remote_mta: Option<&'a str>,
-    reply_code: Option<u16>,
-    reporting_mta: Option<&'a str>,
-    schema: &'a str,
-    status: Option<String>,
-}
-
-/// The shared finding of a [`JsonRow`], fields in name order.
-#[derive(serde::Serialize)]
-struct JsonFinding<'a> {
-    category: &'a str,
-    class: &'a str,
-    /// The classifier's f32, widened as `serde_json::Value` widened it.
-    confidence: f64,
-    explanation: &'a str,
-    fix: Vec<&'a str>,
-    matched: Vec<&'a str>,
-    party: &'a str,
-    stage: Option<&'a str>,
-    summary: &'a str,
-}
-
-fn path_display<S: serde::Serializer>(path: &&Path, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(&path.display())
-}
-
-fn json_row<'a>(row: &Row<'a>) -> JsonRow<'a> {
+/// Appends one recipient as a `smtp-doctor/bounce/v1` JSON line to `out`, with render's
+/// [`JsonObject`]: the knowledge-base texts (explanation, fix steps, matched entries, summary) are
+/// escaped once and copied from its cache afterwards. The fields are in name order, as the
+/// schema's earlier `serde_json::Value` maps wrote them.
+fn write_json_row(out: &mut Vec<u8>, row: &Row<'_>) {
     let r = row.recipient;
-    let o = &row.report.original;
-    let finding = r.finding.as_ref().map(|f| JsonFinding {
-        category: f.category.as_str(),
-        class: f.class.as_str(),
-        confidence: f64::from(f.confidence),
-        explanation: &f.explanation,
-        fix: f.fix.iter().map(|s| &**s).collect(),
-        matched: f.matched.iter().map(|s| &**s).collect(),
-        party: f.party.as_str(),
-        stage: f.stage.map(|s| s.as_str()),
-        summary: &f.summary,
-    });
-    JsonRow {
-        action: r.action.as_deref(),
-        diagnostic: &r.diagnostic,
-        feedback_type: r.feedback_type.as_deref(),
-        file: row.origin,
-        finding,
-        format: row.report.format,
-        hard_bounce: r.hard_bounce,
-        kind: row.report.kind.as_str(),
-        last_attempt: r.last_attempt.as_deref(),
-        message_index: row.index,
-        notes: row.report.notes.iter().map(|n| n.to_string()).collect(),
-        original_message_id: o.message_id.as_deref(),
-        original_recipient: r.original_recipient.as_deref(),
-        original_sender: o.sender.as_deref(),
-        original_subject: o.subject.as_deref(),
-        reason: r.reason,
-        recipient: r.recipient.as_deref(),
-        recipient_domain: domain(r),
-        remote_mta: r.remote_mta.as_deref(),
-        reply_code: r.reply_code.map(|c| c.get()),
-        reporting_mta: r.reporting_mta.as_deref(),
-        schema: "smtp-doctor/bounce/v1",
-        status: r.status.map(|s| s.to_string()),
+    let report = row.report;
+    let o = &report.original;
+    let mut obj = JsonObject::new(out);
+    obj.opt_string("action", r.action.as_deref());
+    obj.string("diagnostic", &r.diagnostic);
+    obj.opt_string("feedback_type", r.feedback_type.as_deref());
+    obj.string("file", &row.origin.display().to_string());
+    match &r.finding {
+        Some(f) => {
+            let mut fo = JsonObject::new(obj.key("finding"));
+            fo.label("category", f.category.as_str());
+            fo.label("class", f.class.as_str());
+            // The classifier's f32 widened to f64, written as serde_json writes an f64.
+            let confidence = fo.key("confidence");
+            if serde_json::to_writer(&mut *confidence, &f64::from(f.confidence)).is_err() {
+                confidence.extend_from_slice(b"null");
+            }
+            fo.text("explanation", &f.explanation);
+            fo.strings("fix", &f.fix);
+            fo.strings("matched", &f.matched);
+            fo.label("party", f.party.as_str());
+            match f.stage {
+                Some(stage) => fo.label("stage", stage.as_str()),
+                None => fo.key("stage").extend_from_slice(b"null"),
+            }
+            fo.text("summary", &f.summary);
+            fo.end();
+        }
+        None => obj.key("finding").extend_from_slice(b"null"),
     }
+    obj.string("format", report.format);
+    obj.boolean("hard_bounce", r.hard_bounce);
+    obj.string("kind", report.kind.as_str());
+    obj.opt_string("last_attempt", r.last_attempt.as_deref());
+    obj.integer("message_index", row.index);
+    obj.array("notes", &report.notes, |out, n| {
+        push_string(out, &n.to_string())
+    });
+    obj.opt_string("original_message_id", o.message_id.as_deref());
+    obj.opt_string("original_recipient", r.original_recipient.as_deref());
+    obj.opt_string("original_sender", o.sender.as_deref());
+    obj.opt_string("original_subject", o.subject.as_deref());
+    obj.string("reason", r.reason);
+    obj.opt_string("recipient", r.recipient.as_deref());
+    obj.opt_string("recipient_domain", domain(r).as_deref());
+    obj.opt_string("remote_mta", r.remote_mta.as_deref());
+    obj.opt_integer("reply_code", r.reply_code.map(|c| c.get()));
+    obj.opt_string("reporting_mta", r.reporting_mta.as_deref());
+    obj.string("schema", "smtp-doctor/bounce/v1");
+    obj.opt_string("status", r.status.map(|s| s.to_string()).as_deref());
+    obj.end();
+    out.push(b'\n');
 }
 
 fn cell(s: &str, width: usize) -> String {
