@@ -121,11 +121,48 @@ struct Compiled {
     all: Vec<usize>,
     /// Phrases that must not appear.
     none: Vec<usize>,
+    /// The tests [`Kb::holds`] must make for this entry, as [`Checks`] bits: the ones that being
+    /// a candidate does not already settle.
+    checks: u8,
     reply: Option<CodePattern>,
     enhanced: Option<CodePattern>,
     codes: Vec<CodePattern>,
     enhanced_codes: Vec<CodePattern>,
     provider: Option<usize>,
+}
+
+/// The bits of [`Compiled::checks`].
+struct Checks;
+
+impl Checks {
+    /// One of the `any` phrases must be present: an entry without `all` phrases is a candidate
+    /// only through one of its `any` phrases, so only an entry with both needs the test.
+    const ANY: u8 = 1;
+    /// Every `all` phrase must be present.
+    const ALL: u8 = 2;
+    /// No `none` phrase may be present.
+    const NONE: u8 = 4;
+    /// The reply code must match one of `codes`.
+    const CODES: u8 = 8;
+    /// The enhanced code must match one of `enhanced_codes`.
+    const ENHANCED_CODES: u8 = 16;
+    /// The provider must be named in the text.
+    const PROVIDER: u8 = 32;
+
+    /// The checks an entry needs. Its own `reply` or `enhanced` pattern needs none: a code entry
+    /// is a candidate only when looked up under a code its pattern matches.
+    fn of(c: &Compiled) -> u8 {
+        [
+            (!c.any.is_empty() && !c.all.is_empty(), Self::ANY),
+            (!c.all.is_empty(), Self::ALL),
+            (!c.none.is_empty(), Self::NONE),
+            (!c.codes.is_empty(), Self::CODES),
+            (!c.enhanced_codes.is_empty(), Self::ENHANCED_CODES),
+            (c.provider.is_some(), Self::PROVIDER),
+        ]
+        .into_iter()
+        .fold(0, |acc, (needed, bit)| if needed { acc | bit } else { acc })
+    }
 }
 
 /// Phrases that name the SMTP stage in MTA and client messages.
@@ -517,32 +554,27 @@ impl Kb {
         );
     }
 
+    /// True when candidate `i` holds for this text: the tests of its [`Compiled::checks`] pass.
     fn holds(&self, i: usize, ev: &Evidence, present: &Present, providers: &[usize]) -> bool {
         let c = &self.compiled[i];
-        let has = |p: &usize| present.has(*p);
-        if (!c.any.is_empty() && !c.any.iter().any(has))
-            || !c.all.iter().all(has)
-            || c.none.iter().any(has)
-        {
-            return false;
+        let checks = c.checks;
+        if checks == 0 {
+            return true;
         }
-        let reply_ok = |pats: &[CodePattern]| {
-            pats.is_empty()
+        let needs = |bit: u8| checks & bit != 0;
+        let has = |p: &usize| present.has(*p);
+        (!needs(Checks::ANY) || c.any.iter().any(has))
+            && (!needs(Checks::ALL) || c.all.iter().all(has))
+            && (!needs(Checks::NONE) || !c.none.iter().any(has))
+            && (!needs(Checks::CODES)
                 || ev
                     .reply_code
-                    .is_some_and(|r| pats.iter().any(|p| p.matches_reply(r)))
-        };
-        let enh_ok = |pats: &[CodePattern]| {
-            pats.is_empty()
+                    .is_some_and(|r| c.codes.iter().any(|p| p.matches_reply(r))))
+            && (!needs(Checks::ENHANCED_CODES)
                 || ev
                     .enhanced_code
-                    .is_some_and(|e| pats.iter().any(|p| p.matches_enhanced(e)))
-        };
-        reply_ok(c.reply.as_slice())
-            && enh_ok(c.enhanced.as_slice())
-            && reply_ok(&c.codes)
-            && enh_ok(&c.enhanced_codes)
-            && c.provider.is_none_or(|p| providers.contains(&p))
+                    .is_some_and(|e| c.enhanced_codes.iter().any(|p| p.matches_enhanced(e))))
+            && (!needs(Checks::PROVIDER) || c.provider.is_some_and(|p| providers.contains(&p)))
     }
 
     /// The stage the text names: the stage phrase that starts first (the earlier phrase of
@@ -851,7 +883,7 @@ impl Builder {
             return Err(invalid(e, "a failure entry needs at least one fix step"));
         }
         let text = |s: &String| Text::from(s.as_str());
-        Ok(Compiled {
+        let mut compiled = Compiled {
             id: text(&e.id),
             summary: text(&e.summary),
             explanation: text(&e.explanation),
@@ -869,7 +901,10 @@ impl Builder {
             codes,
             enhanced_codes,
             provider,
-        })
+            checks: 0,
+        };
+        compiled.checks = Checks::of(&compiled);
+        Ok(compiled)
     }
 }
 
