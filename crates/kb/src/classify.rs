@@ -278,6 +278,8 @@ struct Scratch {
     hits: Vec<(usize, usize, usize)>,
     providers: Vec<usize>,
     candidates: Vec<usize>,
+    /// The entries already among the candidates, one bit each: cleared once they are collected.
+    seen: Vec<u64>,
     /// The phrases found in the text, one bit each.
     present: Vec<u64>,
     /// The phrases whose bit is set, to clear them afterwards.
@@ -305,7 +307,9 @@ impl Scratch {
         for &(part, _, end) in &self.hits {
             for &ph in &kb.first_part_phrases[part] {
                 let (word, bit) = (ph / 64, 1u64 << (ph % 64));
-                if self.present[word] & bit == 0 && scan.chain(&kb.phrases[ph].parts[1..], end) {
+                let rest = &kb.phrases[ph].parts[1..];
+                // Most phrases are one part: found as soon as it is, with no chain to follow.
+                if self.present[word] & bit == 0 && (rest.is_empty() || scan.chain(rest, end)) {
                     self.present[word] |= bit;
                     self.found.push(ph);
                 }
@@ -491,15 +495,26 @@ impl Kb {
         sc.providers.sort_unstable();
         sc.providers.dedup();
 
-        let candidates = &mut sc.candidates;
+        sc.seen.resize(self.compiled.len().div_ceil(64), 0);
+        let (candidates, seen) = (&mut sc.candidates, &mut sc.seen);
         candidates.clear();
+        // Each entry once: a bit set makes sorting the list to drop repeats unnecessary.
+        let mut add = |list: &[usize]| {
+            for &i in list {
+                let (word, bit) = (i / 64, 1u64 << (i % 64));
+                if seen[word] & bit == 0 {
+                    seen[word] |= bit;
+                    candidates.push(i);
+                }
+            }
+        };
         for &ph in &sc.found {
-            candidates.extend_from_slice(&self.phrase_entries[ph]);
+            add(&self.phrase_entries[ph]);
         }
         if let Some(r) = ev.reply_code {
             let slot = usize::from(r.get()).checked_sub(100);
             if let Some(list) = slot.and_then(|i| self.by_reply.get(i)) {
-                candidates.extend_from_slice(list);
+                add(list);
             }
         }
         if let Some(e) = ev.enhanced_code {
@@ -513,12 +528,13 @@ impl Kb {
                 }
                 let key = CodePattern(key).key();
                 if let Ok(at) = self.by_enhanced.binary_search_by_key(&key, |(k, _)| *k) {
-                    candidates.extend_from_slice(&self.by_enhanced[at].1);
+                    add(&self.by_enhanced[at].1);
                 }
             }
         }
-        candidates.sort_unstable();
-        candidates.dedup();
+        for &i in candidates.iter() {
+            seen[i / 64] = 0;
+        }
         let (providers, present) = (&sc.providers, Present(&sc.present));
         candidates.retain(|&i| self.holds(i, ev, &present, providers));
 
