@@ -121,11 +121,48 @@ struct Compiled {
     all: Vec<usize>,
     /// Phrases that must not appear.
     none: Vec<usize>,
+    /// The tests [`Kb::holds`] must make for this entry, as [`Checks`] bits: the ones that being
+    /// a candidate does not already settle.
+    checks: u8,
     reply: Option<CodePattern>,
     enhanced: Option<CodePattern>,
     codes: Vec<CodePattern>,
     enhanced_codes: Vec<CodePattern>,
     provider: Option<usize>,
+}
+
+/// The bits of [`Compiled::checks`].
+struct Checks;
+
+impl Checks {
+    /// One of the `any` phrases must be present: an entry without `all` phrases is a candidate
+    /// only through one of its `any` phrases, so only an entry with both needs the test.
+    const ANY: u8 = 1;
+    /// Every `all` phrase must be present.
+    const ALL: u8 = 2;
+    /// No `none` phrase may be present.
+    const NONE: u8 = 4;
+    /// The reply code must match one of `codes`.
+    const CODES: u8 = 8;
+    /// The enhanced code must match one of `enhanced_codes`.
+    const ENHANCED_CODES: u8 = 16;
+    /// The provider must be named in the text.
+    const PROVIDER: u8 = 32;
+
+    /// The checks an entry needs. Its own `reply` or `enhanced` pattern needs none: a code entry
+    /// is a candidate only when looked up under a code its pattern matches.
+    fn of(c: &Compiled) -> u8 {
+        [
+            (!c.any.is_empty() && !c.all.is_empty(), Self::ANY),
+            (!c.all.is_empty(), Self::ALL),
+            (!c.none.is_empty(), Self::NONE),
+            (!c.codes.is_empty(), Self::CODES),
+            (!c.enhanced_codes.is_empty(), Self::ENHANCED_CODES),
+            (c.provider.is_some(), Self::PROVIDER),
+        ]
+        .into_iter()
+        .fold(0, |acc, (needed, bit)| if needed { acc | bit } else { acc })
+    }
 }
 
 /// Phrases that name the SMTP stage in MTA and client messages.
@@ -241,6 +278,8 @@ struct Scratch {
     hits: Vec<(usize, usize, usize)>,
     providers: Vec<usize>,
     candidates: Vec<usize>,
+    /// The entries already among the candidates, one bit each: cleared once they are collected.
+    seen: Vec<u64>,
     /// The phrases found in the text, one bit each.
     present: Vec<u64>,
     /// The phrases whose bit is set, to clear them afterwards.
@@ -268,7 +307,9 @@ impl Scratch {
         for &(part, _, end) in &self.hits {
             for &ph in &kb.first_part_phrases[part] {
                 let (word, bit) = (ph / 64, 1u64 << (ph % 64));
-                if self.present[word] & bit == 0 && scan.chain(&kb.phrases[ph].parts[1..], end) {
+                let rest = &kb.phrases[ph].parts[1..];
+                // Most phrases are one part: found as soon as it is, with no chain to follow.
+                if self.present[word] & bit == 0 && (rest.is_empty() || scan.chain(rest, end)) {
                     self.present[word] |= bit;
                     self.found.push(ph);
                 }
@@ -454,15 +495,26 @@ impl Kb {
         sc.providers.sort_unstable();
         sc.providers.dedup();
 
-        let candidates = &mut sc.candidates;
+        sc.seen.resize(self.compiled.len().div_ceil(64), 0);
+        let (candidates, seen) = (&mut sc.candidates, &mut sc.seen);
         candidates.clear();
+        // Each entry once: a bit set makes sorting the list to drop repeats unnecessary.
+        let mut add = |list: &[usize]| {
+            for &i in list {
+                let (word, bit) = (i / 64, 1u64 << (i % 64));
+                if seen[word] & bit == 0 {
+                    seen[word] |= bit;
+                    candidates.push(i);
+                }
+            }
+        };
         for &ph in &sc.found {
-            candidates.extend_from_slice(&self.phrase_entries[ph]);
+            add(&self.phrase_entries[ph]);
         }
         if let Some(r) = ev.reply_code {
             let slot = usize::from(r.get()).checked_sub(100);
             if let Some(list) = slot.and_then(|i| self.by_reply.get(i)) {
-                candidates.extend_from_slice(list);
+                add(list);
             }
         }
         if let Some(e) = ev.enhanced_code {
@@ -476,12 +528,13 @@ impl Kb {
                 }
                 let key = CodePattern(key).key();
                 if let Ok(at) = self.by_enhanced.binary_search_by_key(&key, |(k, _)| *k) {
-                    candidates.extend_from_slice(&self.by_enhanced[at].1);
+                    add(&self.by_enhanced[at].1);
                 }
             }
         }
-        candidates.sort_unstable();
-        candidates.dedup();
+        for &i in candidates.iter() {
+            seen[i / 64] = 0;
+        }
         let (providers, present) = (&sc.providers, Present(&sc.present));
         candidates.retain(|&i| self.holds(i, ev, &present, providers));
 
@@ -517,32 +570,27 @@ impl Kb {
         );
     }
 
+    /// True when candidate `i` holds for this text: the tests of its [`Compiled::checks`] pass.
     fn holds(&self, i: usize, ev: &Evidence, present: &Present, providers: &[usize]) -> bool {
         let c = &self.compiled[i];
-        let has = |p: &usize| present.has(*p);
-        if (!c.any.is_empty() && !c.any.iter().any(has))
-            || !c.all.iter().all(has)
-            || c.none.iter().any(has)
-        {
-            return false;
+        let checks = c.checks;
+        if checks == 0 {
+            return true;
         }
-        let reply_ok = |pats: &[CodePattern]| {
-            pats.is_empty()
+        let needs = |bit: u8| checks & bit != 0;
+        let has = |p: &usize| present.has(*p);
+        (!needs(Checks::ANY) || c.any.iter().any(has))
+            && (!needs(Checks::ALL) || c.all.iter().all(has))
+            && (!needs(Checks::NONE) || !c.none.iter().any(has))
+            && (!needs(Checks::CODES)
                 || ev
                     .reply_code
-                    .is_some_and(|r| pats.iter().any(|p| p.matches_reply(r)))
-        };
-        let enh_ok = |pats: &[CodePattern]| {
-            pats.is_empty()
+                    .is_some_and(|r| c.codes.iter().any(|p| p.matches_reply(r))))
+            && (!needs(Checks::ENHANCED_CODES)
                 || ev
                     .enhanced_code
-                    .is_some_and(|e| pats.iter().any(|p| p.matches_enhanced(e)))
-        };
-        reply_ok(c.reply.as_slice())
-            && enh_ok(c.enhanced.as_slice())
-            && reply_ok(&c.codes)
-            && enh_ok(&c.enhanced_codes)
-            && c.provider.is_none_or(|p| providers.contains(&p))
+                    .is_some_and(|e| c.enhanced_codes.iter().any(|p| p.matches_enhanced(e))))
+            && (!needs(Checks::PROVIDER) || c.provider.is_some_and(|p| providers.contains(&p)))
     }
 
     /// The stage the text names: the stage phrase that starts first (the earlier phrase of
@@ -851,7 +899,7 @@ impl Builder {
             return Err(invalid(e, "a failure entry needs at least one fix step"));
         }
         let text = |s: &String| Text::from(s.as_str());
-        Ok(Compiled {
+        let mut compiled = Compiled {
             id: text(&e.id),
             summary: text(&e.summary),
             explanation: text(&e.explanation),
@@ -869,7 +917,10 @@ impl Builder {
             codes,
             enhanced_codes,
             provider,
-        })
+            checks: 0,
+        };
+        compiled.checks = Checks::of(&compiled);
+        Ok(compiled)
     }
 }
 
