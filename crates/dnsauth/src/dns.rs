@@ -602,6 +602,34 @@ pub struct HickoryDns {
     timeout: Duration,
 }
 
+/// A hickory resolver builder asking `server` (UDP, then TCP) or the system's resolvers, with
+/// two attempts, no cache and no search domains; callers set the timeout and the hosts file.
+pub fn resolver_builder(
+    server: Option<std::net::SocketAddr>,
+) -> Result<
+    hickory_resolver::ResolverBuilder<hickory_resolver::name_server::TokioConnectionProvider>,
+    hickory_resolver::ResolveError,
+> {
+    use hickory_resolver::config::{NameServerConfig, ResolverConfig};
+    use hickory_resolver::name_server::TokioConnectionProvider;
+    use hickory_resolver::proto::xfer::Protocol;
+    use hickory_resolver::TokioResolver;
+    let mut builder = match server {
+        Some(addr) => {
+            let mut config = ResolverConfig::new();
+            config.add_name_server(NameServerConfig::new(addr, Protocol::Udp));
+            config.add_name_server(NameServerConfig::new(addr, Protocol::Tcp));
+            TokioResolver::builder_with_config(config, TokioConnectionProvider::default())
+        }
+        None => TokioResolver::builder_tokio()?,
+    };
+    let o = builder.options_mut();
+    o.attempts = 2;
+    o.cache_size = 0;
+    o.ndots = 0;
+    Ok(builder)
+}
+
 /// The resolver could not be set up.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot set up the DNS resolver: {0}")]
@@ -610,26 +638,10 @@ pub struct SetupError(#[from] hickory_resolver::ResolveError);
 impl HickoryDns {
     /// A resolver as `options` say.
     pub fn new(options: &DnsOptions) -> Result<Self, SetupError> {
-        use hickory_resolver::config::{
-            NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
-        };
-        use hickory_resolver::name_server::TokioConnectionProvider;
-        use hickory_resolver::proto::xfer::Protocol;
-        use hickory_resolver::TokioResolver;
-        let mut builder = match options.server {
-            Some(addr) => {
-                let mut config = ResolverConfig::new();
-                config.add_name_server(NameServerConfig::new(addr, Protocol::Udp));
-                config.add_name_server(NameServerConfig::new(addr, Protocol::Tcp));
-                TokioResolver::builder_with_config(config, TokioConnectionProvider::default())
-            }
-            None => TokioResolver::builder_tokio()?,
-        };
+        use hickory_resolver::config::{ResolveHosts, ResolverOpts};
+        let mut builder = resolver_builder(options.server)?;
         let o: &mut ResolverOpts = builder.options_mut();
         o.timeout = (options.timeout / 2).max(Duration::from_millis(50));
-        o.attempts = 2;
-        o.cache_size = 0;
-        o.ndots = 0;
         o.use_hosts_file = ResolveHosts::Never;
         o.preserve_intermediates = true;
         Ok(HickoryDns {

@@ -2,10 +2,8 @@
 
 use crate::options::{IpVersion, ProbeOptions};
 use crate::target::Target;
-use hickory_resolver::config::{NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts};
-use hickory_resolver::name_server::TokioConnectionProvider;
+use hickory_resolver::config::{ResolveHosts, ResolverOpts};
 use hickory_resolver::proto::op::ResponseCode;
-use hickory_resolver::proto::xfer::Protocol;
 use hickory_resolver::proto::ProtoErrorKind;
 use hickory_resolver::{ResolveError, TokioResolver};
 use smtp_doctor_model::probe::{
@@ -107,7 +105,7 @@ pub(crate) async fn reverse(ip: IpAddr, opts: &ProbeOptions, deadline: Instant) 
             error: None,
         };
     }
-    let name = reverse_name(ip);
+    let name = smtp_doctor_dnsauth::dns::reverse_name(ip);
     let failed = |error| PtrInfo {
         source: PtrSource::Dns,
         names: Vec::new(),
@@ -143,40 +141,11 @@ pub(crate) async fn reverse(ip: IpAddr, opts: &ProbeOptions, deadline: Instant) 
     }
 }
 
-/// The `in-addr.arpa` / `ip6.arpa` name of an address, without the final dot.
-fn reverse_name(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => {
-            let [a, b, c, d] = v4.octets();
-            format!("{d}.{c}.{b}.{a}.in-addr.arpa")
-        }
-        IpAddr::V6(v6) => {
-            let mut out = String::with_capacity(73);
-            for byte in v6.octets().iter().rev() {
-                out.push_str(&format!("{:x}.{:x}.", byte & 0xf, byte >> 4));
-            }
-            out.push_str("ip6.arpa");
-            out
-        }
-    }
-}
-
 fn build_resolver(opts: &ProbeOptions, deadline: Instant) -> Result<TokioResolver, ResolveError> {
-    let mut builder = match opts.dns_server {
-        Some(addr) => {
-            let mut config = ResolverConfig::new();
-            config.add_name_server(NameServerConfig::new(addr, Protocol::Udp));
-            config.add_name_server(NameServerConfig::new(addr, Protocol::Tcp));
-            TokioResolver::builder_with_config(config, TokioConnectionProvider::default())
-        }
-        None => TokioResolver::builder_tokio()?,
-    };
+    let mut builder = smtp_doctor_dnsauth::dns::resolver_builder(opts.dns_server)?;
     let o: &mut ResolverOpts = builder.options_mut();
     let left = deadline.saturating_duration_since(Instant::now());
     o.timeout = left.clamp(Duration::from_millis(100), Duration::from_secs(5));
-    o.attempts = 2;
-    o.cache_size = 0;
-    o.ndots = 0;
     o.use_hosts_file = if opts.dns_server.is_some() {
         ResolveHosts::Never
     } else {
@@ -305,18 +274,6 @@ fn dns_error(name: &str, rtype: &str, e: &ResolveError) -> DnsError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reverse_names() {
-        assert_eq!(
-            reverse_name("192.0.2.10".parse().unwrap()),
-            "10.2.0.192.in-addr.arpa"
-        );
-        assert_eq!(
-            reverse_name("2001:db8::1".parse().unwrap()),
-            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
-        );
-    }
 
     #[tokio::test]
     async fn loopback_is_not_looked_up() {
