@@ -9,7 +9,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 /// The record types the checks ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
 #[non_exhaustive]
 pub enum RecordType {
     /// IPv4 address.
@@ -108,15 +109,12 @@ pub enum Answer {
 impl Answer {
     /// True for NXDOMAIN and NODATA: the DNS answered, and had nothing (a "void" lookup).
     pub fn is_void(&self) -> bool {
-        matches!(self, Answer::NxDomain | Answer::NoData)
+        self.kind().is_void()
     }
 
     /// True when the DNS did not answer properly (SERVFAIL, REFUSED, timeout, truncated, other).
     pub fn is_error(&self) -> bool {
-        !matches!(
-            self,
-            Answer::Records(_) | Answer::NxDomain | Answer::NoData | Answer::BadName
-        )
+        self.kind().is_error()
     }
 
     /// The records, empty for every other kind of answer.
@@ -125,6 +123,83 @@ impl Answer {
             Answer::Records(r) => r,
             _ => &[],
         }
+    }
+
+    /// The kind of this answer, without its records.
+    pub fn kind(&self) -> AnswerKind {
+        match self {
+            Answer::Records(_) => AnswerKind::Records,
+            Answer::NxDomain => AnswerKind::Nxdomain,
+            Answer::NoData => AnswerKind::Nodata,
+            Answer::ServFail => AnswerKind::Servfail,
+            Answer::Refused => AnswerKind::Refused,
+            Answer::Timeout => AnswerKind::Timeout,
+            Answer::Truncated => AnswerKind::Truncated,
+            Answer::BadName => AnswerKind::BadName,
+            Answer::Failed => AnswerKind::Failed,
+        }
+    }
+}
+
+/// The kind of an [`Answer`], as the reports keep it (serialised in snake case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AnswerKind {
+    /// Records of the asked type.
+    Records,
+    /// NXDOMAIN.
+    Nxdomain,
+    /// NODATA (NOERROR, empty answer).
+    Nodata,
+    /// SERVFAIL.
+    Servfail,
+    /// REFUSED.
+    Refused,
+    /// No answer before the deadline.
+    Timeout,
+    /// A truncated answer that could not be had whole.
+    Truncated,
+    /// Not a valid DNS name.
+    BadName,
+    /// Any other failure.
+    Failed,
+}
+
+impl AnswerKind {
+    /// The usual name in a sentence: `records`, `NXDOMAIN`, `NODATA`, `SERVFAIL`, `REFUSED`,
+    /// `timeout`, `truncated`, `invalid name`, `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnswerKind::Records => "records",
+            AnswerKind::Nxdomain => "NXDOMAIN",
+            AnswerKind::Nodata => "NODATA",
+            AnswerKind::Servfail => "SERVFAIL",
+            AnswerKind::Refused => "REFUSED",
+            AnswerKind::Timeout => "timeout",
+            AnswerKind::Truncated => "truncated",
+            AnswerKind::BadName => "invalid name",
+            AnswerKind::Failed => "error",
+        }
+    }
+
+    /// True for NXDOMAIN and NODATA.
+    pub fn is_void(self) -> bool {
+        matches!(self, AnswerKind::Nxdomain | AnswerKind::Nodata)
+    }
+
+    /// True when the DNS did not answer properly (SERVFAIL, REFUSED, timeout, truncated, other).
+    pub fn is_error(self) -> bool {
+        !matches!(
+            self,
+            AnswerKind::Records | AnswerKind::Nxdomain | AnswerKind::Nodata | AnswerKind::BadName
+        )
+    }
+}
+
+impl std::fmt::Display for AnswerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
