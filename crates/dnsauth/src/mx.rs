@@ -324,7 +324,7 @@ impl MxReport {
         let d = &self.domain;
         match problem {
             MxProblem::LookupFailed { answer } => format!(
-                "the MX query for {d} failed ({answer}): a DNS failure, not an answer that {d} has no MX; senders defer its mail and retry"
+                "the MX query for {d} failed ({answer}): a DNS failure, not an answer that the domain publishes no MX; senders defer its mail and retry"
             ),
             MxProblem::NullMx => format!(
                 "{d} publishes a null MX (MX 0 ., RFC 7505): the domain declares that it accepts no mail"
@@ -336,18 +336,18 @@ impl MxReport {
             MxProblem::ImplicitMx { mx, addresses } => {
                 let list: Vec<String> = addresses.iter().map(IpAddr::to_string).collect();
                 format!(
-                    "{d} has no MX record ({mx}); mail goes to the domain's own address {} by the implicit MX rule (RFC 5321 section 5.1)",
+                    "{d} publishes no MX ({mx}); mail goes to the domain's own address {} by the implicit MX rule (RFC 5321 section 5.1)",
                     join_names(&list)
                 )
             }
             MxProblem::NoMailHost { mx, a, aaaa } => format!(
-                "{d} has no MX record ({mx}) and no address (A: {a}, AAAA: {aaaa}): there is no mail host for the domain (RFC 5321 section 5.1)"
+                "{d} publishes no MX ({mx}) and has no address (A: {a}, AAAA: {aaaa}): there is no mail host for the domain (RFC 5321 section 5.1)"
             ),
             MxProblem::Dangling { host, a, aaaa } => format!(
                 "the MX host {host} of {d} has no address (A: {a}, AAAA: {aaaa}): a dangling MX that no mail can be delivered to"
             ),
             MxProblem::AddressLookupFailed { host, a, aaaa } if host == d => format!(
-                "{d} has no MX record and the address queries for it failed (A: {a}, AAAA: {aaaa}): a DNS failure, not an answer"
+                "{d} publishes no MX and the address queries for it failed (A: {a}, AAAA: {aaaa}): a DNS failure, not an answer"
             ),
             MxProblem::AddressLookupFailed { host, a, aaaa } => format!(
                 "the address queries for the MX host {host} of {d} failed (A: {a}, AAAA: {aaaa}): a DNS failure, not an answer"
@@ -494,7 +494,7 @@ mod tests {
         );
         assert_eq!(
             texts(&r),
-            ["dns check: nothing.example.net has no MX record (NXDOMAIN) and no address (A: NXDOMAIN, AAAA: NXDOMAIN): there is no mail host for the domain (RFC 5321 section 5.1)"]
+            ["dns check: nothing.example.net publishes no MX (NXDOMAIN) and has no address (A: NXDOMAIN, AAAA: NXDOMAIN): there is no mail host for the domain (RFC 5321 section 5.1)"]
         );
     }
 
@@ -554,7 +554,7 @@ mod tests {
         );
         assert!(r.exchangers.is_empty() && r.implicit.is_none());
         assert!(texts(&r)[0].contains(
-            "failed (SERVFAIL): a DNS failure, not an answer that example.com has no MX"
+            "failed (SERVFAIL): a DNS failure, not an answer that the domain publishes no MX"
         ));
         z.fail("example.org", Answer::Timeout);
         assert_eq!(
@@ -587,7 +587,7 @@ mod tests {
                 aaaa: AnswerKind::Servfail
             }]
         );
-        assert!(texts(&r)[0].contains("has no MX record and the address queries for it failed"));
+        assert!(texts(&r)[0].contains("publishes no MX and the address queries for it failed"));
     }
 
     /// A resolver answering NODATA for MX and SERVFAIL for everything else.

@@ -427,15 +427,15 @@ impl RdnsReport {
                     })
                     .collect();
                 format!(
-                    "no PTR name of the address {ip} resolves back to it ({}): its reverse DNS is not forward-confirmed (FCrDNS)",
+                    "the reverse DNS of the address {ip} is not forward-confirmed (FCrDNS): none of its PTR names resolves back to it ({})",
                     each.join("; ")
                 )
             }
             RdnsProblem::ForwardLookupFailed { name, answer } => format!(
-                "the {fwd} query for {name}, the PTR name of the address {ip}, failed ({answer}): a DNS failure, so forward confirmation (FCrDNS) could not be checked"
+                "the {fwd} query for {name}, the PTR name of the address {ip}, failed ({answer}): a DNS failure, so whether that name resolves back to the address is not known"
             ),
             RdnsProblem::SeveralNames { names } => format!(
-                "the address {ip} has {} PTR records ({}): receivers use one of them, which may not be the name the host greets with (RFC 1912 section 2.1)",
+                "the address {ip} has {} PTR names ({}): receivers use one of them, which may not be the name the host greets with (RFC 1912 section 2.1)",
                 names.len(),
                 join_names(names)
             ),
@@ -543,7 +543,7 @@ mod tests {
             }]
         );
         assert!(texts(&r)[0].contains(
-            "(mx.example.org A: 198.51.100.7): its reverse DNS is not forward-confirmed (FCrDNS)"
+            "is not forward-confirmed (FCrDNS): none of its PTR names resolves back to it (mx.example.org A: 198.51.100.7)"
         ));
         ptr(&mut z, "192.0.2.20", "gone.example.org");
         assert!(texts(&run(&z, "192.0.2.20"))[0].contains("(gone.example.org A: NXDOMAIN)"));
@@ -573,7 +573,7 @@ mod tests {
                 names: vec!["a.example.com".into(), "b.example.com".into()]
             }]
         );
-        assert!(texts(&r)[0].contains("has 2 PTR records (a.example.com and b.example.com)"));
+        assert!(texts(&r)[0].contains("has 2 PTR names (a.example.com and b.example.com)"));
     }
 
     #[test]
