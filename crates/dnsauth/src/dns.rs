@@ -804,6 +804,15 @@ fn failure(e: &hickory_resolver::ResolveError) -> Answer {
     }
 }
 
+/// Runs `future` to completion on a current-thread runtime (the checks' unit tests).
+#[cfg(test)]
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime")
+        .block_on(future)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

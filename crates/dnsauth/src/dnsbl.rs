@@ -414,7 +414,7 @@ pub fn evidence(results: &[DnsblResult]) -> Vec<Evidence> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dns::{Answer, Rdata, Zone};
+    use crate::dns::{block_on, Answer, Rdata, Zone};
 
     const ZONE: &str = "dnsbl.example.net";
 
@@ -457,15 +457,12 @@ mod tests {
     }
 
     fn run(zone: &Zone, ip: &str, zones: &[&str], self_test: bool) -> Vec<DnsblResult> {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("runtime")
-            .block_on(check_with(
-                zone,
-                ip.parse().expect("ip"),
-                zones,
-                &Options { self_test },
-            ))
+        block_on(check_with(
+            zone,
+            ip.parse().expect("ip"),
+            zones,
+            &Options { self_test },
+        ))
     }
 
     #[test]
@@ -602,11 +599,8 @@ mod tests {
     #[test]
     fn domain_lists() {
         let z = lab();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("runtime");
         let opts = Options { self_test: true };
-        let r = rt.block_on(check_domain(
+        let r = block_on(check_domain(
             &z,
             "Spam.Example.com.",
             &["dbl.example.net"],
@@ -615,7 +609,7 @@ mod tests {
         assert_eq!(r[0].query, "spam.example.com.dbl.example.net");
         assert_eq!(r[0].status, DnsblStatus::Listed);
         assert!(r[0].self_test.as_ref().is_some_and(SelfTest::passed));
-        let r = rt.block_on(check_domain(
+        let r = block_on(check_domain(
             &z,
             "ham.example.com",
             &["dbl.example.net"],
@@ -627,7 +621,7 @@ mod tests {
             Some("Spamhaus DBL: a spam domain")
         );
         let long = "a".repeat(250);
-        let r = rt.block_on(check_domain(&z, &long, &["dbl.example.net"], &opts));
+        let r = block_on(check_domain(&z, &long, &["dbl.example.net"], &opts));
         assert_eq!(
             (r[0].answer, r[0].status),
             (AnswerKind::BadName, DnsblStatus::LookupFailed)

@@ -366,7 +366,7 @@ impl MxReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dns::{Answer, Mx, Rdata, Zone};
+    use crate::dns::{block_on, Answer, Mx, Rdata, Zone};
 
     fn mx(zone: &mut Zone, domain: &str, preference: u16, exchange: &str) {
         zone.add(
@@ -379,10 +379,7 @@ mod tests {
     }
 
     fn run(zone: &Zone, domain: &str) -> MxReport {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("runtime");
-        rt.block_on(check(zone, domain))
+        block_on(check(zone, domain))
     }
 
     fn texts(report: &MxReport) -> Vec<String> {
@@ -575,10 +572,7 @@ mod tests {
             }]
         );
         // No MX, and the domain's own address queries fail: not "no mail host".
-        let r = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("runtime")
-            .block_on(check(&NoMxThenServfail, "example.com"));
+        let r = block_on(check(&NoMxThenServfail, "example.com"));
         assert_eq!(
             r.problems,
             [MxProblem::AddressLookupFailed {

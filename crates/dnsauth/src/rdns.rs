@@ -459,17 +459,14 @@ impl RdnsReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dns::{Answer, Rdata, Zone};
+    use crate::dns::{block_on, Answer, Rdata, Zone};
 
     fn ip(s: &str) -> IpAddr {
         s.parse().expect("ip")
     }
 
     fn run(zone: &Zone, addr: &str) -> RdnsReport {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("runtime")
-            .block_on(check(zone, ip(addr)))
+        block_on(check(zone, ip(addr)))
     }
 
     fn ptr(zone: &mut Zone, addr: &str, name: &str) {
