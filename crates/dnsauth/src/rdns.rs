@@ -268,7 +268,7 @@ pub async fn check<R: Resolver>(dns: &R, ip: IpAddr) -> RdnsReport {
 }
 
 /// Words that alone make a name generic (ISPs' names for dynamic and residential lines).
-const STRONG_WORDS: &[&str] = &[
+pub const STRONG_WORDS: &[&str] = &[
     "dynamic",
     "dyn",
     "dhcp",
@@ -287,7 +287,7 @@ const STRONG_WORDS: &[&str] = &[
 
 /// Words that make a name generic only beside at least two numbers (`host-12-34`,
 /// `static-203-0-113-9`): alone they also name real servers (`host2`, `pool.example.com`).
-const WEAK_WORDS: &[&str] = &[
+pub const WEAK_WORDS: &[&str] = &[
     "client", "static", "host", "ip", "pool", "cust", "user", "dial", "dip", "cpe", "nat",
 ];
 
