@@ -561,6 +561,18 @@ mod tests {
             (r[0].subject.as_str(), r[0].status),
             ("192.0.2.10", DnsblStatus::Listed)
         );
+        // An IPv6 list's self-test asks ::ffff:7f00:2 and ::ffff:7f00:1 (RFC 5782 5).
+        let mut z = lab();
+        let test = Subject::Ip("::ffff:7f00:2".parse().expect("v6")).query("v6.example.net");
+        z.add(&test, Rdata::A([127, 0, 0, 2].into()));
+        let r = run(&z, "2001:db8::1", &["v6.example.net"], true);
+        let t = r[0].self_test.as_ref().expect("self-test");
+        assert!(t.passed(), "{t:?}");
+        assert_eq!(t.listed_subject, "::ffff:127.0.0.2");
+        assert!(
+            test.starts_with("2.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0."),
+            "{test}"
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! assert!(report.evidence()[0].text.starts_with("dns check: the MX host mx.example.com"));
 //! ```
 
-use crate::dns::{normalize, AnswerKind, Lookup, RecordType, Resolver};
+use crate::dns::{normalize, Answer, AnswerKind, Lookup, RecordType, Resolver};
 use crate::evidence::{dns_evidence, join_names};
 use serde::Serialize;
 use smtp_doctor_model::{Evidence, Stage};
@@ -180,6 +180,9 @@ pub enum MxProblem {
         /// The aliases followed, the last one the canonical name.
         chain: Vec<String>,
     },
+    /// The domain is not a valid DNS name (an empty label, a label over 63 bytes, over 253
+    /// bytes): nothing was asked.
+    InvalidDomain,
     /// An MX record holding an IP address as its name (`MX 10 127.0.0.1.`; RFC 5321 5.1 wants
     /// a host name).
     IpLiteral {
@@ -201,6 +204,10 @@ pub async fn check<R: Resolver>(dns: &R, domain: &str) -> MxReport {
         implicit: None,
         problems: Vec::new(),
     };
+    if lookup.answer == Answer::BadName {
+        report.problems.push(MxProblem::InvalidDomain);
+        return report;
+    }
     if lookup.answer.is_error() {
         report.problems.push(MxProblem::LookupFailed {
             answer: report.answer,
@@ -311,6 +318,23 @@ async fn host<R: Resolver>(dns: &R, name: &str) -> Host {
 }
 
 impl MxReport {
+    /// The addresses of the mail hosts (the exchangers in MX order, or the implicit MX), each
+    /// once: what a sender would connect to, and whose reverse DNS matters.
+    pub fn addresses(&self) -> Vec<IpAddr> {
+        let mut out: Vec<IpAddr> = Vec::new();
+        let hosts = self
+            .exchangers
+            .iter()
+            .map(|e| &e.host)
+            .chain(self.implicit.iter());
+        for ip in hosts.flat_map(Host::addresses) {
+            if !out.contains(&ip) {
+                out.push(ip);
+            }
+        }
+        out
+    }
+
     /// One piece of evidence per problem, for the classifier.
     pub fn evidence(&self) -> Vec<Evidence> {
         self.problems
@@ -355,6 +379,9 @@ impl MxReport {
             MxProblem::CnameTarget { host, chain } => format!(
                 "the MX host {host} of {d} is an alias (CNAME to {}): RFC 2181 section 10.3 and RFC 5321 section 5.1 require an MX record to name a host with its own address records",
                 chain.last().map_or("", String::as_str)
+            ),
+            MxProblem::InvalidDomain => format!(
+                "{d} is not a valid domain name (an empty label, a label over 63 bytes or a name over 253 bytes), so it has no mail host and nothing was looked up"
             ),
             MxProblem::IpLiteral { host } => format!(
                 "the MX record of {d} holds the IP address {host} instead of a host name (RFC 5321 section 5.1): senders look it up as a name and find no mail host"
@@ -599,6 +626,34 @@ mod tests {
                 Answer::ServFail
             }))
         }
+    }
+
+    #[test]
+    fn invalid_domain_and_addresses() {
+        let z = Zone::new();
+        let r = run(&z, "a..example.com");
+        assert_eq!(r.problems, [MxProblem::InvalidDomain]);
+        assert!(texts(&r)[0].contains("a..example.com is not a valid domain name"));
+        let mut z = Zone::new();
+        mx(&mut z, "example.com", 10, "mx1.example.com");
+        mx(&mut z, "example.com", 20, "mx2.example.com");
+        z.add("mx1.example.com", Rdata::A([192, 0, 2, 1].into()))
+            .add("mx2.example.com", Rdata::A([192, 0, 2, 1].into()))
+            .add(
+                "mx2.example.com",
+                Rdata::Aaaa("2001:db8::2".parse().expect("v6")),
+            );
+        let r = run(&z, "example.com");
+        let want: Vec<IpAddr> = vec![
+            "192.0.2.1".parse().expect("ip"),
+            "2001:db8::2".parse().expect("ip"),
+        ];
+        assert_eq!(r.addresses(), want);
+        z.add("example.org", Rdata::A([192, 0, 2, 7].into()));
+        assert_eq!(
+            run(&z, "example.org").addresses(),
+            ["192.0.2.7".parse::<IpAddr>().expect("ip")]
+        );
     }
 
     #[test]

@@ -337,6 +337,11 @@ async fn spf_cases<R: Resolver>(dns: &R) {
 async fn mx_rdns_dnsbl_cases_from_knot() {
     if need_knot("mx_rdns_dnsbl_cases_from_knot") {
         mail_host_cases(&knot()).await;
+        // hickory answers 127.x PTR queries itself (RFC 6761): the scope says loopback.
+        let r = smtp_doctor_dnsauth::rdns::check(&knot(), [127, 0, 0, 1].into()).await;
+        assert_eq!(r.scope, smtp_doctor_dnsauth::rdns::Scope::Loopback);
+        assert!(r.scope.is_internal());
+        assert_eq!(r.names.first().map(|n| n.name.as_str()), Some("localhost"));
     }
 }
 
@@ -358,6 +363,7 @@ async fn mail_host_cases<R: Resolver>(dns: &R) {
     let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
     let healthy = mx::check(dns, "lab.test").await;
     assert!(healthy.problems.is_empty(), "{:?}", healthy.problems);
+    assert_eq!(healthy.addresses(), [ip("127.0.0.1"), ip("::1")]);
     let hosts: Vec<(u16, &str)> = healthy
         .exchangers
         .iter()
