@@ -292,6 +292,33 @@ pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty() && name.len() <= 253 && name.split('.').all(|l| !l.is_empty() && l.len() <= 63)
 }
 
+/// Runs `futures` together on the current task (queries to different names wait for the
+/// network at the same time) and returns their outputs in order. For the few queries of one
+/// check: every wake-up polls each unfinished future once.
+pub async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    use std::task::Poll;
+    let mut futures: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, out) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if out.is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => *out = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
+
 /// The longest CNAME chain followed before giving up.
 const MAX_CNAME_CHAIN: usize = 8;
 
@@ -808,6 +835,7 @@ fn failure(e: &hickory_resolver::ResolveError) -> Answer {
 #[cfg(test)]
 pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
     tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
         .expect("runtime")
         .block_on(future)
@@ -930,6 +958,17 @@ a.b.deep A 192.0.2.2\n\
         assert_eq!(bad.kind, ZoneErrorKind::UnterminatedString);
         let bad = Zone::from_zone_file("@ SOA ( 1 2\n", "example.com").unwrap_err();
         assert_eq!(bad.kind, ZoneErrorKind::UnclosedParenthesis);
+    }
+
+    #[test]
+    fn join_all_keeps_the_order() {
+        let slow = |ms: u64, v: u32| async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            v
+        };
+        let out = block_on(join_all(vec![slow(30, 1), slow(1, 2), slow(10, 3)]));
+        assert_eq!(out, [1, 2, 3]);
+        assert!(block_on(join_all(Vec::<std::future::Ready<u8>>::new())).is_empty());
     }
 
     #[test]

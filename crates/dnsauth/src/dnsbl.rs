@@ -11,7 +11,9 @@
 //!
 //! [`DEFAULT_ZONES`] names well-known public lists; tests use only the lab's zones.
 
-use crate::dns::{is_valid_name, normalize, reverse_name, AnswerKind, RecordType, Resolver};
+use crate::dns::{
+    is_valid_name, join_all, normalize, reverse_name, AnswerKind, RecordType, Resolver,
+};
 use crate::evidence::dns_evidence;
 use serde::Serialize;
 use smtp_doctor_model::Evidence;
@@ -201,23 +203,39 @@ async fn check_all<R: Resolver, S: AsRef<str>>(
     zones: &[S],
     options: &Options,
 ) -> Vec<DnsblResult> {
-    let mut out = Vec::with_capacity(zones.len());
-    for zone in zones {
-        let zone = normalize(zone.as_ref());
-        let mut result = ask(dns, subject, &zone).await;
-        if options.self_test {
-            let (listed, clean) = subject.test_entries();
-            let (l, c) = tokio::join!(ask(dns, listed, &zone), ask(dns, clean, &zone));
-            result.self_test = Some(SelfTest {
-                listed_subject: l.subject,
-                listed: l.status,
-                clean_subject: c.subject,
-                clean: c.status,
-            });
-        }
-        out.push(result);
+    let zones: Vec<String> = zones.iter().map(|z| normalize(z.as_ref())).collect();
+    join_all(
+        zones
+            .iter()
+            .map(|zone| ask_zone(dns, subject, zone, options))
+            .collect(),
+    )
+    .await
+}
+
+/// One zone's answer about `subject`, with its self-test when asked for.
+async fn ask_zone<R: Resolver>(
+    dns: &R,
+    subject: Subject<'_>,
+    zone: &str,
+    options: &Options,
+) -> DnsblResult {
+    if !options.self_test {
+        return ask(dns, subject, zone).await;
     }
-    out
+    let (listed, clean) = subject.test_entries();
+    let (mut result, l, c) = tokio::join!(
+        ask(dns, subject, zone),
+        ask(dns, listed, zone),
+        ask(dns, clean, zone)
+    );
+    result.self_test = Some(SelfTest {
+        listed_subject: l.subject,
+        listed: l.status,
+        clean_subject: c.subject,
+        clean: c.status,
+    });
+    result
 }
 
 /// One zone's answer about one subject.

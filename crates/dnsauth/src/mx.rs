@@ -15,7 +15,7 @@
 //! assert!(report.evidence()[0].text.starts_with("dns check: the MX host mx.example.com"));
 //! ```
 
-use crate::dns::{normalize, Answer, AnswerKind, Lookup, RecordType, Resolver};
+use crate::dns::{join_all, normalize, Answer, AnswerKind, Lookup, RecordType, Resolver};
 use crate::evidence::{dns_evidence, join_names};
 use serde::Serialize;
 use smtp_doctor_model::{Evidence, Stage};
@@ -257,8 +257,9 @@ pub async fn check<R: Resolver>(dns: &R, domain: &str) -> MxReport {
         return report;
     }
     report.skipped = records.len().saturating_sub(MAX_EXCHANGERS);
-    for (preference, name) in records.into_iter().take(MAX_EXCHANGERS) {
-        let host = host(dns, &name).await;
+    records.truncate(MAX_EXCHANGERS);
+    let hosts = join_all(records.iter().map(|(_, name)| host(dns, name)).collect()).await;
+    for ((preference, name), host) in records.into_iter().zip(hosts) {
         if host.ip_literal.is_some() {
             report
                 .problems

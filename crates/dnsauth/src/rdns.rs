@@ -10,7 +10,7 @@
 //! `localhost` (RFC 6761), without asking the server.
 
 use crate::dmarc::org::psl_organizational_domain;
-use crate::dns::{reverse_name, AnswerKind, RecordType, Resolver};
+use crate::dns::{join_all, reverse_name, AnswerKind, RecordType, Resolver};
 use crate::evidence::{dns_evidence, join_names};
 use serde::Serialize;
 use smtp_doctor_model::Evidence;
@@ -227,8 +227,9 @@ pub async fn check<R: Resolver>(dns: &R, ip: IpAddr) -> RdnsReport {
     } else {
         RecordType::Aaaa
     };
-    for name in names.iter().take(MAX_NAMES) {
-        let l = dns.lookup(name, forward_type).await;
+    let asked = &names[..names.len().min(MAX_NAMES)];
+    let lookups = join_all(asked.iter().map(|n| dns.lookup(n, forward_type)).collect()).await;
+    for (name, l) in asked.iter().zip(lookups) {
         let addresses: Vec<IpAddr> = l.addresses().take(MAX_ADDRESSES).collect();
         let confirmed = l.addresses().any(|a| a == ip);
         report.names.push(PtrName {
