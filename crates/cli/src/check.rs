@@ -3,6 +3,7 @@
 use crate::{EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{bail, Context, Result};
 use smtp_doctor_model::Stage;
+use smtp_doctor_monitor::config::read_bounded;
 use smtp_doctor_monitor::diagnose;
 use smtp_doctor_probe::{
     probe, Auth, AuthMechanism, IpVersion, ProbeOptions, Target, Timeouts, TlsPolicy,
@@ -10,7 +11,7 @@ use smtp_doctor_probe::{
 use smtp_doctor_render::check::{self, Verdict};
 use smtp_doctor_render::{check_json, Palette};
 use smtp_doctor_wire::Secret;
-use std::io::{self, BufRead, IsTerminal, Read, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -267,17 +268,6 @@ impl Args {
              or a terminal to ask on"
         )
     }
-}
-
-/// Reads at most `max` bytes of a file; a longer file is an error.
-fn read_bounded(path: &std::path::Path, max: u64) -> Result<Vec<u8>> {
-    let f = std::fs::File::open(path)?;
-    let mut buf = Vec::new();
-    f.take(max + 1).read_to_end(&mut buf)?;
-    if buf.len() as u64 > max {
-        bail!("larger than {max} bytes");
-    }
-    Ok(buf)
 }
 
 /// Asks for the password on the terminal, with echo off while it is typed.

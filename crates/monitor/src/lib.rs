@@ -3,6 +3,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod config;
+
 use smtp_doctor_model::probe::ProbeReport;
 use smtp_doctor_model::{Evidence, Source, Stage};
 use smtp_doctor_probe::{evidence, observations, resolution_evidence};
