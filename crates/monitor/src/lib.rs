@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod store;
 
 use smtp_doctor_model::probe::ProbeReport;
 use smtp_doctor_model::{Evidence, Source, Stage};
