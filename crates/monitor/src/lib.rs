@@ -4,6 +4,8 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod run;
+pub mod schedule;
 pub mod store;
 
 use smtp_doctor_model::probe::ProbeReport;
