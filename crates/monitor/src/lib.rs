@@ -4,8 +4,10 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod metrics;
 pub mod run;
 pub mod schedule;
+pub mod serve;
 pub mod store;
 
 use smtp_doctor_model::probe::ProbeReport;

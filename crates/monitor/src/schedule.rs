@@ -69,6 +69,11 @@ impl Monitor {
         self.lock().values().cloned().collect()
     }
 
+    /// The check of that name.
+    pub fn check(&self, name: &str) -> Option<Arc<CheckSpec>> {
+        self.checks.iter().find(|c| c.name == name).cloned()
+    }
+
     /// Each stored run, as it is stored.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<RunRecord>> {
         self.events.subscribe()
