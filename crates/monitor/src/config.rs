@@ -572,6 +572,29 @@ impl Walker<'_> {
         Some(s)
     }
 
+    /// Which of two exclusive keys `t` has (0 or 1) and its item; a problem when both or neither.
+    fn one_of<'d>(
+        &mut self,
+        t: &'d dyn TableLike,
+        keys: [&str; 2],
+        span: Range<usize>,
+        what: &str,
+    ) -> Option<(usize, &'d Item)> {
+        let [a, b] = keys;
+        match (t.get(a), t.get(b)) {
+            (Some(i), None) => Some((0, i)),
+            (None, Some(i)) => Some((1, i)),
+            (Some(_), Some(i)) => {
+                self.err(span_of(i), format!("{what} has `{a}` or `{b}`, not both"));
+                None
+            }
+            (None, None) => {
+                self.err(span, format!("{what} has neither `{a}` nor `{b}`"));
+                None
+            }
+        }
+    }
+
     fn check(
         &mut self,
         t: &dyn TableLike,
@@ -641,9 +664,9 @@ impl Walker<'_> {
             .opt(t, "thresholds", Walker::thresholds)
             .unwrap_or_default();
         let labels = self.opt(t, "labels", Walker::labels).unwrap_or_default();
-        let kind = match (t.get("check"), t.get("dns")) {
-            (Some(target), None) => self.smtp(t, target, timeout),
-            (None, Some(domain)) => {
+        let kind = match self.one_of(t, ["check", "dns"], span.clone(), "a check") {
+            Some((0, target)) => self.smtp(t, target, timeout),
+            Some((_, domain)) => {
                 let domain = self.nonempty(domain)?;
                 let dns_span = t.get("dns").map_or(span.clone(), span_of);
                 for key in ["port", "tls", "from", "to", "quit-after", "ca", "timeouts"] {
@@ -661,20 +684,7 @@ impl Walker<'_> {
                 );
                 Some(CheckKind::Dns { domain })
             }
-            (Some(_), Some(i)) => {
-                self.err(
-                    span_of(i),
-                    "a check has either `check` or `dns`, not both".into(),
-                );
-                None
-            }
-            (None, None) => {
-                self.err(
-                    span,
-                    "this check has neither `check = \"TARGET\"` nor `dns = \"DOMAIN\"`".into(),
-                );
-                None
-            }
+            None => None,
         };
         if self.problems.len() > before {
             return None;
@@ -889,8 +899,8 @@ impl Walker<'_> {
         if t.get("name").is_none() {
             self.err(span.clone(), "this alert channel has no name".into());
         }
-        let channel = match (t.get("webhook"), t.get("email")) {
-            (Some(url), None) => {
+        let channel = match self.one_of(t, ["webhook", "email"], span, "an alert channel") {
+            Some((0, url)) => {
                 let u = self.string(url)?;
                 let rest = u
                     .strip_prefix("https://")
@@ -911,7 +921,7 @@ impl Walker<'_> {
                     url: u,
                 })
             }
-            (None, Some(email)) => {
+            Some((_, email)) => {
                 let e = self.table(email, "email")?;
                 self.keys(e, &["relay", "from", "to"], "email");
                 let relay = self.opt(e, "relay", Walker::nonempty);
@@ -944,20 +954,7 @@ impl Walker<'_> {
                     to,
                 })
             }
-            (Some(_), Some(i)) => {
-                self.err(
-                    span_of(i),
-                    "an alert channel is a webhook or an email, not both".into(),
-                );
-                None
-            }
-            (None, None) => {
-                self.err(
-                    span,
-                    "this alert channel has neither `webhook` nor `email`".into(),
-                );
-                None
-            }
+            None => None,
         };
         if self.problems.len() > before {
             return None;

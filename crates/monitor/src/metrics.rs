@@ -165,23 +165,24 @@ fn write_family(out: &mut String, n: &Names, runs: &[(&str, &RunRecord)]) {
             sample(out, n.stage, &l, s.duration_ms as f64 / 1000.0);
         }
     }
-    header(out, n.reply, "gauge", "The last reply code the server sent");
-    for (labels, run) in runs {
-        if let Some(code) = run.reply_code {
-            sample(out, n.reply, labels, code);
-        }
-    }
-    header(
+    let optional =
+        |out: &mut String, name: &str, help: &str, value: fn(&RunRecord) -> Option<i64>| {
+            header(out, name, "gauge", help);
+            for (labels, run) in runs {
+                if let Some(v) = value(run) {
+                    sample(out, name, labels, v);
+                }
+            }
+        };
+    optional(out, n.reply, "The last reply code the server sent", |r| {
+        r.reply_code.map(i64::from)
+    });
+    optional(
         out,
         n.days,
-        "gauge",
         "Whole days before the leaf certificate expires",
+        |r| r.cert_days_left,
     );
-    for (labels, run) in runs {
-        if let Some(days) = run.cert_days_left {
-            sample(out, n.days, labels, days);
-        }
-    }
     header(
         out,
         n.findings,

@@ -66,6 +66,24 @@ async fn next(rx: &mut tokio::sync::broadcast::Receiver<Arc<RunRecord>>) -> Arc<
         .expect("the monitor runs")
 }
 
+/// Runs the monitor's schedule in a task until the sender is used.
+fn start(
+    monitor: &Arc<Monitor>,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let m = Arc::clone(monitor);
+    let task = tokio::spawn(async move {
+        m.run(async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    (stop, task)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hanging_target_never_delays_the_others_and_a_restart_resumes() {
     let lab = Lab::start_only(&["healthy", "silent", "greeting-421"])
@@ -79,16 +97,7 @@ async fn a_hanging_target_never_delays_the_others_and_a_restart_resumes() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&cfg.store).expect("store"));
     let monitor = Arc::new(Monitor::new(&cfg, Arc::clone(&store)).expect("monitor"));
     let mut rx = monitor.subscribe();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = {
-        let m = Arc::clone(&monitor);
-        tokio::spawn(async move {
-            m.run(async {
-                let _ = stopped.await;
-            })
-            .await
-        })
-    };
+    let (stop, task) = start(&monitor);
     // Until the silent server's run ends (at its timeout), the healthy check keeps its
     // schedule on the other permit.
     let mut healthy_before_silent = 0;
@@ -131,16 +140,7 @@ async fn a_hanging_target_never_delays_the_others_and_a_restart_resumes() {
     let snapshot = monitor.snapshot();
     assert!(snapshot.iter().all(|s| s.last.is_some()), "{snapshot:?}");
     let mut rx = monitor.subscribe();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = {
-        let m = Arc::clone(&monitor);
-        tokio::spawn(async move {
-            m.run(async {
-                let _ = stopped.await;
-            })
-            .await
-        })
-    };
+    let (stop, task) = start(&monitor);
     for _ in 0..3 {
         let run = next(&mut rx).await;
         assert_eq!(run.check, "healthy", "{run:?} ran again after the restart");
