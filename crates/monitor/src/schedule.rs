@@ -97,6 +97,13 @@ impl Monitor {
             s.last = Some(Arc::clone(&run));
             s.runs += 1;
         }
+        tracing::info!(
+            "check {}: {} ({}) in {} ms",
+            run.check,
+            run.status.as_str(),
+            run.category.as_deref().unwrap_or("-"),
+            run.duration_ms
+        );
         let _ = self.events.send(Arc::clone(&run));
         Ok(run)
     }

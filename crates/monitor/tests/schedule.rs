@@ -34,15 +34,23 @@ tls = "starttls"
 ca = "ca.pem"
 from = "monitor@example.org"
 to = "someone@lab.invalid"
-interval = "1s"
-timeout = "1s"
+interval = "2s"
+timeout = "2s"
+
+[[check]]
+name = "expiring"
+check = "{healthy}"
+tls = "starttls"
+ca = "ca.pem"
+interval = "1h"
+thresholds = {{ cert-days = 3650 }}
 
 [[check]]
 name = "silent"
 check = "{silent}"
 tls = "none"
 interval = "1h"
-timeout = "4s"
+timeout = "6s"
 
 [[check]]
 name = "421"
@@ -102,6 +110,7 @@ async fn a_hanging_target_never_delays_the_others_and_a_restart_resumes() {
     // schedule on the other permit.
     let mut healthy_before_silent = 0;
     let mut seen_421 = None;
+    let mut expiring = None;
     let silent = loop {
         let run = next(&mut rx).await;
         match run.check.as_str() {
@@ -113,6 +122,7 @@ async fn a_hanging_target_never_delays_the_others_and_a_restart_resumes() {
                 healthy_before_silent += 1;
             }
             "421" => seen_421 = Some(run),
+            "expiring" => expiring = Some(run),
             _ => break run,
         }
     };
@@ -124,6 +134,17 @@ async fn a_hanging_target_never_delays_the_others_and_a_restart_resumes() {
     let g421 = seen_421.expect("the 421 check ran before the silent one ended");
     assert_eq!(g421.status, RunStatus::Failed);
     assert_eq!(g421.reply_code, Some(421));
+    // A healthy server whose certificate is within the threshold: degraded, with the reason.
+    let expiring = expiring.expect("the expiring check ran");
+    assert_eq!(expiring.status, RunStatus::Degraded, "{expiring:?}");
+    assert_eq!(expiring.category.as_deref(), Some("delivered"));
+    assert!(
+        expiring
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.contains("below the threshold of 3650")),
+        "{expiring:?}"
+    );
     let _ = stop.send(());
     task.await.expect("the monitor stops");
     let stored = store.runs("healthy", 100).expect("runs");
