@@ -11,6 +11,7 @@ mod explain;
 mod input;
 mod lab;
 mod logs;
+mod monitor;
 mod parallel;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
@@ -70,6 +71,8 @@ enum Command {
     Bounce(bounce::Args),
     /// Summarise mail logs (Postfix, Exim, Sendmail, OpenSMTPD): totals, failures by cause, domain, code and relay; traces.
     Logs(logs::Args),
+    /// Run checks on a schedule from monitor.toml, with a history and Prometheus metrics.
+    Monitor(monitor::Args),
     /// Serve the built-in fault lab on 127.0.0.1 until Ctrl-C or end of input.
     Lab(lab::Args),
     /// Start the built-in fault lab and diagnose every scenario with `check`; needs no set-up.
@@ -114,6 +117,7 @@ fn main() -> ExitCode {
         Command::Check(args) => check::run(&args, colour),
         Command::Bounce(args) => bounce::run(&args, colour),
         Command::Logs(args) => logs::run(&args, colour),
+        Command::Monitor(args) => monitor::run(&args),
         Command::Lab(args) => lab::run(&args),
         Command::Demo => demo::run(colour),
         Command::Completions(args) => docs::completions(&args),

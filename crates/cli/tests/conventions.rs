@@ -8,11 +8,12 @@ mod common;
 use common::{run_stdin, BIN};
 
 /// Every subcommand a user can type.
-const COMMANDS: [&str; 8] = [
+const COMMANDS: [&str; 9] = [
     "explain",
     "check",
     "bounce",
     "logs",
+    "monitor",
     "lab",
     "demo",
     "completions",
