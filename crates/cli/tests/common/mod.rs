@@ -293,3 +293,44 @@ fn refused(query: &[u8]) -> Option<Vec<u8>> {
     reply.extend_from_slice(question);
     Some(reply)
 }
+
+/// `schema/finding.v1.json`: the finding object every subcommand's schema references.
+pub(crate) const FINDING_SCHEMA: &str = include_str!("../../../../schema/finding.v1.json");
+
+/// The finding schema, parsed.
+fn finding_schema() -> serde_json::Value {
+    serde_json::from_str(FINDING_SCHEMA).expect("finding.v1.json is JSON")
+}
+
+/// A validator for a subcommand's schema (its text), with `finding.v1.json` registered under its
+/// `$id`, so that the schema's `$ref` to it resolves without any retrieval.
+pub(crate) fn schema_validator(text: &str) -> jsonschema::Validator {
+    let schema: serde_json::Value = serde_json::from_str(text).expect("schema is JSON");
+    let finding = finding_schema();
+    let id = finding["$id"]
+        .as_str()
+        .expect("finding.v1.json has an $id")
+        .to_string();
+    let resource = jsonschema::Resource::from_contents(finding).expect("finding.v1.json loads");
+    jsonschema::options()
+        .with_resource(id, resource)
+        .build(&schema)
+        .expect("schema compiles")
+}
+
+/// A validator of one finding object: `finding.v1.json`, closed to other properties.
+pub(crate) fn finding_validator() -> jsonschema::Validator {
+    let id = finding_schema()["$id"].clone();
+    let closed = serde_json::json!({ "$ref": id, "unevaluatedProperties": false }).to_string();
+    schema_validator(&closed)
+}
+
+/// The names of the finding's fields (`required` of `finding.v1.json`: every field).
+pub(crate) fn finding_fields() -> Vec<String> {
+    finding_schema()["required"]
+        .as_array()
+        .expect("finding.v1.json lists its fields")
+        .iter()
+        .filter_map(|f| f.as_str().map(str::to_string))
+        .collect()
+}
