@@ -419,6 +419,28 @@ pub async fn check<R: Resolver>(dns: &R, host: &str, port: u16, dnssec: DnssecSt
     report
 }
 
+/// [`check`] for every exchanger of an MX report (port 25), asked together, in MX order; the
+/// null MX and the implicit MX (the domain's own name) are checked as the report has them.
+pub async fn check_mx<R: Resolver>(
+    dns: &R,
+    mx: &crate::mx::MxReport,
+    dnssec: DnssecState,
+) -> Vec<DaneReport> {
+    let hosts: Vec<&str> = mx
+        .exchangers
+        .iter()
+        .map(|e| e.host.name.as_str())
+        .chain(mx.implicit.iter().map(|h| h.name.as_str()))
+        .collect();
+    crate::dns::join_all(
+        hosts
+            .into_iter()
+            .map(|h| check(dns, h, 25, dnssec))
+            .collect(),
+    )
+    .await
+}
+
 impl DaneReport {
     /// The TLSA records as read.
     pub fn tlsa(&self) -> &[Tlsa] {
@@ -767,6 +789,34 @@ mod tests {
         assert_eq!(r.answer, AnswerKind::Nxdomain);
         assert!(r.problems.is_empty());
         assert_eq!(r.match_chain(&[vec![1]]), None);
+    }
+
+    #[test]
+    fn check_mx_asks_every_exchanger() {
+        let mut z = zone_with("mx1.example.com", &[&format!("3 1 1 {}", "00".repeat(32))]);
+        for (p, host) in [(10, "mx1.example.com"), (20, "mx2.example.com")] {
+            z.add(
+                "example.com",
+                Rdata::Mx(crate::dns::Mx {
+                    preference: p,
+                    exchange: host.into(),
+                }),
+            );
+            z.add(host, Rdata::A([192, 0, 2, 1].into()));
+        }
+        let mx = block_on(crate::mx::check(&z, "example.com"));
+        let reports = block_on(check_mx(&z, &mx, DnssecState::Secure));
+        let names: Vec<(&str, AnswerKind)> = reports
+            .iter()
+            .map(|r| (r.name.as_str(), r.answer))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("_25._tcp.mx1.example.com", AnswerKind::Records),
+                ("_25._tcp.mx2.example.com", AnswerKind::Nxdomain)
+            ]
+        );
     }
 
     #[test]
