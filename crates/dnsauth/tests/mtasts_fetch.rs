@@ -277,3 +277,20 @@ async fn policy_host_resolved_through_knot() {
     assert_eq!(r.address, Some([127, 0, 0, 1].into()));
     assert!(r.policy.is_some());
 }
+
+#[tokio::test]
+async fn nothing_listening() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = free.local_addr().expect("address").port();
+    drop(free);
+    let pki = Pki::new();
+    let r = fetch(&lab_zone(), "lab.test", &options(&pki, port)).await;
+    assert!(
+        matches!(r.problems.as_slice(), [FetchProblem::ConnectFailed { port: p, .. }] if *p == port),
+        "{:?}",
+        r.problems
+    );
+    assert!(r.evidence()[0]
+        .text
+        .contains(&format!("port {port} of mta-sts.lab.test")));
+}

@@ -87,8 +87,10 @@ pub enum FetchProblem {
     },
     /// No TCP connection to any address.
     ConnectFailed {
-        /// The address tried last.
+        /// The address tried.
         address: IpAddr,
+        /// The port.
+        port: u16,
         /// The operating system's error, or `timeout`.
         error: String,
     },
@@ -347,11 +349,13 @@ async fn run<R: Resolver>(dns: &R, opts: &FetchOptions, report: &mut FetchReport
             Ok(Err(e)) => {
                 report.problems.push(FetchProblem::ConnectFailed {
                     address: ip,
+                    port: opts.https_port,
                     error: e.to_string(),
                 });
             }
             Err(_) => report.problems.push(FetchProblem::ConnectFailed {
                 address: ip,
+                port: opts.https_port,
                 error: "timeout".to_string(),
             }),
         }
@@ -510,8 +514,12 @@ impl FetchReport {
                 "the MTA-STS policy host {} has no address (A: {a}, AAAA: {aaaa}): {senders}",
                 self.host
             ),
-            FetchProblem::ConnectFailed { address, error } => format!(
-                "the MTA-STS policy fetch could not connect to {address} port 443 of {} ({error}): {senders}",
+            FetchProblem::ConnectFailed {
+                address,
+                port,
+                error,
+            } => format!(
+                "the MTA-STS policy fetch could not connect to {address} port {port} of {} ({error}): {senders}",
                 self.host
             ),
             FetchProblem::Certificate { problem, reason } => format!(
