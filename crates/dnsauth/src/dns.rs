@@ -1,4 +1,4 @@
-//! The DNS lookup layer: a [`Resolver`] trait asking TXT, A, AAAA, MX, PTR and CNAME, whose
+//! The DNS lookup layer: a [`Resolver`] trait asking TXT, A, AAAA, MX, PTR, CNAME and TLSA, whose
 //! answers keep their kind ([`Answer`]: records, NXDOMAIN, NODATA, SERVFAIL, REFUSED, timeout,
 //! truncated) as data; [`HickoryDns`] asks a real server through hickory-resolver, [`Zone`] is
 //! an in-memory zone for tests.
@@ -25,10 +25,12 @@ pub enum RecordType {
     Ptr,
     /// Alias.
     Cname,
+    /// TLS certificate association (DANE, RFC 6698).
+    Tlsa,
 }
 
 impl RecordType {
-    /// The usual upper-case name: `A`, `AAAA`, `MX`, `TXT`, `PTR`, `CNAME`.
+    /// The usual upper-case name: `A`, `AAAA`, `MX`, `TXT`, `PTR`, `CNAME`, `TLSA`.
     pub fn as_str(self) -> &'static str {
         match self {
             RecordType::A => "A",
@@ -37,6 +39,7 @@ impl RecordType {
             RecordType::Txt => "TXT",
             RecordType::Ptr => "PTR",
             RecordType::Cname => "CNAME",
+            RecordType::Tlsa => "TLSA",
         }
     }
 }
@@ -48,6 +51,20 @@ pub struct Mx {
     pub preference: u16,
     /// The exchanger's name, lower case, without the final dot; empty for the null MX (`.`).
     pub exchange: String,
+}
+
+/// A TLSA record (RFC 6698 section 2.1): its three numbers, as published (any value from 0 to
+/// 255; [`crate::dane`] says which are defined), and the certificate association data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tlsa {
+    /// The certificate usage (0 PKIX-TA, 1 PKIX-EE, 2 DANE-TA, 3 DANE-EE).
+    pub usage: u8,
+    /// The selector (0 the whole certificate, 1 its SubjectPublicKeyInfo).
+    pub selector: u8,
+    /// The matching type (0 the data itself, 1 SHA-256, 2 SHA-512).
+    pub matching: u8,
+    /// The certificate association data.
+    pub data: Vec<u8>,
 }
 
 /// One record of an answer, typed.
@@ -66,6 +83,8 @@ pub enum Rdata {
     Ptr(String),
     /// A CNAME target, lower case, without the final dot.
     Cname(String),
+    /// A TLSA record.
+    Tlsa(Tlsa),
 }
 
 impl Rdata {
@@ -78,6 +97,7 @@ impl Rdata {
             Rdata::Txt(_) => RecordType::Txt,
             Rdata::Ptr(_) => RecordType::Ptr,
             Rdata::Cname(_) => RecordType::Cname,
+            Rdata::Tlsa(_) => RecordType::Tlsa,
         }
     }
 }
@@ -242,6 +262,14 @@ impl Lookup {
     pub fn mx(&self) -> impl Iterator<Item = &Mx> + '_ {
         self.answer.records().iter().filter_map(|r| match r {
             Rdata::Mx(m) => Some(m),
+            _ => None,
+        })
+    }
+
+    /// The TLSA records of the answer.
+    pub fn tlsa(&self) -> impl Iterator<Item = &Tlsa> + '_ {
+        self.answer.records().iter().filter_map(|r| match r {
+            Rdata::Tlsa(t) => Some(t),
             _ => None,
         })
     }
@@ -461,7 +489,7 @@ impl Zone {
 
     /// Reads a zone file (RFC 1035 master format: `$ORIGIN`, `$TTL`, `@`, relative names, an
     /// omitted owner, TTL and class, quoted strings, parentheses, `;` comments). A, AAAA, MX,
-    /// TXT, PTR and CNAME records are kept; other types are skipped.
+    /// TXT, PTR, CNAME and TLSA records are kept; other types are skipped.
     pub fn from_zone_file(text: &str, origin: &str) -> Result<Zone, ZoneError> {
         let mut zone = Zone::new();
         let mut origin = normalize(origin);
@@ -536,6 +564,13 @@ impl Zone {
                 "TXT" => return Err(err(ZoneErrorKind::MissingData)),
                 "PTR" => Rdata::Ptr(absolute(arg(0)?, &origin)),
                 "CNAME" => Rdata::Cname(absolute(arg(0)?, &origin)),
+                "TLSA" => {
+                    let text: Vec<&str> = data.iter().map(|t| t.text.as_str()).collect();
+                    Rdata::Tlsa(
+                        crate::dane::parse_tlsa(&text.join(" "))
+                            .map_err(|_| err(ZoneErrorKind::BadTlsa))?,
+                    )
+                }
                 _ => {
                     zone.touch(&owner);
                     continue;
@@ -586,6 +621,9 @@ pub enum ZoneErrorKind {
     /// An MX preference that is not a 16-bit number.
     #[error("bad number")]
     BadNumber,
+    /// A TLSA record whose text does not parse (three numbers, then hexadecimal data).
+    #[error("bad TLSA record")]
+    BadTlsa,
 }
 
 /// One token of a zone file line: its text, its bytes (escapes decoded), and whether quoted.
@@ -768,6 +806,7 @@ impl HickoryDns {
             RecordType::Txt => HType::TXT,
             RecordType::Ptr => HType::PTR,
             RecordType::Cname => HType::CNAME,
+            RecordType::Tlsa => HType::TLSA,
         };
         let lookup =
             match tokio::time::timeout(self.timeout, self.resolver.lookup(fqdn, htype)).await {
@@ -793,6 +832,12 @@ impl HickoryDns {
                 }),
                 RData::TXT(t) => Rdata::Txt(t.txt_data().iter().map(|s| s.to_vec()).collect()),
                 RData::PTR(p) => Rdata::Ptr(host(&p.0)),
+                RData::TLSA(t) => Rdata::Tlsa(Tlsa {
+                    usage: t.cert_usage().into(),
+                    selector: t.selector().into(),
+                    matching: t.matching().into(),
+                    data: t.cert_data().to_vec(),
+                }),
                 _ => continue,
             };
             if data.record_type() == rtype {

@@ -6,6 +6,7 @@
 //! crate never makes a finding by itself.
 #![forbid(unsafe_code)]
 
+pub mod dane;
 pub mod dkim;
 pub mod dmarc;
 pub mod dns;

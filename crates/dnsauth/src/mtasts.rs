@@ -1,6 +1,8 @@
 //! MTA-STS (RFC 8461): the `_mta-sts` TXT record, the policy file served at
 //! `https://mta-sts.<domain>/.well-known/mta-sts.txt`, and whether an MX host matches the
-//! policy's `mx` patterns. Pure parsers: fetching the policy is the DNS/HTTPS layer's job.
+//! policy's `mx` patterns; [`fetch`] gets the policy over HTTPS.
+
+pub mod fetch;
 
 use crate::taglist::{self, StrictError, MAX_RECORD_BYTES};
 use crate::uri::is_hostname;
@@ -118,7 +120,8 @@ pub fn parse_record(text: &str) -> Result<ParsedStsRecord, StsRecordError> {
 }
 
 /// A policy's `mode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum StsMode {
     /// `enforce`: senders must not deliver over a connection that fails the policy.
     Enforce,
@@ -160,7 +163,7 @@ impl fmt::Display for PolicyKey {
 }
 
 /// A parsed MTA-STS policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct StsPolicy {
     /// `mode`.
     pub mode: StsMode,

@@ -166,7 +166,8 @@ fn lab_zone_files() -> Option<Zone> {
     let mut zone = String::new();
     for file in ["lab.test.zone", "2.0.192.in-addr.arpa.zone"] {
         match std::fs::read_to_string(dir.join(file)) {
-            Ok(text) => zone.push_str(&text),
+            // start-dns.sh puts the lab key's TLSA digest in place of the template's mark.
+            Ok(text) => zone.push_str(&text.replace("@TLSA_311@", &lab_tlsa_311())),
             Err(e) if ci() => panic!("{} under CI=true: {e}", dir.join(file).display()),
             Err(e) => {
                 eprintln!(
@@ -501,4 +502,86 @@ async fn mail_host_cases<R: Resolver>(dns: &R) {
     let clean = dnsbl::check(dns, ip("192.0.2.11"), &zones[..1]).await;
     assert_eq!(clean[0].status, DnsblStatus::NotListed);
     assert!(dnsbl::evidence(&clean).is_empty());
+}
+
+/// The DER of the lab servers' certificate (`$SMTP_LAB_DIR/tls/cert.pem`), or `None` (a notice;
+/// a failure under CI) without it.
+fn lab_cert() -> Option<Vec<u8>> {
+    let dir = std::env::var_os("SMTP_LAB_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from("/tmp/smtp-doctor-lab"));
+    let path = dir.join("tls/cert.pem");
+    match std::fs::read(&path) {
+        Ok(pem) => {
+            let (_, pem) = x509_parser::pem::parse_x509_pem(&pem).expect("the lab certificate");
+            Some(pem.contents)
+        }
+        Err(e) if ci() => panic!("{} under CI=true: {e}", path.display()),
+        Err(e) => {
+            eprintln!(
+                "SKIPPED: lab certificate {} not readable: {e}",
+                path.display()
+            );
+            None
+        }
+    }
+}
+
+/// The hex SHA-256 of the lab certificate's public key (what start-dns.sh publishes as
+/// `3 1 1`), or zeros without the certificate.
+fn lab_tlsa_311() -> String {
+    use x509_parser::prelude::FromDer as _;
+    let Some(der) = lab_cert() else {
+        return "00".repeat(32);
+    };
+    let (_, cert) = x509_parser::certificate::X509Certificate::from_der(&der).expect("X.509");
+    let spki = cert.tbs_certificate.subject_pki.raw;
+    ring::digest::digest(&ring::digest::SHA256, spki)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[tokio::test]
+async fn dane_cases_from_knot() {
+    if need_knot("dane_cases_from_knot") {
+        dane_cases(&knot()).await;
+    }
+}
+
+#[tokio::test]
+async fn dane_cases_from_the_zone_files() {
+    if let Some(zone) = lab_zone_files() {
+        dane_cases(&zone).await;
+    }
+}
+
+/// The lab's TLSA records: `mx` on ports 25 and 2525 match the lab certificate, `mx2`'s digest
+/// of zeros does not, `mx3` has none; the zone is unsigned, so none is DNSSEC-validated.
+async fn dane_cases<R: Resolver>(dns: &R) {
+    use smtp_doctor_dnsauth::dane::{check, DaneProblem, DaneResult, DnssecState};
+    use smtp_doctor_dnsauth::dns::AnswerKind;
+    let Some(cert) = lab_cert() else { return };
+    for port in [25, 2525] {
+        let mut r = check(dns, "mx.lab.test", port, DnssecState::NotValidated).await;
+        assert_eq!(r.answer, AnswerKind::Records, "port {port}");
+        assert_eq!(r.records.len(), 1);
+        assert_eq!(r.problems[0], DaneProblem::NotValidated { records: 1 });
+        assert!(matches!(
+            r.problems[1],
+            DaneProblem::NoRolloverRecord { .. }
+        ));
+        assert!(matches!(
+            r.match_chain(std::slice::from_ref(&cert)),
+            Some(DaneResult::Matched { certificate: 0, .. })
+        ));
+        assert_eq!(r.problems.len(), 2);
+    }
+    let mut r = check(dns, "mx2.lab.test", 25, DnssecState::NotValidated).await;
+    r.match_chain(std::slice::from_ref(&cert));
+    assert_eq!(r.problems.last(), Some(&DaneProblem::NoMatch { usable: 1 }));
+    let r = check(dns, "mx3.lab.test", 25, DnssecState::NotValidated).await;
+    assert_eq!(r.answer, AnswerKind::Nxdomain);
+    assert!(r.problems.is_empty());
 }

@@ -6,9 +6,7 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
-};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use smtp_doctor_model::probe::{CertInfo, CertProblem, CertProblemKind};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -247,28 +245,13 @@ pub(crate) fn cert_problem(
         && leaf
             .as_ref()
             .is_some_and(|c| c.subject().as_raw() == c.issuer().as_raw());
-    p.kind =
-        match err {
-            rustls::Error::InvalidCertificate(ce) => match ce {
-                CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
-                    CertProblemKind::Expired
-                }
-                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
-                    CertProblemKind::NotYetValid
-                }
-                CertificateError::NotValidForName
-                | CertificateError::NotValidForNameContext { .. } => CertProblemKind::NameMismatch,
-                CertificateError::UnknownIssuer if self_signed => CertProblemKind::SelfSigned,
-                CertificateError::UnknownIssuer => CertProblemKind::UnknownIssuer,
-                CertificateError::BadSignature => CertProblemKind::BadSignature,
-                CertificateError::Revoked => CertProblemKind::Revoked,
-                CertificateError::InvalidPurpose
-                | CertificateError::InvalidPurposeContext { .. } => CertProblemKind::InvalidPurpose,
-                _ => CertProblemKind::Other,
-            },
-            rustls::Error::General(_) => CertProblemKind::NoTrustAnchors,
-            _ => CertProblemKind::Other,
-        };
+    p.kind = match err {
+        rustls::Error::InvalidCertificate(ce) => {
+            smtp_doctor_dnsauth::mtasts::fetch::cert_problem_kind(ce, self_signed)
+        }
+        rustls::Error::General(_) => CertProblemKind::NoTrustAnchors,
+        _ => CertProblemKind::Other,
+    };
     p
 }
 
