@@ -10,6 +10,7 @@ pub mod dkim;
 pub mod dmarc;
 pub mod dns;
 pub mod mtasts;
+pub mod report;
 pub mod spf;
 pub mod taglist;
 pub mod tlsrpt;
