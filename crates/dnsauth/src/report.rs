@@ -1166,8 +1166,11 @@ impl DomainReport {
 fn spf_text(d: &str, s: &SpfSection, i: &SpfIssue) -> String {
     match i {
         SpfIssue::NoRecord { answer } => format!(
-            "the domain {d} has no SPF record (TXT query: {}); receivers get SPF none for its mail",
-            answer.as_str()
+            "the domain {d} has no SPF record ({}); receivers get SPF none for its mail",
+            match answer {
+                AnswerKind::Records => "its TXT records hold no v=spf1 record".to_string(),
+                a => format!("TXT query: {}", a.as_str()),
+            }
         ),
         SpfIssue::MultipleRecords { count } => format!(
             "the domain {d} publishes {count} SPF records ({}); more than one SPF record is a permerror",
