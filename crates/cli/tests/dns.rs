@@ -242,7 +242,7 @@ fn text_shows_the_spf_tree_and_the_fixes() {
         "{t}"
     );
     assert!(
-        t.contains("        include i1.lab.test [+0 lookups inside] fail"),
+        t.contains("        include i1.lab.test [+0 lookups inside] fail: no match"),
         "{t}"
     );
     assert!(t.contains("dns check: the SPF record of spf-many.lab.test needs 11 DNS lookups, over the limit of 10"), "{t}");

@@ -199,9 +199,15 @@ fn write_spf_node(w: &mut impl Write, n: &SpfNode, depth: usize, p: &Palette) ->
         (None, Some(a)) => format!(" (TXT: {})", a.as_str()),
         _ => String::new(),
     };
+    // An include matches only on pass; fail, softfail and neutral inside it are no match.
+    let meaning = match (n.via, n.result) {
+        ("include", "pass") => ": match",
+        ("include", "fail" | "softfail" | "neutral") => ": no match",
+        _ => "",
+    };
     writeln!(
         w,
-        "{pad}{via}{} [{cost}] {}{answer}",
+        "{pad}{via}{} [{cost}] {}{meaning}{answer}",
         p.paint(p.label, &n.domain),
         n.result
     )?;
