@@ -957,6 +957,13 @@ async fn dmarc_section<R: Resolver>(dns: &R, domain: &str, l: DmarcLookups) -> D
             }
         }
     }
+    if views.differ() {
+        notes.push(format!(
+            "the organisational domain is {} by the public suffix list (RFC 7489) but {} by the DNS tree walk (RFC 9989): receivers of either kind may apply different policies and alignment",
+            views.public_suffix.as_deref().unwrap_or("none (a public suffix)"),
+            views.tree_walk.organizational_domain
+        ));
+    }
     for step in &views.tree_walk.steps {
         if let org::WalkAnswer::Failed(kind) = &step.answer {
             if step.name != domain {
@@ -1357,6 +1364,29 @@ bare MX 10 mx.example.com.\n",
         assert!(ev.iter().all(|e| e.source == Source::Dns
             && e.text.starts_with("dns check: ")
             && e.text.contains("example.com")));
+    }
+
+    #[test]
+    fn an_authorised_report_destination_is_no_problem() {
+        let mut z = zone();
+        z.add(
+            "example.com._report._dmarc.example.net",
+            crate::dns::Rdata::Txt(vec![b"v=DMARC1".to_vec()]),
+        );
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let r = rt.block_on(check_domain(&z, "example.com", &CheckOptions::default()));
+        assert!(
+            !r.dmarc
+                .issues
+                .iter()
+                .any(|i| matches!(i, DmarcIssue::UnauthorisedDestination { .. })),
+            "{:?}",
+            r.dmarc.issues
+        );
+        assert_eq!(r.dmarc.rua.len(), 2);
     }
 
     #[test]
