@@ -25,6 +25,7 @@ const FILES: &[&str] = &[
     "clients.toml",
     "mta.toml",
     "dnsbl.toml",
+    "dns.toml",
     "dns-records.toml",
     "providers.toml",
 ];

@@ -9,7 +9,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 /// The record types the checks ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
 #[non_exhaustive]
 pub enum RecordType {
     /// IPv4 address.
@@ -108,15 +109,12 @@ pub enum Answer {
 impl Answer {
     /// True for NXDOMAIN and NODATA: the DNS answered, and had nothing (a "void" lookup).
     pub fn is_void(&self) -> bool {
-        matches!(self, Answer::NxDomain | Answer::NoData)
+        self.kind().is_void()
     }
 
     /// True when the DNS did not answer properly (SERVFAIL, REFUSED, timeout, truncated, other).
     pub fn is_error(&self) -> bool {
-        !matches!(
-            self,
-            Answer::Records(_) | Answer::NxDomain | Answer::NoData | Answer::BadName
-        )
+        self.kind().is_error()
     }
 
     /// The records, empty for every other kind of answer.
@@ -125,6 +123,83 @@ impl Answer {
             Answer::Records(r) => r,
             _ => &[],
         }
+    }
+
+    /// The kind of this answer, without its records.
+    pub fn kind(&self) -> AnswerKind {
+        match self {
+            Answer::Records(_) => AnswerKind::Records,
+            Answer::NxDomain => AnswerKind::Nxdomain,
+            Answer::NoData => AnswerKind::Nodata,
+            Answer::ServFail => AnswerKind::Servfail,
+            Answer::Refused => AnswerKind::Refused,
+            Answer::Timeout => AnswerKind::Timeout,
+            Answer::Truncated => AnswerKind::Truncated,
+            Answer::BadName => AnswerKind::BadName,
+            Answer::Failed => AnswerKind::Failed,
+        }
+    }
+}
+
+/// The kind of an [`Answer`], as the reports keep it (serialised in snake case).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AnswerKind {
+    /// Records of the asked type.
+    Records,
+    /// NXDOMAIN.
+    Nxdomain,
+    /// NODATA (NOERROR, empty answer).
+    Nodata,
+    /// SERVFAIL.
+    Servfail,
+    /// REFUSED.
+    Refused,
+    /// No answer before the deadline.
+    Timeout,
+    /// A truncated answer that could not be had whole.
+    Truncated,
+    /// Not a valid DNS name.
+    BadName,
+    /// Any other failure.
+    Failed,
+}
+
+impl AnswerKind {
+    /// The usual name in a sentence: `records`, `NXDOMAIN`, `NODATA`, `SERVFAIL`, `REFUSED`,
+    /// `timeout`, `truncated`, `invalid name`, `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnswerKind::Records => "records",
+            AnswerKind::Nxdomain => "NXDOMAIN",
+            AnswerKind::Nodata => "NODATA",
+            AnswerKind::Servfail => "SERVFAIL",
+            AnswerKind::Refused => "REFUSED",
+            AnswerKind::Timeout => "timeout",
+            AnswerKind::Truncated => "truncated",
+            AnswerKind::BadName => "invalid name",
+            AnswerKind::Failed => "error",
+        }
+    }
+
+    /// True for NXDOMAIN and NODATA.
+    pub fn is_void(self) -> bool {
+        matches!(self, AnswerKind::Nxdomain | AnswerKind::Nodata)
+    }
+
+    /// True when the DNS did not answer properly (SERVFAIL, REFUSED, timeout, truncated, other).
+    pub fn is_error(self) -> bool {
+        !matches!(
+            self,
+            AnswerKind::Records | AnswerKind::Nxdomain | AnswerKind::Nodata | AnswerKind::BadName
+        )
+    }
+}
+
+impl std::fmt::Display for AnswerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -215,6 +290,33 @@ pub fn reverse_name(ip: IpAddr) -> String {
 /// True when `name` (without the final dot) can be asked: 1 to 253 bytes, labels of 1 to 63.
 pub fn is_valid_name(name: &str) -> bool {
     !name.is_empty() && name.len() <= 253 && name.split('.').all(|l| !l.is_empty() && l.len() <= 63)
+}
+
+/// Runs `futures` together on the current task (queries to different names wait for the
+/// network at the same time) and returns their outputs in order. For the few queries of one
+/// check: every wake-up polls each unfinished future once.
+pub async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    use std::task::Poll;
+    let mut futures: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, out) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if out.is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => *out = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
 }
 
 /// The longest CNAME chain followed before giving up.
@@ -729,6 +831,16 @@ fn failure(e: &hickory_resolver::ResolveError) -> Answer {
     }
 }
 
+/// Runs `future` to completion on a current-thread runtime (the checks' unit tests).
+#[cfg(test)]
+pub(crate) fn block_on<F: Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("runtime")
+        .block_on(future)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -846,6 +958,17 @@ a.b.deep A 192.0.2.2\n\
         assert_eq!(bad.kind, ZoneErrorKind::UnterminatedString);
         let bad = Zone::from_zone_file("@ SOA ( 1 2\n", "example.com").unwrap_err();
         assert_eq!(bad.kind, ZoneErrorKind::UnclosedParenthesis);
+    }
+
+    #[test]
+    fn join_all_keeps_the_order() {
+        let slow = |ms: u64, v: u32| async move {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            v
+        };
+        let out = block_on(join_all(vec![slow(30, 1), slow(1, 2), slow(10, 3)]));
+        assert_eq!(out, [1, 2, 3]);
+        assert!(block_on(join_all(Vec::<std::future::Ready<u8>>::new())).is_empty());
     }
 
     #[test]

@@ -9,7 +9,11 @@
 pub mod dkim;
 pub mod dmarc;
 pub mod dns;
+pub mod dnsbl;
+pub mod evidence;
 pub mod mtasts;
+pub mod mx;
+pub mod rdns;
 pub mod report;
 pub mod spf;
 pub mod taglist;

@@ -332,3 +332,173 @@ async fn spf_cases<R: Resolver>(dns: &R) {
     assert_eq!(e.result, SpfResult::None);
     assert_eq!(e.trace.query.map(|q| q.answer), Some(Answer::NxDomain));
 }
+
+#[tokio::test]
+async fn mx_rdns_dnsbl_cases_from_knot() {
+    if need_knot("mx_rdns_dnsbl_cases_from_knot") {
+        mail_host_cases(&knot()).await;
+        // hickory answers 127.x PTR queries itself (RFC 6761): the scope says loopback.
+        let r = smtp_doctor_dnsauth::rdns::check(&knot(), [127, 0, 0, 1].into()).await;
+        assert_eq!(r.scope, smtp_doctor_dnsauth::rdns::Scope::Loopback);
+        assert!(r.scope.is_internal());
+        assert_eq!(r.names.first().map(|n| n.name.as_str()), Some("localhost"));
+    }
+}
+
+#[tokio::test]
+async fn mx_rdns_dnsbl_cases_from_the_zone_files() {
+    if let Some(zone) = lab_zone_files() {
+        mail_host_cases(&zone).await;
+    }
+}
+
+/// The MX, reverse DNS and blocklist findings of every such case of the lab zone, and a clean
+/// `lab.test`.
+async fn mail_host_cases<R: Resolver>(dns: &R) {
+    use smtp_doctor_dnsauth::dns::AnswerKind;
+    use smtp_doctor_dnsauth::dnsbl::{self, DnsblStatus};
+    use smtp_doctor_dnsauth::{mx, rdns};
+    use std::net::IpAddr;
+
+    let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+    let healthy = mx::check(dns, "lab.test").await;
+    assert!(healthy.problems.is_empty(), "{:?}", healthy.problems);
+    assert_eq!(healthy.addresses(), [ip("127.0.0.1"), ip("::1")]);
+    let hosts: Vec<(u16, &str)> = healthy
+        .exchangers
+        .iter()
+        .map(|e| (e.preference, e.host.name.as_str()))
+        .collect();
+    assert_eq!(
+        hosts,
+        [
+            (10, "mx.lab.test"),
+            (20, "mx2.lab.test"),
+            (30, "mx3.lab.test")
+        ]
+    );
+    let mx1 = &healthy.exchangers[0].host;
+    assert_eq!(
+        mx1.addresses().collect::<Vec<_>>(),
+        [ip("127.0.0.1"), ip("::1")]
+    );
+    let mx2 = &healthy.exchangers[1].host;
+    assert_eq!(
+        mx2.aaaa.as_ref().map(|a| a.answer),
+        Some(AnswerKind::Nodata)
+    );
+    assert!(healthy.evidence().is_empty());
+
+    let r = mx::check(dns, "nomx.lab.test").await;
+    assert_eq!(
+        r.problems,
+        [mx::MxProblem::ImplicitMx {
+            mx: AnswerKind::Nodata,
+            addresses: vec![ip("127.0.0.1")]
+        }]
+    );
+    let r = mx::check(dns, "nullmx.lab.test").await;
+    assert!(r.null_mx);
+    assert_eq!(r.problems, [mx::MxProblem::NullMx]);
+    // deadmx's host has an address: nothing listening there is for the probe to find.
+    let r = mx::check(dns, "deadmx.lab.test").await;
+    assert!(r.problems.is_empty(), "{:?}", r.problems);
+    assert_eq!(
+        r.exchangers[0].host.addresses().collect::<Vec<_>>(),
+        [ip("127.0.0.9")]
+    );
+    let r = mx::check(dns, "danglingmx.lab.test").await;
+    assert_eq!(
+        r.problems,
+        [mx::MxProblem::Dangling {
+            host: "nxhost.lab.test".into(),
+            a: AnswerKind::Nxdomain,
+            aaaa: AnswerKind::Nxdomain
+        }]
+    );
+    let r = mx::check(dns, "cnamemx.lab.test").await;
+    assert_eq!(
+        r.problems,
+        [mx::MxProblem::CnameTarget {
+            host: "alias.lab.test".into(),
+            chain: vec!["mx.lab.test".into()]
+        }]
+    );
+    let r = mx::check(dns, "ipmx.lab.test").await;
+    assert_eq!(
+        r.problems,
+        [mx::MxProblem::IpLiteral {
+            host: "127.0.0.1".into()
+        }]
+    );
+    for (domain, problems) in [
+        ("nomx.lab.test", 1),
+        ("danglingmx.lab.test", 1),
+        ("ipmx.lab.test", 1),
+    ] {
+        let e = mx::check(dns, domain).await.evidence();
+        assert_eq!(e.len(), problems, "{domain}");
+        assert!(e[0].text.contains(domain), "{:?}", e[0].text);
+    }
+
+    let r = rdns::check(dns, ip("192.0.2.11")).await;
+    assert!(r.confirmed && r.problems.is_empty(), "{r:?}");
+    assert_eq!(r.names[0].name, "fcrdns-ok.lab.test");
+    let r = rdns::check(dns, ip("192.0.2.10")).await;
+    assert_eq!(
+        r.problems,
+        [rdns::RdnsProblem::NotConfirmed {
+            names: vec!["mx.lab.test".into()]
+        }]
+    );
+    let r = rdns::check(dns, ip("192.0.2.12")).await;
+    assert!(r.confirmed);
+    assert!(
+        matches!(&r.problems[..], [rdns::RdnsProblem::GenericName { name, generic }]
+            if name == "generic-192-0-2-12.dynamic.lab.test" && generic.holds_address),
+        "{:?}",
+        r.problems
+    );
+    let r = rdns::check(dns, ip("192.0.2.13")).await;
+    assert!(r.confirmed);
+    assert_eq!(
+        r.problems,
+        [rdns::RdnsProblem::SeveralNames {
+            names: vec!["a.lab.test".into(), "b.lab.test".into()]
+        }]
+    );
+    assert_eq!(
+        r.names.iter().map(|n| n.confirmed).collect::<Vec<_>>(),
+        [true, false]
+    );
+    let r = rdns::check(dns, ip("192.0.2.14")).await;
+    assert_eq!(
+        r.problems,
+        [rdns::RdnsProblem::NoPtr {
+            answer: AnswerKind::Nxdomain
+        }]
+    );
+    assert!(r.evidence()[0]
+        .text
+        .contains("192.0.2.14 has no PTR record"));
+
+    let zones = ["dnsbl.lab.test", "dnsbl-refuse.lab.test"];
+    let options = dnsbl::Options { self_test: true };
+    let r = dnsbl::check_with(dns, ip("192.0.2.10"), &zones, &options).await;
+    assert_eq!(r[0].status, DnsblStatus::Listed);
+    assert_eq!(r[0].codes, [std::net::Ipv4Addr::new(127, 0, 0, 4)]);
+    assert_eq!(
+        r[0].reason.as_deref(),
+        Some("192.0.2.10 is listed in dnsbl.lab.test: see https://dnsbl.lab.test/lookup")
+    );
+    assert!(r[0].self_test.as_ref().is_some_and(dnsbl::SelfTest::passed));
+    assert_eq!(r[1].status, DnsblStatus::QueryRefused);
+    assert_eq!(r[1].codes, [std::net::Ipv4Addr::new(127, 255, 255, 254)]);
+    assert!(!r[1].self_test.as_ref().is_some_and(dnsbl::SelfTest::passed));
+    let e = dnsbl::evidence(&r);
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert!(e[1].text.contains("refused the query for 192.0.2.10"));
+    let clean = dnsbl::check(dns, ip("192.0.2.11"), &zones[..1]).await;
+    assert_eq!(clean[0].status, DnsblStatus::NotListed);
+    assert!(dnsbl::evidence(&clean).is_empty());
+}
