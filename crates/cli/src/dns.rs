@@ -28,6 +28,9 @@ pub(crate) struct Args {
     /// A DKIM selector to look up; repeat for several (default: common selectors).
     #[arg(long, value_name = "S")]
     selector: Vec<String>,
+    /// A DNS blocklist zone to ask about the sending IP (needs --ip); repeat for several.
+    #[arg(long, value_name = "ZONE", requires = "ip")]
+    dnsbl: Vec<String>,
     /// Ask this DNS server (IP:PORT) instead of the system resolver.
     #[arg(long, value_name = "IP:PORT")]
     dns_server: Option<SocketAddr>,
@@ -84,6 +87,7 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
         ip: args.ip,
         selectors: args.selector.clone(),
         spf_time_limit: Some(SPF_TIME_LIMIT),
+        dnsbl_zones: args.dnsbl.clone(),
     };
     tracing::debug!(domain, server = ?args.dns_server, "checking the DNS records");
     let report = runtime()?.block_on(check_domain(&resolver, domain, &options));

@@ -1,20 +1,20 @@
-//! The report of `smtp-doctor dns DOMAIN`: every check of a mail domain run over one
-//! [`Resolver`] (lookups that do not depend on each other at once), kept as data
-//! ([`DomainReport`], serialisable for `--json`), and its problems as evidence for the shared
-//! classifier ([`DomainReport::evidence`]). Nothing here decides a category.
+//! The report of `smtp-doctor dns DOMAIN`: every check of a mail domain (MX and the mail
+//! hosts' reverse DNS, SPF, DMARC, DKIM, MTA-STS, TLS-RPT; a sending IP's reverse DNS and
+//! blocklists) run over one [`Resolver`] (lookups that do not depend on each other at once),
+//! kept as data ([`DomainReport`], serialisable for `--json`), and its problems as evidence for
+//! the shared classifier ([`DomainReport::evidence`]). Nothing here decides a category.
 
 use crate::dkim::{self, Severity};
 use crate::dmarc::{self, org};
-use crate::dns::{normalize, Answer, Lookup, RecordType, Resolver};
+pub use crate::dns::AnswerKind;
+use crate::dns::{join_all, normalize, Answer, Lookup, RecordType, Resolver};
+use crate::evidence::dns_evidence;
 use crate::spf::{self, Outcome, SpfResult, Trace, Via};
-use crate::{mtasts, tlsrpt};
+use crate::{dnsbl, mtasts, mx, rdns, tlsrpt};
 use serde::Serialize;
-use smtp_doctor_model::{Evidence, Source};
+use smtp_doctor_model::Evidence;
 use std::collections::HashMap;
-use std::future::Future;
 use std::net::IpAddr;
-use std::pin::Pin;
-use std::task::Poll;
 use std::time::Duration;
 
 /// The DKIM selectors tried when none is given.
@@ -39,72 +39,12 @@ pub struct CheckOptions {
     pub selectors: Vec<String>,
     /// How long the SPF evaluation may take in all (`None`: RFC 7208's 20 seconds).
     pub spf_time_limit: Option<Duration>,
+    /// DNS blocklist zones to ask about [`CheckOptions::ip`] (`--dnsbl`).
+    pub dnsbl_zones: Vec<String>,
 }
 
-/// The kind of a DNS answer, as the report keeps it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AnswerKind {
-    /// Records came back.
-    Records,
-    /// NXDOMAIN: the name does not exist.
-    Nxdomain,
-    /// NOERROR with no record of the type.
-    Nodata,
-    /// SERVFAIL.
-    Servfail,
-    /// REFUSED.
-    Refused,
-    /// No answer in time.
-    Timeout,
-    /// Truncated and not to be had whole.
-    Truncated,
-    /// Not a valid DNS name.
-    BadName,
-    /// Any other failure.
-    Failed,
-}
-
-impl AnswerKind {
-    /// The usual name: `records`, `NXDOMAIN`, `NODATA`, `SERVFAIL`, `REFUSED`, `timeout`, ...
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AnswerKind::Records => "records",
-            AnswerKind::Nxdomain => "NXDOMAIN",
-            AnswerKind::Nodata => "NODATA",
-            AnswerKind::Servfail => "SERVFAIL",
-            AnswerKind::Refused => "REFUSED",
-            AnswerKind::Timeout => "timeout",
-            AnswerKind::Truncated => "truncated",
-            AnswerKind::BadName => "invalid name",
-            AnswerKind::Failed => "failed",
-        }
-    }
-
-    /// True when the DNS did not answer properly (SERVFAIL, REFUSED, timeout, ...).
-    pub fn is_error(self) -> bool {
-        !matches!(
-            self,
-            AnswerKind::Records | AnswerKind::Nxdomain | AnswerKind::Nodata | AnswerKind::BadName
-        )
-    }
-}
-
-impl From<&Answer> for AnswerKind {
-    fn from(a: &Answer) -> Self {
-        match a {
-            Answer::Records(_) => AnswerKind::Records,
-            Answer::NxDomain => AnswerKind::Nxdomain,
-            Answer::NoData => AnswerKind::Nodata,
-            Answer::ServFail => AnswerKind::Servfail,
-            Answer::Refused => AnswerKind::Refused,
-            Answer::Timeout => AnswerKind::Timeout,
-            Answer::Truncated => AnswerKind::Truncated,
-            Answer::BadName => AnswerKind::BadName,
-            _ => AnswerKind::Failed,
-        }
-    }
-}
+/// The most mail-host addresses whose reverse DNS is checked.
+pub const MAX_RDNS_ADDRESSES: usize = 32;
 
 /// One query and the kind of its answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -124,7 +64,7 @@ impl QueryInfo {
         QueryInfo {
             name: normalize(name),
             rtype: rtype.as_str(),
-            answer: (&l.answer).into(),
+            answer: l.answer.kind(),
             cnames: l.cnames.clone(),
         }
     }
@@ -137,6 +77,10 @@ pub struct DomainReport {
     pub domain: String,
     /// The sending IP SPF was evaluated for, if given.
     pub ip: Option<IpAddr>,
+    /// The mail hosts: the MX set (or the null MX, or the implicit MX) with their addresses.
+    pub mx: mx::MxReport,
+    /// The reverse DNS of every mail-host address (at most [`MAX_RDNS_ADDRESSES`]).
+    pub mx_rdns: Vec<rdns::RdnsReport>,
     /// SPF.
     pub spf: SpfSection,
     /// DMARC.
@@ -147,8 +91,10 @@ pub struct DomainReport {
     pub mta_sts: TxtSection,
     /// The `_smtp._tls` TLS-RPT record.
     pub tls_rpt: TxtSection,
-    // MX (with the rDNS of every exchanger address), the rDNS of `--ip` and the `--dnsbl`
-    // checks come from the `mx`, `rdns` and `dnsbl` modules (issue 7 points 2 and 9).
+    /// The reverse DNS of the sending IP (`--ip`).
+    pub ip_rdns: Option<rdns::RdnsReport>,
+    /// What each `--dnsbl` zone says about the sending IP.
+    pub dnsbl: Vec<dnsbl::DnsblResult>,
 }
 
 /// A syntax error of an SPF record, with its position.
@@ -518,7 +464,20 @@ pub async fn check_domain<R: Resolver>(
     let d = domain.as_str();
     let sts_name = format!("_mta-sts.{d}");
     let rpt_name = format!("_smtp._tls.{d}");
-    let (spf, (dmarc_parts, dkim), (mta_sts, tls_rpt)) = tokio::join!(
+    // The sending IP's checks depend on nothing of the domain's.
+    let ip_checks = async {
+        match options.ip {
+            Some(ip) => {
+                let (r, b) = tokio::join!(
+                    rdns::check(dns, ip),
+                    dnsbl::check(dns, ip, &options.dnsbl_zones)
+                );
+                (Some(r), b)
+            }
+            None => (None, Vec::new()),
+        }
+    };
+    let (spf, (dmarc_parts, dkim), (mta_sts, tls_rpt), (mx, (ip_rdns, dnsbl))) = tokio::join!(
         spf_section(dns, d, options),
         async { tokio::join!(dmarc_lookups(dns, d), dkim_section(dns, d, options)) },
         async {
@@ -535,8 +494,15 @@ pub async fn check_domain<R: Resolver>(
                 }),
             )
         },
+        async { tokio::join!(mx::check(dns, d), ip_checks) },
     );
-    let mut dmarc = dmarc_section(dns, d, dmarc_parts).await;
+    // Second round: what the first answers named.
+    let mut hosts = mx.addresses();
+    hosts.truncate(MAX_RDNS_ADDRESSES);
+    let (mut dmarc, mx_rdns) = tokio::join!(
+        dmarc_section(dns, d, dmarc_parts),
+        join_all(hosts.into_iter().map(|ip| rdns::check(dns, ip)).collect()),
+    );
     let authenticated = spf
         .issues
         .iter()
@@ -562,41 +528,16 @@ pub async fn check_domain<R: Resolver>(
     DomainReport {
         domain,
         ip: options.ip,
+        mx,
+        mx_rdns,
         spf,
         dmarc,
         dkim,
         mta_sts,
         tls_rpt,
+        ip_rdns,
+        dnsbl,
     }
-}
-
-/// Polls every future at once and returns their outputs in order (the checks borrow the
-/// resolver, so they cannot be spawned).
-async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut pending: Vec<Option<Pin<Box<F>>>> =
-        futures.into_iter().map(|f| Some(Box::pin(f))).collect();
-    let mut out: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut done = true;
-        for (slot, res) in pending.iter_mut().zip(out.iter_mut()) {
-            if let Some(f) = slot {
-                match f.as_mut().poll(cx) {
-                    Poll::Ready(v) => {
-                        *res = Some(v);
-                        *slot = None;
-                    }
-                    Poll::Pending => done = false,
-                }
-            }
-        }
-        if done {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await;
-    out.into_iter().flatten().collect()
 }
 
 /// The character-strings of each TXT record joined, as text.
@@ -629,7 +570,7 @@ async fn spf_section<R: Resolver>(dns: &R, domain: &str, options: &CheckOptions)
     let query = walk.trace.query.as_ref().map(|q| QueryInfo {
         name: q.name.clone(),
         rtype: q.rtype.as_str(),
-        answer: (&q.answer).into(),
+        answer: q.answer.kind(),
         cnames: q.cnames.clone(),
     });
     let records: Vec<String> = walk
@@ -747,7 +688,7 @@ fn spf_issue(p: &spf::Problem, e: &spf::Evaluation, query: Option<&QueryInfo>) -
         } => SpfIssue::Dns {
             name: name.clone(),
             rtype: rtype.as_str(),
-            answer: answer.into(),
+            answer: answer.kind(),
         },
     }
 }
@@ -780,7 +721,7 @@ fn spf_node(t: &Trace) -> SpfNode {
             Via::Include => "include",
             Via::Redirect => "redirect",
         },
-        answer: t.query.as_ref().map(|q| (&q.answer).into()),
+        answer: t.query.as_ref().map(|q| q.answer.kind()),
         record: t.record.clone(),
         lookups: t.own_lookups(),
         total_lookups: t.total_lookups(),
@@ -865,7 +806,7 @@ async fn dmarc_lookups<R: Resolver>(dns: &R, domain: &str) -> DmarcLookups {
 async fn dmarc_section<R: Resolver>(dns: &R, domain: &str, l: DmarcLookups) -> DmarcSection {
     let lookup = |name: &str| -> Result<Vec<String>, AnswerKind> {
         match l.by_name.get(name) {
-            Some(found) if found.answer.is_error() => Err((&found.answer).into()),
+            Some(found) if found.answer.is_error() => Err(found.answer.kind()),
             Some(found) => Ok(txt_strings(found)),
             None => Err(AnswerKind::Failed),
         }
@@ -952,7 +893,7 @@ async fn dmarc_section<R: Resolver>(dns: &R, domain: &str, l: DmarcLookups) -> D
                     list,
                     host,
                     authorization_name,
-                    answer: (&lk.answer).into(),
+                    answer: lk.answer.kind(),
                 });
             }
         }
@@ -1142,10 +1083,13 @@ async fn txt_section<R: Resolver>(
 // ---- evidence --------------------------------------------------------------------------------
 
 impl DomainReport {
-    /// One piece of evidence per problem, in section order (SPF, DMARC, DKIM, MTA-STS, TLS-RPT),
+    /// One piece of evidence per problem, in section order (MX and the mail hosts' reverse
+    /// DNS, SPF, DMARC, DKIM, MTA-STS, TLS-RPT, the sending IP's reverse DNS and blocklists),
     /// each a plain sentence naming the facts, prefixed `dns check:`.
     pub fn evidence(&self) -> Vec<Evidence> {
         let d = &self.domain;
+        let mut evidence = self.mx.evidence();
+        evidence.extend(self.mx_rdns.iter().flat_map(rdns::RdnsReport::evidence));
         let mut out: Vec<String> = Vec::new();
         for i in &self.spf.issues {
             out.push(spf_text(d, &self.spf, i));
@@ -1164,9 +1108,10 @@ impl DomainReport {
                 out.push(txt_text(d, what, name, i));
             }
         }
-        out.into_iter()
-            .map(|t| Evidence::text(Source::Dns, format!("dns check: {t}")))
-            .collect()
+        evidence.extend(out.iter().map(|t| dns_evidence(None, t)));
+        evidence.extend(self.ip_rdns.iter().flat_map(rdns::RdnsReport::evidence));
+        evidence.extend(dnsbl::evidence(&self.dnsbl));
+        evidence
     }
 }
 
@@ -1360,10 +1305,18 @@ bare MX 10 mx.example.com.\n",
         assert!(matches!(r.mta_sts.issues[0], TxtIssue::Invalid { .. }));
         assert!(r.tls_rpt.valid);
         let ev = r.evidence();
-        assert_eq!(ev.len(), 3, "{ev:?}");
-        assert!(ev.iter().all(|e| e.source == Source::Dns
-            && e.text.starts_with("dns check: ")
-            && e.text.contains("example.com")));
+        // The zone has no MX and no address for example.com, nor a PTR for the sending IP: the
+        // mx module says so first, the rdns module last.
+        let mx = r.mx.evidence().len();
+        let rdns = r.ip_rdns.as_ref().map_or(0, |x| x.evidence().len());
+        assert!(mx > 0 && rdns > 0);
+        assert_eq!(ev.len(), mx + 3 + rdns, "{ev:?}");
+        assert!(ev.iter().all(
+            |e| e.source == smtp_doctor_model::Source::Dns && e.text.starts_with("dns check: ")
+        ));
+        assert!(ev[mx..mx + 3]
+            .iter()
+            .all(|e| e.text.contains("example.com")));
     }
 
     #[test]

@@ -5,6 +5,9 @@
 
 use crate::check::{one_line, Verdict};
 use crate::terminal::{mark, write_finding, Palette};
+use smtp_doctor_dnsauth::dnsbl::DnsblStatus;
+use smtp_doctor_dnsauth::mx::Host;
+use smtp_doctor_dnsauth::rdns::RdnsReport;
 use smtp_doctor_dnsauth::report::{DomainReport, SpfNode, TxtSection};
 use smtp_doctor_model::Finding;
 use std::io::{self, Write};
@@ -88,11 +91,13 @@ pub fn write_dns(w: &mut impl Write, c: &DnsCheck, p: &Palette) -> io::Result<()
     let r = &c.report;
     writeln!(w, "{} {}", p.paint(p.label, "smtp-doctor dns"), r.domain)?;
     writeln!(w)?;
+    write_mx(w, r, p)?;
     write_spf(w, r, p)?;
     write_dmarc(w, r, p)?;
     write_dkim(w, r, p)?;
     write_txt(w, "MTA-STS", &r.mta_sts, p)?;
     write_txt(w, "TLS-RPT", &r.tls_rpt, p)?;
+    write_ip(w, r, p)?;
     writeln!(w)?;
     if c.findings.is_empty() {
         writeln!(w, "{} none", p.paint(p.label, "Findings:"))?;
@@ -308,4 +313,126 @@ fn write_txt(w: &mut impl Write, name: &str, s: &TxtSection, p: &Palette) -> io:
         )?;
     }
     notes(w, &s.notes, p)
+}
+
+fn host_line(h: &Host) -> String {
+    let addrs: Vec<String> = h.addresses().map(|a| a.to_string()).collect();
+    let alias = match h.cnames() {
+        [] => String::new(),
+        c => format!(" (alias of {})", c.join(" -> ")),
+    };
+    let kinds = [&h.a, &h.aaaa]
+        .into_iter()
+        .flatten()
+        .map(|a| a.answer.as_str())
+        .collect::<Vec<_>>()
+        .join("/");
+    if addrs.is_empty() {
+        format!("{}{alias}: no address (A/AAAA: {kinds})", h.name)
+    } else {
+        format!("{}{alias}: {}", h.name, addrs.join(", "))
+    }
+}
+
+fn write_mx(w: &mut impl Write, r: &DomainReport, p: &Palette) -> io::Result<()> {
+    let m = &r.mx;
+    let rdns_problems: usize = r.mx_rdns.iter().map(|x| x.problems.len()).sum();
+    let present = m.null_mx || !m.exchangers.is_empty() || m.implicit.is_some();
+    status_line(
+        w,
+        "MX",
+        status(m.problems.len() + rdns_problems, present),
+        p,
+    )?;
+    if m.null_mx {
+        writeln!(w, "    null MX (RFC 7505): the domain accepts no mail")?;
+    }
+    for e in &m.exchangers {
+        writeln!(w, "    {:>5} {}", e.preference, host_line(&e.host))?;
+    }
+    if m.skipped > 0 {
+        writeln!(w, "    ({} more exchangers not looked up)", m.skipped)?;
+    }
+    if let Some(h) = &m.implicit {
+        writeln!(
+            w,
+            "    no MX ({}): implicit MX {}",
+            m.answer.as_str(),
+            host_line(h)
+        )?;
+    }
+    for x in &r.mx_rdns {
+        write_rdns(w, x, p)?;
+    }
+    Ok(())
+}
+
+fn write_rdns(w: &mut impl Write, x: &RdnsReport, p: &Palette) -> io::Result<()> {
+    let names: Vec<String> = x
+        .names
+        .iter()
+        .map(|n| {
+            format!(
+                "{}{}",
+                n.name,
+                if n.confirmed {
+                    " (forward-confirmed)"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
+    let names = if names.is_empty() {
+        format!("no PTR ({})", x.answer.as_str())
+    } else {
+        names.join(", ")
+    };
+    let sign = if x.problems.is_empty() {
+        p.paint(p.ok, "✔")
+    } else {
+        p.paint(p.permanent, "✖")
+    };
+    writeln!(w, "    {sign} rDNS {}: {names}", x.ip)
+}
+
+fn write_ip(w: &mut impl Write, r: &DomainReport, p: &Palette) -> io::Result<()> {
+    let Some(ip) = r.ip else {
+        return Ok(());
+    };
+    let problems = r.ip_rdns.as_ref().map_or(0, |x| x.problems.len())
+        + r.dnsbl
+            .iter()
+            .filter(|b| b.status != DnsblStatus::NotListed)
+            .count();
+    status_line(w, "IP", status(problems, true), p)?;
+    writeln!(w, "    address {ip}")?;
+    if let Some(x) = &r.ip_rdns {
+        write_rdns(w, x, p)?;
+    }
+    for b in &r.dnsbl {
+        let detail = match (&b.reason, b.codes.is_empty()) {
+            (Some(reason), _) => format!(": {}", one_line(reason, 160)),
+            (None, false) => format!(
+                ": {}",
+                b.codes
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            _ => String::new(),
+        };
+        let style = match b.status {
+            DnsblStatus::NotListed => p.ok,
+            _ => p.permanent,
+        };
+        writeln!(
+            w,
+            "    {} {}{detail}",
+            p.paint(p.label, &b.zone),
+            p.paint(style, b.status.as_str())
+        )?;
+    }
+    Ok(())
 }

@@ -17,11 +17,15 @@ pub fn write_dns(out: &mut Vec<u8>, c: &DnsCheck) {
     o.string("schema", DNS_SCHEMA);
     o.string("domain", &r.domain);
     serde_field(&mut o, "ip", &r.ip);
+    serde_field(&mut o, "mx", &r.mx);
+    serde_field(&mut o, "mx_rdns", &r.mx_rdns);
     serde_field(&mut o, "spf", &r.spf);
     serde_field(&mut o, "dmarc", &r.dmarc);
     serde_field(&mut o, "dkim", &r.dkim);
     serde_field(&mut o, "mta_sts", &r.mta_sts);
     serde_field(&mut o, "tls_rpt", &r.tls_rpt);
+    serde_field(&mut o, "ip_rdns", &r.ip_rdns);
+    serde_field(&mut o, "dnsbl", &r.dnsbl);
     o.array("findings", &c.findings, |list, f| {
         let mut fo = JsonObject::new(list);
         fo.string("observed", &f.observed);
