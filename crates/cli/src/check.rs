@@ -145,7 +145,7 @@ fn parse_stage(s: &str) -> Result<Stage, String> {
     s.parse::<Stage>().map_err(|e| e.to_string())
 }
 
-fn parse_secs(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_secs(s: &str) -> Result<Duration, String> {
     let v: f64 = s
         .parse()
         .map_err(|_| format!("{s:?} is not a number of seconds"))?;

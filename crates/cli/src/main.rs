@@ -6,6 +6,7 @@ mod bounce;
 mod check;
 mod config;
 mod demo;
+mod dns;
 mod docs;
 mod explain;
 mod input;
@@ -67,6 +68,8 @@ enum Command {
     Explain(explain::Args),
     /// Probe a mail server live: every stage timed, the transcript, TLS, and a diagnosis.
     Check(Box<check::Args>),
+    /// Check a mail domain's DNS: SPF (include tree, lookup limits, --ip), DMARC, DKIM, MTA-STS, TLS-RPT.
+    Dns(dns::Args),
     /// Decode bounce files (DSNs, vendor NDRs), auto-replies and feedback reports, per recipient.
     Bounce(bounce::Args),
     /// Summarise mail logs (Postfix, Exim, Sendmail, OpenSMTPD): totals, failures by cause, domain, code and relay; traces.
@@ -115,6 +118,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Explain(args) => explain::run(&args, colour),
         Command::Check(args) => check::run(&args, colour),
+        Command::Dns(args) => dns::run(&args, colour),
         Command::Bounce(args) => bounce::run(&args, colour),
         Command::Logs(args) => logs::run(&args, colour),
         Command::Monitor(args) => monitor::run(&args),

@@ -11,6 +11,7 @@ use common::{run_stdin, BIN};
 const COMMANDS: [&str; 9] = [
     "explain",
     "check",
+    "dns",
     "bounce",
     "logs",
     "monitor",
