@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{failing_dns, need_lab_dns, run_env, DnsFault, LAB_DNS};
+use common::{failing_dns, need_lab_dns, run_env, schema_validator, DnsFault, LAB_DNS};
 use serde_json::Value;
 use std::process::Output;
 
@@ -30,9 +30,7 @@ fn text(out: &Output) -> String {
 }
 
 fn validator() -> jsonschema::Validator {
-    let schema: Value =
-        serde_json::from_str(include_str!("../../../schema/dns.v1.json")).expect("schema is JSON");
-    jsonschema::validator_for(&schema).expect("schema compiles")
+    schema_validator(include_str!("../../../schema/dns.v1.json"))
 }
 
 /// `dns DOMAIN ARGS --json`, parsed and validated against the schema.

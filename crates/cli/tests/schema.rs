@@ -1,6 +1,6 @@
 //! The `--json` contract of every subcommand on real input: `explain` on server replies, `check`
 //! against every scenario of the built-in lab, `bounce` on the bounce corpus and `logs` on the
-//! log corpus. Each object is validated against its subcommand's schema under `schema/`, and each
+//! log corpus, `dns` against the lab zone. Each object is validated against its subcommand's schema under `schema/`, and each
 //! finding in it against `schema/finding.v1.json` alone, closed to other fields: every subcommand
 //! writes the same finding object.
 
@@ -10,7 +10,10 @@ use std::process::Output;
 
 mod common;
 
-use common::{finding_fields, finding_validator, run_env, run_stdin, schema_validator, LabProcess};
+use common::{
+    finding_fields, finding_validator, need_lab_dns, run_env, run_stdin, schema_validator,
+    LabProcess, LAB_DNS,
+};
 
 /// Validates `v` against `validator`, panicking with the errors and `what`.
 fn assert_valid(validator: &jsonschema::Validator, v: &Value, what: &str) {
@@ -272,4 +275,37 @@ fn logs_json_on_the_corpus_matches_its_schema_and_the_finding() {
     let counted = summary[0]["failures"]["total"].as_u64().unwrap_or(0)
         + summary[0]["rejects"]["total"].as_u64().unwrap_or(0);
     assert_eq!(failures.len() as u64, counted);
+}
+
+#[test]
+fn dns_json_against_the_lab_zone_matches_its_schema_and_the_finding() {
+    if !need_lab_dns("dns_json_against_the_lab_zone_matches_its_schema_and_the_finding") {
+        return;
+    }
+    let schema = schema_validator(include_str!("../../../schema/dns.v1.json"));
+    let finding = finding_validator();
+    let mut findings = 0;
+    // The healthy domain and broken ones: MX, SPF, DMARC and authentication faults.
+    for domain in [
+        "lab.test",
+        "nullmx.lab.test",
+        "danglingmx.lab.test",
+        "spf-many.lab.test",
+        "spf-syntax.lab.test",
+        "dmarc-bad.lab.test",
+        "noauth.lab.test",
+    ] {
+        let out = run_stdin(&["dns", domain, "--dns-server", LAB_DNS, "--json"], None);
+        let objs = json_lines(&out);
+        assert_eq!(objs.len(), 1, "{domain}: one object");
+        assert_valid(&schema, &objs[0], domain);
+        for f in objs[0]["findings"].as_array().expect("findings") {
+            assert_valid(&finding, &finding_part(f), "dns's finding");
+            findings += 1;
+        }
+    }
+    assert!(
+        findings >= 6,
+        "only {findings} findings over the broken domains"
+    );
 }
