@@ -26,6 +26,7 @@ const FILES: &[&str] = &[
     "mta.toml",
     "dnsbl.toml",
     "dns.toml",
+    "dns-records.toml",
     "providers.toml",
 ];
 

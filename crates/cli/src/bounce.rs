@@ -8,7 +8,7 @@ use crate::{parallel, EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{bail, Result};
 use smtp_doctor_bounce::read::RawMessage;
 use smtp_doctor_bounce::{parse, read, Kind, Recipient, Report};
-use smtp_doctor_render::json::{push_string, JsonObject};
+use smtp_doctor_render::json::{push_string, FindingView, JsonObject};
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -246,7 +246,8 @@ fn label(row: &Row<'_>) -> String {
 /// Appends one recipient as a `smtp-doctor/bounce/v1` JSON line to `out`, with render's
 /// [`JsonObject`]: the knowledge-base texts (explanation, fix steps, matched entries, summary) are
 /// escaped once and copied from its cache afterwards. The fields are in name order, as the
-/// schema's earlier `serde_json::Value` maps wrote them.
+/// schema's earlier `serde_json::Value` maps wrote them; the finding is render's
+/// [`FindingView`], the object every subcommand writes (`schema/finding.v1.json`).
 fn write_json_row(out: &mut Vec<u8>, row: &Row<'_>) {
     let r = row.recipient;
     let report = row.report;
@@ -257,26 +258,7 @@ fn write_json_row(out: &mut Vec<u8>, row: &Row<'_>) {
     obj.opt_string("feedback_type", r.feedback_type.as_deref());
     obj.string("file", &row.origin.display().to_string());
     match &r.finding {
-        Some(f) => {
-            let mut fo = JsonObject::new(obj.key("finding"));
-            fo.label("category", f.category.as_str());
-            fo.label("class", f.class.as_str());
-            // The classifier's f32 widened to f64, written as serde_json writes an f64.
-            let confidence = fo.key("confidence");
-            if serde_json::to_writer(&mut *confidence, &f64::from(f.confidence)).is_err() {
-                confidence.extend_from_slice(b"null");
-            }
-            fo.text("explanation", &f.explanation);
-            fo.strings("fix", &f.fix);
-            fo.strings("matched", &f.matched);
-            fo.label("party", f.party.as_str());
-            match f.stage {
-                Some(stage) => fo.label("stage", stage.as_str()),
-                None => fo.key("stage").extend_from_slice(b"null"),
-            }
-            fo.text("summary", &f.summary);
-            fo.end();
-        }
+        Some(f) => FindingView::from(f).write_object(obj.key("finding")),
         None => obj.key("finding").extend_from_slice(b"null"),
     }
     obj.string("format", report.format);

@@ -2,16 +2,16 @@
 
 use crate::{EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{bail, Context, Result};
-use smtp_doctor_model::probe::ProbeReport;
-use smtp_doctor_model::{Evidence, Source, Stage};
+use smtp_doctor_model::Stage;
+use smtp_doctor_monitor::config::read_bounded;
+use smtp_doctor_monitor::diagnose;
 use smtp_doctor_probe::{
-    evidence, observations, probe, resolution_evidence, Auth, AuthMechanism, IpVersion,
-    ProbeOptions, Target, Timeouts, TlsPolicy,
+    probe, Auth, AuthMechanism, IpVersion, ProbeOptions, Target, Timeouts, TlsPolicy,
 };
-use smtp_doctor_render::check::{self, CheckFinding, CheckReport, Verdict};
+use smtp_doctor_render::check::{self, Verdict};
 use smtp_doctor_render::{check_json, Palette};
 use smtp_doctor_wire::Secret;
-use std::io::{self, BufRead, IsTerminal, Read, Write};
+use std::io::{self, BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -145,7 +145,7 @@ fn parse_stage(s: &str) -> Result<Stage, String> {
     s.parse::<Stage>().map_err(|e| e.to_string())
 }
 
-fn parse_secs(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_secs(s: &str) -> Result<Duration, String> {
     let v: f64 = s
         .parse()
         .map_err(|_| format!("{s:?} is not a number of seconds"))?;
@@ -270,17 +270,6 @@ impl Args {
     }
 }
 
-/// Reads at most `max` bytes of a file; a longer file is an error.
-fn read_bounded(path: &std::path::Path, max: u64) -> Result<Vec<u8>> {
-    let f = std::fs::File::open(path)?;
-    let mut buf = Vec::new();
-    f.take(max + 1).read_to_end(&mut buf)?;
-    if buf.len() as u64 > max {
-        bail!("larger than {max} bytes");
-    }
-    Ok(buf)
-}
-
 /// Asks for the password on the terminal, with echo off while it is typed.
 fn prompt() -> Result<Secret> {
     eprint!("Password: ");
@@ -301,60 +290,6 @@ fn prompt() -> Result<Secret> {
     eprintln!();
     read.context("reading the password")?;
     Ok(Secret::new(line.trim_end_matches(['\r', '\n']).to_string()))
-}
-
-/// Classifies every piece of evidence of a report with THE classifier and picks the verdict.
-pub(crate) fn diagnose(report: ProbeReport) -> CheckReport {
-    // (attempt, informational, evidence)
-    let mut sources: Vec<(Option<usize>, bool, Evidence)> = resolution_evidence(&report.resolution)
-        .into_iter()
-        .map(|ev| (None, false, ev))
-        .collect();
-    for (i, a) in report.attempts.iter().enumerate() {
-        sources.extend(evidence(a).into_iter().map(|ev| (Some(i), false, ev)));
-        sources.extend(observations(a).into_iter().map(|ev| (Some(i), true, ev)));
-    }
-    if report.attempts.is_empty() && sources.is_empty() {
-        // Every address was filtered out (-4/-6): the probe's own wording for it.
-        sources.push((
-            None,
-            false,
-            Evidence {
-                stage: Some(Stage::Connect),
-                ..Evidence::text(Source::Probe, "host not found: no address to connect to")
-            },
-        ));
-    }
-    // The knowledge base takes ~30 ms to load: only when there is evidence to classify (a
-    // healthy probe has none).
-    let findings: Vec<CheckFinding> = if sources.is_empty() {
-        Vec::new()
-    } else {
-        let kb = smtp_doctor_kb::builtin();
-        sources
-            .into_iter()
-            .map(|(attempt, informational, ev)| CheckFinding {
-                attempt,
-                finding: kb.classify(&ev),
-                observed: ev.text,
-                informational,
-            })
-            .collect()
-    };
-    // Evidence comes in stage order, resolution first: the first failure is the deciding one.
-    // Informational findings (the banner's name against the PTR) never decide.
-    let verdict = match findings
-        .iter()
-        .position(|f| f.finding.is_failure() && !f.informational)
-    {
-        Some(finding) => Verdict::Problem { finding },
-        None => Verdict::Healthy,
-    };
-    CheckReport {
-        report,
-        findings,
-        verdict,
-    }
 }
 
 /// A current-thread tokio runtime: the probe is one conversation at a time.
@@ -400,58 +335,4 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
         Verdict::Healthy => EXIT_OK,
         Verdict::Problem { .. } => EXIT_PROBLEMS,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use smtp_doctor_model::probe::{Attempt, PtrInfo, PtrSource, Resolution};
-    use smtp_doctor_model::Category;
-
-    /// A completed attempt to 192.0.2.10 whose banner names `mx.example.org`, with this PTR.
-    fn attempt(ptr_names: &[&str], matches_ptr: Option<bool>) -> Attempt {
-        let mut a: Attempt = serde_json::from_value(serde_json::json!({
-            "host": "192.0.2.10", "mail_domain": null, "addr": "192.0.2.10:25", "tls_mode": "none",
-            "start_ms": 0, "duration_ms": 5, "stages": [], "transcript": [],
-            "transcript_truncated": false, "tls": null,
-            "banner": {"hostname": "mx.example.org", "software": null, "version": null,
-                       "esmtp": true, "lines": ["mx.example.org ESMTP"], "matches_ehlo": true,
-                       "ehlo_name": "mx.example.org", "ptr": null, "matches_ptr": null},
-            "ehlo": null, "anomalies": [], "outcome": {"status": "completed"}
-        }))
-        .expect("an attempt");
-        if let Some(b) = &mut a.banner {
-            b.ptr = Some(PtrInfo {
-                source: PtrSource::Dns,
-                names: ptr_names.iter().map(|n| n.to_string()).collect(),
-                error: None,
-            });
-            b.matches_ptr = matches_ptr;
-        }
-        a
-    }
-
-    fn report(a: Attempt) -> ProbeReport {
-        ProbeReport {
-            target: "192.0.2.10".into(),
-            resolution: Resolution::default(),
-            attempts: vec![a],
-        }
-    }
-
-    #[test]
-    fn a_banner_ptr_mismatch_is_an_informational_finding_not_the_verdict() {
-        let c = diagnose(report(attempt(&["other.example.net"], Some(false))));
-        assert_eq!(c.findings.len(), 1);
-        let f = &c.findings[0];
-        assert!(f.informational);
-        assert_eq!(f.attempt, Some(0));
-        assert_eq!(f.finding.category, Category::RequirePtr);
-        assert!(f.finding.confidence < 0.5, "{}", f.finding.confidence);
-        assert_eq!(c.verdict, Verdict::Healthy);
-        // The same names: nothing to report.
-        let c = diagnose(report(attempt(&["mx.example.org"], Some(true))));
-        assert!(c.findings.is_empty());
-        assert_eq!(c.verdict, Verdict::Healthy);
-    }
 }

@@ -1,9 +1,10 @@
 //! `smtp-doctor demo`: starts the built-in fault lab and probes every scenario, one diagnosis each.
 
-use crate::check::{diagnose, runtime};
+use crate::check::runtime;
 use crate::{EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{Context, Result};
 use smtp_doctor_lab::{ClientTls, Lab, Scenario};
+use smtp_doctor_monitor::diagnose;
 use smtp_doctor_probe::{probe, ProbeOptions, Target, Timeouts, TlsPolicy};
 use smtp_doctor_render::check::{write_demo_entry, CheckReport};
 use smtp_doctor_render::Palette;

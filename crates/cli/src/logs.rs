@@ -5,7 +5,9 @@
 //! `--follow` keeps reading appended lines as `tail -F` does, and a progress bar is drawn on a
 //! terminal's stderr for large inputs.
 //!
-//! The JSON view (`smtp-doctor/logs/v1`) is written here with serde_json, as `bounce`'s is.
+//! The JSON view (`smtp-doctor/logs/v1`) is written here with serde_json, but for the
+//! `--failures` records: they carry the finding, written by render's JSON writer as every
+//! subcommand's is (`schema/finding.v1.json`).
 
 use crate::{EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{bail, Context, Result};
@@ -16,12 +18,15 @@ use smtp_doctor_logs::time::{self, Clock, Window};
 use smtp_doctor_logs::{
     Analyzer, Counts, Failure, Options, Record, Summary, Trace, MAX_LINE, MAX_OPEN,
 };
+use smtp_doctor_render::json::{FindingView, JsonObject};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The `schema` value of every `logs --json` object.
+const LOGS_SCHEMA: &str = "smtp-doctor/logs/v1";
 /// Rows shown per summary table.
 const TOP: usize = 15;
 /// How often followed files are looked at when nothing was appended.
@@ -363,8 +368,10 @@ fn write_record(
 ) -> io::Result<()> {
     match r {
         Record::Failure(f) if json => {
-            serde_json::to_writer(&mut *out, &failure_json(f))?;
-            out.write_all(b"\n")
+            let mut line = Vec::with_capacity(1024);
+            write_failure_json(&mut line, f);
+            line.push(b'\n');
+            out.write_all(&line)
         }
         Record::Failure(f) => writeln!(
             out,
@@ -390,7 +397,7 @@ fn write_record(
         Record::Unknown { line_number, text } if json => {
             serde_json::to_writer(
                 &mut *out,
-                &json!({"schema": "smtp-doctor/logs/v1", "type": "unknown", "line": line_number, "text": text}),
+                &json!({"schema": LOGS_SCHEMA, "type": "unknown", "line": line_number, "text": text}),
             )?;
             out.write_all(b"\n")
         }
@@ -569,7 +576,7 @@ fn summary_json(s: &Summary) -> Value {
         })
     };
     json!({
-        "schema": "smtp-doctor/logs/v1",
+        "schema": LOGS_SCHEMA,
         "type": "summary",
         "lines": s.lines,
         "bytes": s.bytes,
@@ -621,40 +628,33 @@ fn summary_json(s: &Summary) -> Value {
     })
 }
 
-fn failure_json(f: &Failure) -> Value {
-    let finding = &f.finding;
-    json!({
-        "schema": "smtp-doctor/logs/v1",
-        "type": "failure",
-        "kind": f.kind.as_str(),
-        "timestamp": f.timestamp,
-        "line": f.line_number,
-        "program": f.program,
-        "queue_id": f.queue_id,
-        "message_id": f.message_id,
-        "from": f.from,
-        "to": f.to,
-        "relay": f.relay,
-        "client": f.client,
-        "dsn": f.dsn,
-        "reply_code": f.reply_code.map(|c| c.get()),
-        "enhanced_code": f.enhanced_code.map(|c| c.to_string()),
-        "reply": f.reply,
-        "finding": {
-            "category": finding.category.as_str(),
-            "class": finding.class.as_str(),
-            "party": finding.party.as_str(),
-            "confidence": finding.confidence,
-            "summary": &*finding.summary,
-            "fix": finding.fix.iter().map(|s| &**s).collect::<Vec<&str>>(),
-            "matched": finding.matched.iter().map(|s| &**s).collect::<Vec<&str>>(),
-        },
-    })
+/// Appends one `--failures` record (without a line end) to `out`, with render's [`JsonObject`];
+/// its finding is render's [`FindingView`], the object every subcommand writes.
+fn write_failure_json(out: &mut Vec<u8>, f: &Failure) {
+    let mut o = JsonObject::new(out);
+    o.string("schema", LOGS_SCHEMA);
+    o.string("type", "failure");
+    o.string("kind", f.kind.as_str());
+    o.opt_string("timestamp", f.timestamp.as_deref());
+    o.integer("line", f.line_number);
+    o.string("program", &f.program);
+    o.opt_string("queue_id", f.queue_id.as_deref());
+    o.opt_string("message_id", f.message_id.as_deref());
+    o.opt_string("from", f.from.as_deref());
+    o.opt_string("to", f.to.as_deref());
+    o.opt_string("relay", f.relay.as_deref());
+    o.opt_string("client", f.client.as_deref());
+    o.opt_string("dsn", f.dsn.as_deref());
+    o.opt_integer("reply_code", f.reply_code.map(|c| c.get()));
+    o.opt_enhanced("enhanced_code", f.enhanced_code);
+    o.string("reply", &f.reply);
+    FindingView::from(&f.finding).write_object(o.key("finding"));
+    o.end();
 }
 
 fn trace_json(t: &Trace) -> Value {
     json!({
-        "schema": "smtp-doctor/logs/v1",
+        "schema": LOGS_SCHEMA,
         "type": "trace",
         "queue_id": t.queue_id,
         "message_id": t.message_id,

@@ -6,11 +6,13 @@ mod bounce;
 mod check;
 mod config;
 mod demo;
+mod dns;
 mod docs;
 mod explain;
 mod input;
 mod lab;
 mod logs;
+mod monitor;
 mod parallel;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
@@ -66,10 +68,14 @@ enum Command {
     Explain(explain::Args),
     /// Probe a mail server live: every stage timed, the transcript, TLS, and a diagnosis.
     Check(Box<check::Args>),
+    /// Check a mail domain's DNS: SPF (include tree, lookup limits, --ip), DMARC, DKIM, MTA-STS, TLS-RPT.
+    Dns(dns::Args),
     /// Decode bounce files (DSNs, vendor NDRs), auto-replies and feedback reports, per recipient.
     Bounce(bounce::Args),
     /// Summarise mail logs (Postfix, Exim, Sendmail, OpenSMTPD): totals, failures by cause, domain, code and relay; traces.
     Logs(logs::Args),
+    /// Run checks on a schedule from monitor.toml, with a history and Prometheus metrics.
+    Monitor(monitor::Args),
     /// Serve the built-in fault lab on 127.0.0.1 until Ctrl-C or end of input.
     Lab(lab::Args),
     /// Start the built-in fault lab and diagnose every scenario with `check`; needs no set-up.
@@ -112,8 +118,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Explain(args) => explain::run(&args, colour),
         Command::Check(args) => check::run(&args, colour),
+        Command::Dns(args) => dns::run(&args, colour),
         Command::Bounce(args) => bounce::run(&args, colour),
         Command::Logs(args) => logs::run(&args, colour),
+        Command::Monitor(args) => monitor::run(&args),
         Command::Lab(args) => lab::run(&args),
         Command::Demo => demo::run(colour),
         Command::Completions(args) => docs::completions(&args),

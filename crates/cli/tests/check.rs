@@ -168,9 +168,7 @@ fn run_owned(args: &[String], env: &[(&str, &str)]) -> Output {
 
 #[test]
 fn json_output_matches_the_committed_schema() {
-    let schema_text = include_str!("../../../schema/check.v1.json");
-    let schema: serde_json::Value = serde_json::from_str(schema_text).expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let validator = common::schema_validator(include_str!("../../../schema/check.v1.json"));
     let cases: &[(&str, &[&str], &str)] = &[
         ("healthy", &["--data"], "delivered"),
         ("greylist", &[], "greylisted"),

@@ -8,11 +8,13 @@ mod common;
 use common::{run_stdin, BIN};
 
 /// Every subcommand a user can type.
-const COMMANDS: [&str; 8] = [
+const COMMANDS: [&str; 9] = [
     "explain",
     "check",
+    "dns",
     "bounce",
     "logs",
+    "monitor",
     "lab",
     "demo",
     "completions",

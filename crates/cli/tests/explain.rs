@@ -230,9 +230,7 @@ fn colour_follows_flag_and_no_color() {
 
 #[test]
 fn json_output_matches_the_committed_schema() {
-    let schema_text = include_str!("../../../schema/explain.v1.json");
-    let schema: serde_json::Value = serde_json::from_str(schema_text).expect("schema is JSON");
-    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let validator = common::schema_validator(include_str!("../../../schema/explain.v1.json"));
     let mut input: Vec<u8> = Vec::new();
     for (msg, _, _) in rows() {
         input.extend_from_slice(msg.as_bytes());

@@ -55,9 +55,7 @@ fn shared() -> Option<PathBuf> {
 }
 
 fn validator() -> jsonschema::Validator {
-    let schema: Value =
-        serde_json::from_str(include_str!("../../../schema/logs.v1.json")).expect("schema is JSON");
-    jsonschema::validator_for(&schema).expect("schema compiles")
+    common::schema_validator(include_str!("../../../schema/logs.v1.json"))
 }
 
 /// Every stdout line parsed as JSON and validated against the schema.

@@ -12,15 +12,15 @@ mod common;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use common::{spawn_limited, strings, LabProcess, BIN, RUN_LIMIT};
+use common::{
+    ci, is_root, listening, run_script, shared_lab, spawn_limited, strings, LabProcess, BIN,
+    RUN_LIMIT, START_LIMIT,
+};
 use serde_json::Value;
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
-/// Longest the lab scripts may take when a test starts them (first run: apt-get).
-const START_LIMIT: Duration = Duration::from_secs(900);
 /// The lab's AUTH password, handed to the binary through this variable only.
 const PW_VAR: &str = "SMTP_DOCTOR_LAB_PW";
 const PASSWORD: &str = "labpass";
@@ -67,22 +67,6 @@ const OPENSMTPD: Mta = Mta {
 const MTAS: [&Mta; 3] = [&POSTFIX, &EXIM, &OPENSMTPD];
 const DNS: &str = "127.0.0.1:5353";
 
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-/// `../shared/lab` beside the repository.
-fn shared_lab() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/lab")
-}
-
 /// `$SMTP_LAB_DIR`, where the lab keeps its CA, logs and mailboxes.
 fn lab_dir() -> PathBuf {
     std::env::var_os("SMTP_LAB_DIR")
@@ -101,41 +85,8 @@ fn lab_ports() -> Vec<u16> {
     ports
 }
 
-fn listening(port: u16) -> bool {
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
-    TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
-}
-
 fn missing_ports() -> Vec<u16> {
     lab_ports().into_iter().filter(|p| !listening(*p)).collect()
-}
-
-/// Runs a lab script, killed if it outlives `limit`; its output goes to the test's stderr.
-fn run_script(script: &Path, args: &[&str], limit: Duration) -> Result<(), String> {
-    let mut child = Command::new("bash")
-        .arg(script)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::inherit())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            return if status.success() {
-                Ok(())
-            } else {
-                Err(format!("{} {args:?} failed: {status}", script.display()))
-            };
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("{} ran longer than {limit:?}", script.display()));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// Whether the lab servers answer: `Ok(())`, or why not. Under CI a missing server is a

@@ -15,6 +15,7 @@ pub mod evidence;
 pub mod mtasts;
 pub mod mx;
 pub mod rdns;
+pub mod report;
 pub mod spf;
 pub mod taglist;
 pub mod tlsrpt;

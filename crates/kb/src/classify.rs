@@ -2,7 +2,7 @@
 
 use crate::entry::{DataFile, Entry, Provider, Strength};
 use crate::extract::{cut, MAX_TEXT};
-use daachorse::DoubleArrayAhoCorasick;
+use daachorse::{DoubleArrayAhoCorasick, DoubleArrayAhoCorasickBuilder};
 use serde::{Deserialize, Serialize};
 use smtp_doctor_model::{
     Category, Class, EnhancedCode, Evidence, Finding, Party, ReplyCode, Stage, Text,
@@ -432,9 +432,13 @@ impl Kb {
             .collect();
         enhanced_masks.sort_unstable();
         enhanced_masks.dedup();
-        // A contiguous NFA: with thousands of phrases a full DFA scans a little faster but takes
-        // ~35 ms to build, which every single `explain` would pay at start-up.
-        let parts = DoubleArrayAhoCorasick::new(&builder.parts)
+        // No match-candidate prefilter: its 2-gram table (the shortest part, `ip`, makes the
+        // window two bytes) passes daachorse's estimate for random text, but in prose nearly
+        // every position is a candidate, and its run-time gate, which would turn it off, never
+        // sees enough of one short message to do so; filtering then cost more than it skipped.
+        let parts = DoubleArrayAhoCorasickBuilder::new()
+            .use_prefilter(false)
+            .build(&builder.parts)
             .map_err(|e| KbError::Parts(e.to_string()))?;
         let mut part_stage = vec![None; builder.parts.len()];
         for (order, &part) in stage_parts.iter().enumerate() {

@@ -8,6 +8,7 @@ use crate::check::{CheckReport, Verdict};
 use crate::json::{FindingView, JsonObject};
 use serde::Serialize;
 use smtp_doctor_model::probe::{Attempt, StageRecord};
+use smtp_doctor_model::Finding;
 
 /// The `schema` value of `check --json` objects.
 pub const CHECK_SCHEMA: &str = "smtp-doctor/check/v1";
@@ -28,15 +29,27 @@ pub fn write_check(out: &mut Vec<u8>, c: &CheckReport) {
         FindingView::from(&f.finding).write_fields(&mut fo);
         fo.end();
     });
+    let deciding = match (c.verdict, c.deciding()) {
+        (Verdict::Problem { finding }, Some(f)) => Some((finding, &f.finding)),
+        _ => None,
+    };
+    write_verdict(&mut o, deciding);
+    o.end();
+    out.push(b'\n');
+}
+
+/// The `verdict` object: `healthy`, or the deciding finding's index, category, class, summary
+/// and fix (`check/v1` and `dns/v1` share it).
+pub(crate) fn write_verdict(o: &mut JsonObject<'_>, deciding: Option<(usize, &Finding)>) {
     let mut v = JsonObject::new(o.key("verdict"));
-    match (c.verdict, c.deciding()) {
-        (Verdict::Problem { finding }, Some(f)) => {
+    match deciding {
+        Some((finding, f)) => {
             v.string("status", "problem");
             v.integer("finding", finding);
-            v.string("category", f.finding.category.as_str());
-            v.string("class", f.finding.class.as_str());
-            v.text("summary", &f.finding.summary);
-            v.strings("fix", &f.finding.fix);
+            v.string("category", f.category.as_str());
+            v.string("class", f.class.as_str());
+            v.text("summary", &f.summary);
+            v.strings("fix", &f.fix);
         }
         _ => {
             v.string("status", "healthy");
@@ -48,12 +61,10 @@ pub fn write_check(out: &mut Vec<u8>, c: &CheckReport) {
         }
     }
     v.end();
-    o.end();
-    out.push(b'\n');
 }
 
-/// A field whose value is a model record serialised by serde_json.
-fn serde_field(o: &mut JsonObject<'_>, name: &'static str, value: &impl Serialize) {
+/// A field whose value is a record serialised by serde_json.
+pub(crate) fn serde_field(o: &mut JsonObject<'_>, name: &'static str, value: &impl Serialize) {
     let out = o.key(name);
     if serde_json::to_writer(&mut *out, value).is_err() {
         // The model's records are plain data: this cannot fail, but must not leave a hole.

@@ -80,6 +80,14 @@ impl FindingView<'_> {
             None => out.extend_from_slice(b"null"),
         }
     }
+
+    /// Appends the finding as an object of its own (the `finding` field of `bounce`'s and
+    /// `logs`' records), its fields written by [`FindingView::write_fields`].
+    pub fn write_object(&self, out: &mut Vec<u8>) {
+        let mut o = JsonObject::new(out);
+        self.write_fields(&mut o);
+        o.end();
+    }
 }
 
 /// One `explain --json` object.

@@ -4,6 +4,8 @@
 
 pub mod check;
 pub mod check_json;
+pub mod dns;
+pub mod dns_json;
 pub mod json;
 pub mod terminal;
 

@@ -4,7 +4,8 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -292,4 +293,152 @@ fn refused(query: &[u8]) -> Option<Vec<u8>> {
     reply.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]);
     reply.extend_from_slice(question);
     Some(reply)
+}
+
+/// `schema/finding.v1.json`: the finding object every subcommand's schema references.
+pub(crate) const FINDING_SCHEMA: &str = include_str!("../../../../schema/finding.v1.json");
+
+/// The finding schema, parsed.
+fn finding_schema() -> serde_json::Value {
+    serde_json::from_str(FINDING_SCHEMA).expect("finding.v1.json is JSON")
+}
+
+/// A validator for a subcommand's schema (its text), with `finding.v1.json` registered under its
+/// `$id`, so that the schema's `$ref` to it resolves without any retrieval.
+pub(crate) fn schema_validator(text: &str) -> jsonschema::Validator {
+    let schema: serde_json::Value = serde_json::from_str(text).expect("schema is JSON");
+    let finding = finding_schema();
+    let id = finding["$id"]
+        .as_str()
+        .expect("finding.v1.json has an $id")
+        .to_string();
+    let resource = jsonschema::Resource::from_contents(finding).expect("finding.v1.json loads");
+    jsonschema::options()
+        .with_resource(id, resource)
+        .build(&schema)
+        .expect("schema compiles")
+}
+
+/// A validator of one finding object: `finding.v1.json`, closed to other properties.
+pub(crate) fn finding_validator() -> jsonschema::Validator {
+    let id = finding_schema()["$id"].clone();
+    let closed = serde_json::json!({ "$ref": id, "unevaluatedProperties": false }).to_string();
+    schema_validator(&closed)
+}
+
+/// The names of the finding's fields (`required` of `finding.v1.json`: every field).
+pub(crate) fn finding_fields() -> Vec<String> {
+    finding_schema()["required"]
+        .as_array()
+        .expect("finding.v1.json lists its fields")
+        .iter()
+        .filter_map(|f| f.as_str().map(str::to_string))
+        .collect()
+}
+
+// ---- the lab servers of ../shared/lab ----------------------------------------------------------
+
+/// Longest the lab scripts may take when a test starts them (first run: apt-get).
+pub(crate) const START_LIMIT: Duration = Duration::from_secs(900);
+
+/// True under `CI=true` (or `CI=1`): missing lab servers are failures, not skips.
+pub(crate) fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// True when the tests run as root (the lab scripts need it).
+pub(crate) fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// `../shared/lab` beside the repository.
+pub(crate) fn shared_lab() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/lab")
+}
+
+/// True when something accepts TCP connections on 127.0.0.1:`port` (within 2 s).
+pub(crate) fn listening(port: u16) -> bool {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok()
+}
+
+/// Runs a lab script, killed if it outlives `limit`; its output goes to the test's stderr.
+pub(crate) fn run_script(script: &Path, args: &[&str], limit: Duration) -> Result<(), String> {
+    let mut child = Command::new("bash")
+        .arg(script)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return if status.success() {
+                Ok(())
+            } else {
+                Err(format!("{} {args:?} failed: {status}", script.display()))
+            };
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("{} ran longer than {limit:?}", script.display()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The lab's Knot DNS server for `lab.test`.
+pub(crate) const LAB_DNS: &str = "127.0.0.1:5353";
+
+/// `true` when the lab DNS server answers on 127.0.0.1:5353. Under `CI=true` a silent server
+/// is a panic; outside CI, as root, `start-dns.sh` is run once to start it; otherwise the test
+/// prints a visible `SKIPPED` notice and returns `false`.
+pub(crate) fn need_lab_dns(test: &str) -> bool {
+    static READY: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let ready = READY.get_or_init(|| {
+        if listening(5353) {
+            return Ok(());
+        }
+        if ci() {
+            return Err(
+                "under CI=true the lab DNS server must be running (.ci/run starts it \
+                        with ../shared/lab/start-dns.sh), but nothing answers on 127.0.0.1:5353"
+                    .to_string(),
+            );
+        }
+        let script = shared_lab().join("start-dns.sh");
+        if !script.exists() {
+            return Err(format!(
+                "the lab DNS server is not running and {} is missing",
+                script.display()
+            ));
+        }
+        if !is_root() {
+            return Err(format!(
+                "the lab DNS server is not running; starting it needs root: sudo {}",
+                script.display()
+            ));
+        }
+        eprintln!("starting the lab DNS server with {}", script.display());
+        run_script(&script, &[], START_LIMIT)?;
+        if listening(5353) {
+            Ok(())
+        } else {
+            Err("start-dns.sh ran but nothing answers on 127.0.0.1:5353".to_string())
+        }
+    });
+    match ready {
+        Ok(()) => true,
+        Err(why) if ci() => panic!("{test}: {why}"),
+        Err(why) => {
+            eprintln!("SKIPPED {test}: {why}");
+            false
+        }
+    }
 }

@@ -1,0 +1,108 @@
+//! `smtp-doctor dns DOMAIN`: the DNS checks of a mail domain, classified, rendered, mapped to an
+//! exit code.
+
+use crate::check::runtime;
+use crate::{EXIT_OK, EXIT_PROBLEMS};
+use anyhow::{Context, Result};
+use smtp_doctor_dnsauth::dns::{DnsOptions, HickoryDns};
+use smtp_doctor_dnsauth::report::{check_domain, CheckOptions, DomainReport};
+use smtp_doctor_render::check::Verdict;
+use smtp_doctor_render::dns::{self, DnsCheck, DnsFinding};
+use smtp_doctor_render::{dns_json, Palette};
+use std::io::{self, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+/// Arguments of `dns`.
+#[derive(Debug, clap::Args)]
+#[command(args_override_self = true)]
+#[command(
+    after_help = "Exit status: 0 no problem found, 1 a problem was found, 2 usage or tool error."
+)]
+pub(crate) struct Args {
+    /// The mail domain to check.
+    domain: String,
+    /// A sending IP: evaluate SPF for it and show the mechanism that matched.
+    #[arg(long, value_name = "SENDING_IP")]
+    ip: Option<IpAddr>,
+    /// A DKIM selector to look up; repeat for several (default: common selectors).
+    #[arg(long, value_name = "S")]
+    selector: Vec<String>,
+    /// A DNS blocklist zone to ask about the sending IP (needs --ip); repeat for several.
+    #[arg(long, value_name = "ZONE", requires = "ip")]
+    dnsbl: Vec<String>,
+    /// Ask this DNS server (IP:PORT) instead of the system resolver.
+    #[arg(long, value_name = "IP:PORT")]
+    dns_server: Option<SocketAddr>,
+    /// Deadline of each DNS query in seconds, retries included (fractions allowed).
+    #[arg(long, value_name = "SECS", value_parser = crate::check::parse_secs, default_value = "5")]
+    timeout: Duration,
+    /// Print one JSON object (schema smtp-doctor/dns/v1).
+    #[arg(long)]
+    json: bool,
+}
+
+/// The longest SPF evaluation allowed (RFC 7208 4.6.4 asks for at least 20 seconds).
+const SPF_TIME_LIMIT: Duration = Duration::from_secs(20);
+
+/// Classifies every piece of evidence of the report with THE classifier and picks the verdict:
+/// healthy when no finding is a failure, else the first failure.
+pub(crate) fn diagnose(report: DomainReport) -> DnsCheck {
+    let evidence = report.evidence();
+    let findings: Vec<DnsFinding> = if evidence.is_empty() {
+        Vec::new()
+    } else {
+        let kb = smtp_doctor_kb::builtin();
+        evidence
+            .into_iter()
+            .map(|ev| DnsFinding {
+                finding: kb.classify(&ev),
+                observed: ev.text,
+            })
+            .collect()
+    };
+    let verdict = match findings.iter().position(|f| f.finding.is_failure()) {
+        Some(finding) => Verdict::Problem { finding },
+        None => Verdict::Healthy,
+    };
+    DnsCheck {
+        report,
+        findings,
+        verdict,
+    }
+}
+
+/// Runs `dns` and returns the exit code.
+pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
+    let domain = args.domain.trim().trim_end_matches('.');
+    if !smtp_doctor_dnsauth::dns::is_valid_name(domain) || !domain.contains('.') {
+        anyhow::bail!("{:?} is not a domain name", args.domain);
+    }
+    let resolver = HickoryDns::new(&DnsOptions {
+        server: args.dns_server,
+        timeout: args.timeout,
+    })
+    .context("cannot set up the DNS resolver")?;
+    let options = CheckOptions {
+        ip: args.ip,
+        selectors: args.selector.clone(),
+        spf_time_limit: Some(SPF_TIME_LIMIT),
+        dnsbl_zones: args.dnsbl.clone(),
+    };
+    tracing::debug!(domain, server = ?args.dns_server, "checking the DNS records");
+    let report = runtime()?.block_on(check_domain(&resolver, domain, &options));
+    let checked = diagnose(report);
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    if args.json {
+        let mut buf = Vec::new();
+        dns_json::write_dns(&mut buf, &checked);
+        out.write_all(&buf)?;
+    } else {
+        dns::write_dns(&mut out, &checked, &Palette::new(colour))?;
+    }
+    out.flush()?;
+    Ok(match checked.verdict {
+        Verdict::Healthy => EXIT_OK,
+        Verdict::Problem { .. } => EXIT_PROBLEMS,
+    })
+}

@@ -1,0 +1,499 @@
+//! The history of runs behind one trait: SQLite now ([`SqliteStore`]); PostgreSQL later, so the
+//! trait names no SQLite type.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RunStatus {
+    /// No failure, every threshold kept.
+    Ok,
+    /// The verdict is a problem.
+    Failed,
+    /// The diagnosis is healthy but a threshold was crossed (latency, certificate days).
+    Degraded,
+    /// The run outlived the check's timeout and was stopped.
+    TimedOut,
+}
+
+impl RunStatus {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Ok => "ok",
+            RunStatus::Failed => "failed",
+            RunStatus::Degraded => "degraded",
+            RunStatus::TimedOut => "timed_out",
+        }
+    }
+
+    /// The status of a stored name.
+    pub fn parse(s: &str) -> Option<RunStatus> {
+        [
+            RunStatus::Ok,
+            RunStatus::Failed,
+            RunStatus::Degraded,
+            RunStatus::TimedOut,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+
+    /// True for the statuses that count as a failure (exit 1, `success 0`).
+    pub fn is_failure(self) -> bool {
+        !matches!(self, RunStatus::Ok)
+    }
+}
+
+/// One stage's duration in a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageTiming {
+    /// The stage's name (`banner`, `ehlo`, ...).
+    pub stage: String,
+    /// How long it took, in milliseconds (the first attempt's).
+    pub duration_ms: u64,
+}
+
+/// One run of one check, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    /// The check's name.
+    pub check: String,
+    /// When the run started, in milliseconds since the Unix epoch.
+    pub started_ms: i64,
+    /// How long it took.
+    pub duration_ms: u64,
+    /// How it ended.
+    pub status: RunStatus,
+    /// The deciding finding's category (`delivered` when healthy; none when timed out).
+    pub category: Option<String>,
+    /// What made it fail or degrade, in a few words.
+    pub reason: Option<String>,
+    /// The last reply code the server sent.
+    pub reply_code: Option<u16>,
+    /// Whole days before the leaf certificate expires (negative: expired).
+    pub cert_days_left: Option<i64>,
+    /// Each stage's duration.
+    pub stages: Vec<StageTiming>,
+    /// How many findings of each category (informational ones included).
+    pub findings: BTreeMap<String, u32>,
+    /// The whole report, as `check --json` writes it (`smtp-doctor/check/v1`); empty when timed out.
+    pub report: String,
+}
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database said no.
+    #[error("history store: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A stored row could not be read back.
+    #[error("history store: a stored run is unreadable: {0}")]
+    Corrupt(String),
+    /// The database's schema is newer than this program knows.
+    #[error("history store: schema version {found} is newer than this program's {known}")]
+    TooNew {
+        /// The version found.
+        found: i64,
+        /// The newest version known.
+        known: i64,
+    },
+}
+
+/// A history of runs.
+pub trait Store: Send + Sync {
+    /// Stores one run, all of it or nothing (one transaction).
+    fn record(&self, run: &RunRecord) -> Result<(), StoreError>;
+    /// The start of the last run of every check that has one.
+    fn last_started(&self) -> Result<BTreeMap<String, i64>, StoreError>;
+    /// The newest runs of a check, newest first, at most `limit`.
+    fn runs(&self, check: &str, limit: usize) -> Result<Vec<RunRecord>, StoreError>;
+    /// Deletes the runs that started before `before_ms`; how many.
+    fn prune(&self, before_ms: i64) -> Result<u64, StoreError>;
+}
+
+/// The migrations, in order: version i+1 is `MIGRATIONS[i]`. Never edit one that shipped.
+const MIGRATIONS: &[&str] = &["CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        check_name TEXT NOT NULL,
+        started_ms INTEGER NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        category TEXT,
+        reason TEXT,
+        reply_code INTEGER,
+        cert_days_left INTEGER,
+        stages TEXT NOT NULL,
+        findings TEXT NOT NULL,
+        report TEXT NOT NULL
+    );
+    CREATE INDEX runs_by_check ON runs (check_name, started_ms);
+    CREATE INDEX runs_by_start ON runs (started_ms);"];
+
+/// The SQLite store: one file, WAL, every run in its own transaction.
+pub struct SqliteStore {
+    conn: Mutex<rusqlite::Connection>,
+}
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+impl SqliteStore {
+    /// Opens (creating it if needed) the store at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let conn = rusqlite::Connection::open(path).map_err(backend)?;
+        SqliteStore::setup(conn)
+    }
+
+    /// A store in memory (tests).
+    pub fn in_memory() -> Result<SqliteStore, StoreError> {
+        SqliteStore::setup(rusqlite::Connection::open_in_memory().map_err(backend)?)
+    }
+
+    fn setup(mut conn: rusqlite::Connection) -> Result<SqliteStore, StoreError> {
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(backend)?;
+        // WAL: readers never block the writer. FULL: a commit is on disk before `record`
+        // returns, so a run reported stored survives a kill, and a power cut too.
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(backend)?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version INTEGER PRIMARY KEY,
+                applied_ms INTEGER NOT NULL
+            )",
+        )
+        .map_err(backend)?;
+        let current: i64 = conn
+            .query_row(
+                "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        let known = MIGRATIONS.len() as i64;
+        if current > known {
+            return Err(StoreError::TooNew {
+                found: current,
+                known,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+            let tx = conn.transaction().map_err(backend)?;
+            tx.execute_batch(sql).map_err(backend)?;
+            tx.execute(
+                "INSERT INTO schema_migrations (version, applied_ms) VALUES (?1, ?2)",
+                rusqlite::params![i as i64 + 1, now_ms()],
+            )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+        }
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+        // A panic while holding the lock leaves the connection usable: SQLite rolls back.
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The schema version in force.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.conn()
+            .query_row("SELECT MAX(version) FROM schema_migrations", [], |r| {
+                r.get(0)
+            })
+            .map_err(backend)
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn to_json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+impl Store for SqliteStore {
+    fn record(&self, run: &RunRecord) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute(
+            "INSERT INTO runs (check_name, started_ms, duration_ms, status, category, reason,
+                 reply_code, cert_days_left, stages, findings, report)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            rusqlite::params![
+                run.check,
+                run.started_ms,
+                i64::try_from(run.duration_ms).unwrap_or(i64::MAX),
+                run.status.as_str(),
+                run.category,
+                run.reason,
+                run.reply_code,
+                run.cert_days_left,
+                to_json(&run.stages),
+                to_json(&run.findings),
+                run.report,
+            ],
+        )
+        .map_err(backend)?;
+        tx.commit().map_err(backend)
+    }
+
+    fn last_started(&self) -> Result<BTreeMap<String, i64>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT check_name, MAX(started_ms) FROM runs GROUP BY check_name")
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)
+    }
+
+    fn runs(&self, check: &str, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT check_name, started_ms, duration_ms, status, category, reason, reply_code,
+                        cert_days_left, stages, findings, report
+                 FROM runs WHERE check_name = ?1 ORDER BY started_ms DESC, id DESC LIMIT ?2",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(
+                rusqlite::params![check, i64::try_from(limit).unwrap_or(i64::MAX)],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                        r.get::<_, Option<u16>>(6)?,
+                        r.get::<_, Option<i64>>(7)?,
+                        r.get::<_, String>(8)?,
+                        r.get::<_, String>(9)?,
+                        r.get::<_, String>(10)?,
+                    ))
+                },
+            )
+            .map_err(backend)?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (check, started_ms, duration, status, category, reason, code, days, st, fi, rep) =
+                row.map_err(backend)?;
+            let corrupt = |what: &str| StoreError::Corrupt(format!("{what} of a run of {check}"));
+            out.push(RunRecord {
+                status: RunStatus::parse(&status).ok_or_else(|| corrupt("the status"))?,
+                stages: serde_json::from_str(&st).map_err(|_| corrupt("the stages"))?,
+                findings: serde_json::from_str(&fi).map_err(|_| corrupt("the findings"))?,
+                check,
+                started_ms,
+                duration_ms: u64::try_from(duration).unwrap_or(0),
+                category,
+                reason,
+                reply_code: code,
+                cert_days_left: days,
+                report: rep,
+            });
+        }
+        Ok(out)
+    }
+
+    fn prune(&self, before_ms: i64) -> Result<u64, StoreError> {
+        let n = self
+            .conn()
+            .execute("DELETE FROM runs WHERE started_ms < ?1", [before_ms])
+            .map_err(backend)?;
+        Ok(n as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run of `check` at `started_ms` whose report is `report_bytes` long.
+    pub(crate) fn run(check: &str, started_ms: i64, report_bytes: usize) -> RunRecord {
+        RunRecord {
+            check: check.into(),
+            started_ms,
+            duration_ms: 12,
+            status: RunStatus::Failed,
+            category: Some("greylisted".into()),
+            reason: Some("450 4.7.1 try later".into()),
+            reply_code: Some(450),
+            cert_days_left: Some(-3),
+            stages: vec![StageTiming {
+                stage: "banner".into(),
+                duration_ms: 4,
+            }],
+            findings: BTreeMap::from([("greylisted".to_string(), 1)]),
+            report: "x".repeat(report_bytes),
+        }
+    }
+
+    /// A file path under the temporary directory, removed (with its WAL files) on drop.
+    struct TempDb(std::path::PathBuf);
+
+    impl TempDb {
+        fn new(tag: &str) -> TempDb {
+            let p = std::env::temp_dir()
+                .join(format!("smtp-doctor-store-{tag}-{}.db", std::process::id()));
+            TempDb::clean(&p);
+            TempDb(p)
+        }
+
+        fn clean(p: &Path) {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut s = p.as_os_str().to_owned();
+                s.push(suffix);
+                let _ = std::fs::remove_file(std::path::PathBuf::from(s));
+            }
+        }
+    }
+
+    impl Drop for TempDb {
+        fn drop(&mut self) {
+            TempDb::clean(&self.0);
+        }
+    }
+
+    #[test]
+    fn runs_round_trip_and_prune() {
+        let s = SqliteStore::in_memory().expect("store");
+        s.record(&run("a", 1_000, 10)).expect("record");
+        s.record(&run("a", 2_000, 10)).expect("record");
+        s.record(&run("b", 1_500, 10)).expect("record");
+        let last = s.last_started().expect("last");
+        assert_eq!(last.get("a"), Some(&2_000));
+        assert_eq!(last.get("b"), Some(&1_500));
+        let runs = s.runs("a", 10).expect("runs");
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[0], run("a", 2_000, 10));
+        assert_eq!(s.prune(1_600).expect("prune"), 2);
+        assert_eq!(s.runs("a", 10).expect("runs").len(), 1);
+        assert!(s.runs("b", 10).expect("runs").is_empty());
+    }
+
+    #[test]
+    fn migrations_run_once_and_a_newer_schema_is_refused() {
+        let db = TempDb::new("migrations");
+        let s = SqliteStore::open(&db.0).expect("open");
+        assert_eq!(
+            s.schema_version().expect("version"),
+            MIGRATIONS.len() as i64
+        );
+        s.record(&run("a", 1, 1)).expect("record");
+        drop(s);
+        // Opening again applies nothing and keeps the runs.
+        let s = SqliteStore::open(&db.0).expect("reopen");
+        assert_eq!(s.runs("a", 5).expect("runs").len(), 1);
+        let mode: String = s
+            .conn()
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .expect("mode");
+        assert_eq!(mode, "wal");
+        s.conn()
+            .execute(
+                "INSERT INTO schema_migrations VALUES (?1, 0)",
+                [MIGRATIONS.len() as i64 + 1],
+            )
+            .expect("bump");
+        drop(s);
+        assert!(matches!(
+            SqliteStore::open(&db.0),
+            Err(StoreError::TooNew { .. })
+        ));
+    }
+
+    /// The environment variable that makes [`kill_child_writer`] the writer.
+    const CHILD_VAR: &str = "SMTP_DOCTOR_STORE_KILL_CHILD";
+
+    /// Not a test of its own: the child process of [`a_committed_run_survives_kill_9`], which
+    /// writes large runs as fast as it can and prints the start of each one committed.
+    #[test]
+    fn kill_child_writer() {
+        let Some(path) = std::env::var_os(CHILD_VAR) else {
+            return;
+        };
+        use std::io::Write;
+        let s = SqliteStore::open(Path::new(&path)).expect("open");
+        let mut out = std::io::stdout();
+        for i in 0..100_000 {
+            // 256 KiB a run: the kill most likely lands inside a write.
+            s.record(&run("big", i, 256 * 1024)).expect("record");
+            let _ = writeln!(out, "committed {i}");
+            let _ = out.flush();
+        }
+    }
+
+    #[test]
+    fn a_committed_run_survives_kill_9() {
+        use std::io::BufRead;
+        let db = TempDb::new("kill");
+        // Create the schema first, so the child only writes runs.
+        drop(SqliteStore::open(&db.0).expect("open"));
+        let exe = std::env::current_exe().expect("test binary");
+        let mut child = std::process::Command::new(exe)
+            .args(["--exact", "store::tests::kill_child_writer", "--nocapture"])
+            .env(CHILD_VAR, &db.0)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("child");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut last = None;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(n) = line.strip_prefix("committed ") {
+                last = n.trim().parse::<i64>().ok();
+                if last >= Some(20) {
+                    break;
+                }
+            }
+        }
+        // SIGKILL: no destructor, no rollback; the child is writing the next run.
+        child.kill().expect("kill");
+        let _ = child.wait();
+        let last = last.expect("the child committed runs");
+        let s = SqliteStore::open(&db.0).expect("reopen after the kill");
+        let ok: String = s
+            .conn()
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .expect("integrity");
+        assert_eq!(ok, "ok");
+        let runs = s.runs("big", 1_000_000).expect("runs");
+        // Every run reported committed is there, whole; one more may be (committed, not yet
+        // printed), never a part of one.
+        let starts: Vec<i64> = runs.iter().rev().map(|r| r.started_ms).collect();
+        assert!(
+            starts.len() as i64 > last,
+            "{} < {}",
+            starts.len(),
+            last + 1
+        );
+        assert_eq!(starts[..=last as usize], (0..=last).collect::<Vec<_>>());
+        assert!(runs.iter().all(|r| r.report.len() == 256 * 1024));
+    }
+}
