@@ -19,7 +19,7 @@ FUZZ_JOBS=${FUZZ_JOBS:-1}
 WORK=${FUZZ_WORK:-$PWD/../target/fuzz-work}
 TARGET_DIR=${FUZZ_TARGET_DIR:-$PWD/../target/fuzz}
 all_targets=(dsn log_postfix log_exim log_sendmail log_opensmtpd spf zone_file dmarc dkim
-  mtasts_record mtasts_policy tlsrpt reply ehlo enhanced explain)
+  mtasts_record mtasts_policy tlsrpt reply ehlo enhanced explain tlsa mtasts_http)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 
