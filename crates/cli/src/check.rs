@@ -181,17 +181,7 @@ impl Args {
         if let Some(d) = self.timeout_total {
             timeouts.total = d;
         }
-        let ca_pem = match &self.ca {
-            Some(path) => {
-                let pem = read_bounded(path, MAX_CA_FILE)
-                    .with_context(|| format!("cannot read the CA file {}", path.display()))?;
-                if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
-                    bail!("{} holds no PEM certificate", path.display());
-                }
-                Some(pem)
-            }
-            None => None,
-        };
+        let ca_pem = self.ca.as_deref().map(read_ca).transpose()?;
         let auth = match (self.auth, &self.auth_user) {
             (Some(mech), Some(user)) => Some(Auth {
                 mechanism: match mech {
@@ -335,4 +325,14 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
         Verdict::Healthy => EXIT_OK,
         Verdict::Problem { .. } => EXIT_PROBLEMS,
     })
+}
+
+/// Reads a `--ca` file (at most [`MAX_CA_FILE`] bytes) that must hold a PEM certificate.
+pub(crate) fn read_ca(path: &std::path::Path) -> Result<Vec<u8>> {
+    let pem = read_bounded(path, MAX_CA_FILE)
+        .with_context(|| format!("cannot read the CA file {}", path.display()))?;
+    if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+        bail!("{} holds no PEM certificate", path.display());
+    }
+    Ok(pem)
 }

@@ -5,12 +5,14 @@ use crate::check::runtime;
 use crate::{EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{Context, Result};
 use smtp_doctor_dnsauth::dns::{DnsOptions, HickoryDns};
+use smtp_doctor_dnsauth::mtasts::fetch::FetchOptions;
 use smtp_doctor_dnsauth::report::{check_domain, CheckOptions, DomainReport};
 use smtp_doctor_render::check::Verdict;
 use smtp_doctor_render::dns::{self, DnsCheck, DnsFinding};
 use smtp_doctor_render::{dns_json, Palette};
 use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Arguments of `dns`.
@@ -37,6 +39,12 @@ pub(crate) struct Args {
     /// Deadline of each DNS query in seconds, retries included (fractions allowed).
     #[arg(long, value_name = "SECS", value_parser = crate::check::parse_secs, default_value = "5")]
     timeout: Duration,
+    /// Trust the PEM certificates in FILE instead of the WebPKI roots for the MTA-STS policy fetch.
+    #[arg(long, value_name = "FILE")]
+    ca: Option<PathBuf>,
+    /// Fetch the MTA-STS policy from this port instead of 443 (for labs and tests).
+    #[arg(long, value_name = "PORT", default_value = "443")]
+    mta_sts_port: u16,
     /// Print one JSON object (schema smtp-doctor/dns/v1).
     #[arg(long)]
     json: bool,
@@ -88,6 +96,14 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
         selectors: args.selector.clone(),
         spf_time_limit: Some(SPF_TIME_LIMIT),
         dnsbl_zones: args.dnsbl.clone(),
+        mta_sts_fetch: FetchOptions {
+            https_port: args.mta_sts_port,
+            ca_pem: args.ca.as_deref().map(crate::check::read_ca).transpose()?,
+            connect_timeout: args.timeout,
+            tls_timeout: args.timeout,
+            total_timeout: args.timeout.saturating_mul(3),
+        },
+        dnssec: None,
     };
     tracing::debug!(domain, server = ?args.dns_server, "checking the DNS records");
     let report = runtime()?.block_on(check_domain(&resolver, domain, &options));

@@ -8,7 +8,7 @@ mod common;
 use common::{run_stdin, BIN};
 
 /// Every subcommand a user can type.
-const COMMANDS: [&str; 9] = [
+const COMMANDS: [&str; 10] = [
     "explain",
     "check",
     "dns",

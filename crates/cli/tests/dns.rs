@@ -3,21 +3,97 @@
 //! its finding from the knowledge base, text and `dns/v1` JSON (validated against the committed
 //! schema), and the exit codes. Under `CI=true` a silent lab server is a failure; outside CI,
 //! as root, the first test starts it, and otherwise the tests print `SKIPPED`.
+//!
+//! `lab.test` publishes `_mta-sts` and `mta-sts.lab.test A 127.0.0.1`: a local HTTPS server
+//! (dnsauth's policy test server, a certificate from a test CA) serves its policy, and
+//! [`dns`] points every run at it (`--mta-sts-port`, `--ca`), as a well-run domain has one. A
+//! domain that publishes `_mta-sts` with no policy server behind it is a finding
+//! (`dns.mtasts.connect`): senders that know the record cannot get the policy.
 
 mod common;
+#[path = "../../dnsauth/tests/policy_server/mod.rs"]
+mod policy_server;
 
 use common::{failing_dns, need_lab_dns, run_env, schema_validator, DnsFault, LAB_DNS};
+use policy_server::tls::Pki;
+use policy_server::{https, response};
 use serde_json::Value;
+use std::path::PathBuf;
 use std::process::Output;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// A policy for lab.test that covers its three mail hosts.
+const GOOD_POLICY: &str =
+    "version: STSv1\r\nmode: enforce\r\nmx: mx.lab.test\r\nmx: *.lab.test\r\nmax_age: 86400\r\n";
+
+/// An HTTPS server for mta-sts.lab.test on 127.0.0.1 and the CA file that trusts it.
+struct PolicyServer {
+    _rt: tokio::runtime::Runtime,
+    port: String,
+    ca: PathBuf,
+}
+
+impl PolicyServer {
+    /// Serves `policy` as text/plain; `name` names the CA file.
+    fn new(policy: &str, name: &str) -> PolicyServer {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let pki = Pki::new();
+        let id = pki.leaf(&["mta-sts.lab.test"], false);
+        let reply = response("200 OK", "Content-Type: text/plain\r\n", policy.as_bytes());
+        let addr = rt.block_on(https(&id, reply, Duration::ZERO));
+        let ca = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("dns-{name}-ca-{}.pem", std::process::id()));
+        std::fs::write(&ca, &pki.ca_pem).expect("CA file");
+        PolicyServer {
+            _rt: rt,
+            port: addr.port().to_string(),
+            ca,
+        }
+    }
+
+    /// `--mta-sts-port PORT --ca FILE`.
+    fn args(&self) -> [&str; 4] {
+        [
+            "--mta-sts-port",
+            &self.port,
+            "--ca",
+            self.ca.to_str().expect("UTF-8 path"),
+        ]
+    }
+}
+
+impl Drop for PolicyServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.ca);
+    }
+}
+
+/// The good policy's server, shared by every test.
+fn good_policy() -> &'static PolicyServer {
+    static SERVER: OnceLock<PolicyServer> = OnceLock::new();
+    SERVER.get_or_init(|| PolicyServer::new(GOOD_POLICY, "good"))
+}
+
+/// A loopback port nothing listens on (bound, then closed).
+fn closed_port() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port().to_string()
+}
 
 fn run(args: &[&str]) -> Output {
     run_env(args, &[])
 }
 
+/// `dns ARGS` against the lab server, its MTA-STS policy served by [`good_policy`] unless
+/// `ARGS` name another port.
 fn dns(args: &[&str]) -> Output {
     let mut all = vec!["dns"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--dns-server", LAB_DNS, "--color", "never"]);
+    if !args.contains(&"--mta-sts-port") {
+        all.extend_from_slice(&good_policy().args());
+    }
     run(&all)
 }
 
@@ -73,7 +149,12 @@ fn the_healthy_domain_comes_out_clean() {
         "✔ DMARC",
         "✔ DKIM",
         "✔ MTA-STS",
+        "✔ MTA-STS policy",
+        "    mode enforce, max_age 86400, mx: mx.lab.test, *.lab.test",
         "✔ TLS-RPT",
+        "✔ DANE",
+        "    _25._tcp.mx3.lab.test: no TLSA record (TLSA: NXDOMAIN)",
+        "    DNSSEC: not validated",
         "Findings: none",
     ] {
         assert!(t.contains(line), "{line:?} missing:\n{t}");
@@ -92,6 +173,42 @@ fn the_healthy_domain_comes_out_clean() {
     assert_eq!(v["dkim"]["domainkey"]["answer"], "nodata");
     assert_eq!(v["mta_sts"]["valid"], true);
     assert_eq!(v["tls_rpt"]["valid"], true);
+    let policy = &v["mta_sts_policy"];
+    assert_eq!(policy["status"], 200);
+    assert_eq!(policy["address"], "127.0.0.1");
+    assert_eq!(policy["policy"]["mode"], "enforce");
+    assert_eq!(policy["problems"], serde_json::json!([]));
+    // DANE: the records are read and checked by themselves; that they are not DNSSEC-validated
+    // (the resolver does not validate) and single (rollover advice) are notes, not findings.
+    let dane = &v["dane"];
+    assert_eq!(dane["dnssec"], "not_validated");
+    let hosts = dane["hosts"].as_array().expect("hosts");
+    let names: Vec<&str> = hosts.iter().filter_map(|h| h["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "_25._tcp.mx.lab.test",
+            "_25._tcp.mx2.lab.test",
+            "_25._tcp.mx3.lab.test"
+        ]
+    );
+    let records: Vec<usize> = hosts
+        .iter()
+        .map(|h| h["records"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert_eq!(records, [1, 1, 0]);
+    assert_eq!(hosts[2]["answer"], "nxdomain");
+    for h in &hosts[..2] {
+        assert_eq!(
+            common::strings(h, "problems", "kind"),
+            ["not_validated", "no_rollover_record"],
+            "{h:#}"
+        );
+    }
+    assert_eq!(dane["notes"].as_array().map(Vec::len), Some(4), "{dane:#}");
+    // The zeros digest of mx2 is a well-formed record: only the probe's certificate can show
+    // that it matches nothing.
+    assert_eq!(hosts[1]["records"][0]["problems"], serde_json::json!([]));
     // The schema rejects what it must.
     let mut bad = v.clone();
     bad["spf"]["lookups"] = Value::from("one");
@@ -99,6 +216,67 @@ fn the_healthy_domain_comes_out_clean() {
     let mut bad = v.clone();
     bad["dkim"]["domainkey"]["answer"] = Value::from("maybe");
     assert!(!validator().is_valid(&bad));
+}
+
+#[test]
+fn the_mta_sts_policy_fetch_and_its_failures() {
+    if !need_lab_dns("the_mta_sts_policy_fetch_and_its_failures") {
+        return;
+    }
+    // No policy server behind the published `_mta-sts` record: a real defect, and the only one.
+    let port = closed_port();
+    let out = dns(&["lab.test", "--mta-sts-port", &port]);
+    let t = text(&out);
+    assert_eq!(code(&out), 1, "{t}");
+    assert!(
+        t.contains("✔ MTA-STS  ok"),
+        "the record itself is fine:\n{t}"
+    );
+    assert!(t.contains("✖ MTA-STS policy 1 problem"), "{t}");
+    assert!(
+        t.contains(&format!(
+            "could not connect to 127.0.0.1 port {port} of mta-sts.lab.test"
+        )),
+        "{t}"
+    );
+    let (v, code) = dns_json("lab.test", &["--mta-sts-port", &port]);
+    assert_eq!(code, 1);
+    assert_eq!(entries(&v), ["dns.mtasts.connect"]);
+    assert_eq!(v["mta_sts_policy"]["problems"][0]["kind"], "connect_failed");
+    assert_eq!(v["mta_sts_policy"]["policy"], Value::Null);
+    // The policy server, but without --ca: the WebPKI roots do not know the test CA.
+    let good = good_policy();
+    let (v, code) = dns_json("lab.test", &["--mta-sts-port", &good.port]);
+    assert_eq!(code, 1);
+    assert_eq!(entries(&v), ["dns.mtasts.certificate"]);
+    assert_eq!(
+        v["mta_sts_policy"]["problems"][0]["problem"],
+        "unknown_issuer"
+    );
+    // A policy whose mx patterns match none of the mail hosts.
+    let other = PolicyServer::new(
+        "version: STSv1\nmode: enforce\nmx: mail.example.net\nmax_age: 86400\n",
+        "other",
+    );
+    let (v, code) = dns_json("lab.test", &other.args());
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(entries(&v), ["dns.mtasts.mx-not-covered"]);
+    let problem = &v["mta_sts_policy"]["problems"][0];
+    assert_eq!(problem["kind"], "mx_not_covered");
+    assert_eq!(
+        problem["hosts"],
+        serde_json::json!(["mx.lab.test", "mx2.lab.test", "mx3.lab.test"])
+    );
+    assert_eq!(problem["patterns"], serde_json::json!(["mail.example.net"]));
+    let mut args = vec!["lab.test"];
+    args.extend_from_slice(&other.args());
+    let out = dns(&args);
+    let t = text(&out);
+    assert!(t.contains("✖ MTA-STS policy 1 problem"), "{t}");
+    assert!(t.contains("knowledge: dns.mtasts.mx-not-covered"), "{t}");
+    // A domain without `_mta-sts` is not fetched at all.
+    let (v, _) = dns_json("spf-none.lab.test", &[]);
+    assert_eq!(v["mta_sts_policy"], Value::Null);
 }
 
 #[test]
@@ -353,6 +531,8 @@ fn exit_codes_and_a_failing_server() {
         &["dns", "lab.test", "--ip", "192.0.2.300"],
         &["dns", "lab.test", "--timeout", "0"],
         &["dns", "lab.test", "--dnsbl", "dnsbl.lab.test"],
+        &["dns", "lab.test", "--ca", "/nonexistent/ca.pem"],
+        &["dns", "lab.test", "--mta-sts-port", "65536"],
         &["dns"],
     ] {
         let out = run(args);

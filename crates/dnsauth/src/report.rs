@@ -1,14 +1,16 @@
 //! The report of `smtp-doctor dns DOMAIN`: every check of a mail domain (MX and the mail
-//! hosts' reverse DNS, SPF, DMARC, DKIM, MTA-STS, TLS-RPT; a sending IP's reverse DNS and
-//! blocklists) run over one [`Resolver`] (lookups that do not depend on each other at once),
+//! hosts' reverse DNS, SPF, DMARC, DKIM, MTA-STS with its policy fetch, TLS-RPT, DANE; a sending
+//! IP's reverse DNS and blocklists) run over one [`Resolver`] (lookups that do not depend on each other at once),
 //! kept as data ([`DomainReport`], serialisable for `--json`), and its problems as evidence for
 //! the shared classifier ([`DomainReport::evidence`]). Nothing here decides a category.
 
+use crate::dane::{self, DaneProblem, DaneReport, DnssecState};
 use crate::dkim::{self, Severity};
 use crate::dmarc::{self, org};
 pub use crate::dns::AnswerKind;
 use crate::dns::{join_all, normalize, Answer, Lookup, RecordType, Resolver};
 use crate::evidence::dns_evidence;
+use crate::mtasts::fetch::{self, FetchOptions, FetchReport};
 use crate::spf::{self, Outcome, SpfResult, Trace, Via};
 use crate::{dnsbl, mtasts, mx, rdns, tlsrpt};
 use serde::Serialize;
@@ -41,6 +43,11 @@ pub struct CheckOptions {
     pub spf_time_limit: Option<Duration>,
     /// DNS blocklist zones to ask about [`CheckOptions::ip`] (`--dnsbl`).
     pub dnsbl_zones: Vec<String>,
+    /// How the MTA-STS policy is fetched when the domain publishes a valid `_mta-sts` record.
+    pub mta_sts_fetch: FetchOptions,
+    /// What the resolver knows of the TLSA answers' DNSSEC validation (the DNS layer does not
+    /// validate: [`DnssecState::NotValidated`]).
+    pub dnssec: Option<DnssecState>,
 }
 
 /// The most mail-host addresses whose reverse DNS is checked.
@@ -89,8 +96,13 @@ pub struct DomainReport {
     pub dkim: DkimSection,
     /// The `_mta-sts` TXT record.
     pub mta_sts: TxtSection,
+    /// The MTA-STS policy fetched from `mta-sts.<domain>` and matched against the MX set, when
+    /// the `_mta-sts` record is valid (else `None`: senders would not fetch it either).
+    pub mta_sts_policy: Option<FetchReport>,
     /// The `_smtp._tls` TLS-RPT record.
     pub tls_rpt: TxtSection,
+    /// The TLSA records of every mail host.
+    pub dane: DaneSection,
     /// The reverse DNS of the sending IP (`--ip`).
     pub ip_rdns: Option<rdns::RdnsReport>,
     /// What each `--dnsbl` zone says about the sending IP.
@@ -454,6 +466,68 @@ pub struct TxtSection {
     pub notes: Vec<String>,
 }
 
+/// The DANE check of every mail host (`_25._tcp.<mx>`).
+#[derive(Debug, Clone, Serialize)]
+pub struct DaneSection {
+    /// The DNSSEC state the TLSA answers were taken with.
+    pub dnssec: DnssecState,
+    /// One report per mail host, in MX order.
+    pub hosts: Vec<DaneReport>,
+    /// Advice that is not a failure ([`is_advisory`]), one sentence each.
+    pub notes: Vec<String>,
+}
+
+/// True for the DANE problems reported as notes rather than findings: records that are not
+/// DNSSEC-validated (the DNS layer does not validate, so every answer is in this state and
+/// senders that do validate may well see a signed zone) and the rollover advice of a single
+/// record; neither stops mail today.
+pub fn is_advisory(p: &DaneProblem) -> bool {
+    matches!(
+        p,
+        DaneProblem::NotValidated { .. } | DaneProblem::NoRolloverRecord { .. }
+    )
+}
+
+impl DaneSection {
+    fn new(dnssec: DnssecState, hosts: Vec<DaneReport>) -> Self {
+        let notes = hosts
+            .iter()
+            .flat_map(|h| h.problems.iter().zip(h.evidence()))
+            .filter(|(p, _)| is_advisory(p))
+            .map(|(_, e)| {
+                e.text
+                    .strip_prefix("dns check: ")
+                    .unwrap_or(&e.text)
+                    .to_string()
+            })
+            .collect();
+        DaneSection {
+            dnssec,
+            hosts,
+            notes,
+        }
+    }
+
+    /// The evidence of the problems that are not advisory.
+    fn evidence(&self) -> Vec<Evidence> {
+        self.hosts
+            .iter()
+            .flat_map(|h| h.problems.iter().zip(h.evidence()))
+            .filter(|(p, _)| !is_advisory(p))
+            .map(|(_, e)| e)
+            .collect()
+    }
+
+    /// How many problems are findings.
+    pub fn problems(&self) -> usize {
+        self.hosts
+            .iter()
+            .flat_map(|h| &h.problems)
+            .filter(|p| !is_advisory(p))
+            .count()
+    }
+}
+
 /// Runs every check of `domain` over `dns`.
 pub async fn check_domain<R: Resolver>(
     dns: &R,
@@ -477,16 +551,33 @@ pub async fn check_domain<R: Resolver>(
             None => (None, Vec::new()),
         }
     };
-    let (spf, (dmarc_parts, dkim), (mta_sts, tls_rpt), (mx, (ip_rdns, dnsbl))) = tokio::join!(
+    // The policy fetch waits only for the `_mta-sts` record; senders fetch only for a valid one.
+    let mta_sts_checks = async {
+        let record = txt_section(dns, &sts_name, "v=STSv1", |t| {
+            mtasts::parse_record(t)
+                .map(|p| p.warnings.iter().map(ToString::to_string).collect())
+                .map_err(|e| e.to_string())
+        })
+        .await;
+        let policy = if record.valid {
+            Some(fetch::fetch(dns, d, &options.mta_sts_fetch).await)
+        } else {
+            None
+        };
+        (record, policy)
+    };
+    let dnssec = options.dnssec.unwrap_or(DnssecState::NotValidated);
+    let (
+        spf,
+        (dmarc_parts, dkim),
+        ((mta_sts, mut mta_sts_policy), tls_rpt),
+        (mx, (ip_rdns, dnsbl)),
+    ) = tokio::join!(
         spf_section(dns, d, options),
         async { tokio::join!(dmarc_lookups(dns, d), dkim_section(dns, d, options)) },
         async {
             tokio::join!(
-                txt_section(dns, &sts_name, "v=STSv1", |t| {
-                    mtasts::parse_record(t)
-                        .map(|p| p.warnings.iter().map(ToString::to_string).collect())
-                        .map_err(|e| e.to_string())
-                }),
+                mta_sts_checks,
                 txt_section(dns, &rpt_name, "v=TLSRPTv1", |t| {
                     tlsrpt::parse(t)
                         .map(|p| p.warnings.iter().map(ToString::to_string).collect())
@@ -499,10 +590,14 @@ pub async fn check_domain<R: Resolver>(
     // Second round: what the first answers named.
     let mut hosts = mx.addresses();
     hosts.truncate(MAX_RDNS_ADDRESSES);
-    let (mut dmarc, mx_rdns) = tokio::join!(
+    let (mut dmarc, mx_rdns, dane_hosts) = tokio::join!(
         dmarc_section(dns, d, dmarc_parts),
         join_all(hosts.into_iter().map(|ip| rdns::check(dns, ip)).collect()),
+        dane::check_mx(dns, &mx, dnssec),
     );
+    if let Some(policy) = &mut mta_sts_policy {
+        policy.check_mx(&mx);
+    }
     let authenticated = spf
         .issues
         .iter()
@@ -534,7 +629,9 @@ pub async fn check_domain<R: Resolver>(
         dmarc,
         dkim,
         mta_sts,
+        mta_sts_policy,
         tls_rpt,
+        dane: DaneSection::new(dnssec, dane_hosts),
         ip_rdns,
         dnsbl,
     }
@@ -1109,6 +1206,8 @@ impl DomainReport {
             }
         }
         evidence.extend(out.iter().map(|t| dns_evidence(None, t)));
+        evidence.extend(self.mta_sts_policy.iter().flat_map(FetchReport::evidence));
+        evidence.extend(self.dane.evidence());
         evidence.extend(self.ip_rdns.iter().flat_map(rdns::RdnsReport::evidence));
         evidence.extend(dnsbl::evidence(&self.dnsbl));
         evidence

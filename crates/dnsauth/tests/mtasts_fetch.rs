@@ -2,55 +2,19 @@
 //! certificate for `mta-sts.lab.test` comes from a test CA; the name is resolved through an
 //! in-memory zone, and once through the lab Knot server.
 
-#[path = "../../probe/tests/common/mod.rs"]
-mod common;
+mod policy_server;
 
-use common::{acceptor, serve, Identity, Pki};
+use policy_server::tls::{self_signed, Identity, Pki};
+use policy_server::{https, response};
 use smtp_doctor_dnsauth::dns::{DnsOptions, HickoryDns, Mx, Rdata, RecordType, Resolver, Zone};
 use smtp_doctor_dnsauth::mtasts::fetch::{fetch, FetchOptions, FetchProblem, FetchReport};
 use smtp_doctor_dnsauth::mtasts::StsMode;
 use smtp_doctor_model::probe::CertProblemKind;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const POLICY: &str =
     "version: STSv1\r\nmode: enforce\r\nmx: mx.lab.test\r\nmx: *.lab.test\r\nmax_age: 86400\r\n";
-
-/// A server answering every request with `response` after `delay`, over TLS as `id`.
-async fn https(id: &Identity, response: Vec<u8>, delay: Duration) -> SocketAddr {
-    let tls = acceptor(id);
-    serve(move |tcp| {
-        let (tls, response) = (tls.clone(), response.clone());
-        async move {
-            let Ok(mut s) = tls.accept(tcp).await else {
-                return;
-            };
-            let mut request = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") && request.len() < 8192 {
-                match s.read(&mut buf).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
-            tokio::time::sleep(delay).await;
-            let _ = s.write_all(&response).await;
-            let _ = s.shutdown().await;
-        }
-    })
-    .await
-}
-
-fn response(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
-    let mut r = format!(
-        "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    r.extend_from_slice(body);
-    r
-}
 
 fn lab_zone() -> Zone {
     let mut z = Zone::new();
@@ -220,7 +184,7 @@ async fn certificate_problems_are_typed() {
         kinds(cert_problem(&other, &pki).await),
         [CertProblemKind::NameMismatch]
     );
-    let untrusted = common::self_signed(&["mta-sts.lab.test"]);
+    let untrusted = self_signed(&["mta-sts.lab.test"]);
     assert_eq!(
         kinds(cert_problem(&untrusted, &pki).await),
         [CertProblemKind::UnknownIssuer]

@@ -1,14 +1,16 @@
 //! `dns` reports for a person: one section per check (SPF with its include/redirect tree and
-//! lookup counts, DMARC, DKIM, MTA-STS, TLS-RPT) with a ✔/✖ status line, then each finding as
+//! lookup counts, DMARC, DKIM, MTA-STS with its policy, TLS-RPT, DANE) with a ✔/✖ status line, then each finding as
 //! `explain` shows it, then the verdict. The findings and the verdict come from the CLI (the one
 //! classifier made them); nothing here classifies or decides.
 
 use crate::check::{one_line, Verdict};
 use crate::terminal::{mark, write_finding, Palette};
+use smtp_doctor_dnsauth::dane::DnssecState;
 use smtp_doctor_dnsauth::dnsbl::DnsblStatus;
+use smtp_doctor_dnsauth::mtasts::fetch::FetchReport;
 use smtp_doctor_dnsauth::mx::Host;
 use smtp_doctor_dnsauth::rdns::RdnsReport;
-use smtp_doctor_dnsauth::report::{DomainReport, SpfNode, TxtSection};
+use smtp_doctor_dnsauth::report::{DaneSection, DomainReport, SpfNode, TxtSection};
 use smtp_doctor_model::Finding;
 use std::io::{self, Write};
 
@@ -96,7 +98,11 @@ pub fn write_dns(w: &mut impl Write, c: &DnsCheck, p: &Palette) -> io::Result<()
     write_dmarc(w, r, p)?;
     write_dkim(w, r, p)?;
     write_txt(w, "MTA-STS", &r.mta_sts, p)?;
+    if let Some(f) = &r.mta_sts_policy {
+        write_sts_policy(w, f, p)?;
+    }
     write_txt(w, "TLS-RPT", &r.tls_rpt, p)?;
+    write_dane(w, &r.dane, p)?;
     write_ip(w, r, p)?;
     writeln!(w)?;
     if c.findings.is_empty() {
@@ -313,6 +319,56 @@ fn write_txt(w: &mut impl Write, name: &str, s: &TxtSection, p: &Palette) -> io:
         )?;
     }
     notes(w, &s.notes, p)
+}
+
+fn write_sts_policy(w: &mut impl Write, f: &FetchReport, p: &Palette) -> io::Result<()> {
+    status_line(
+        w,
+        "MTA-STS policy",
+        status(f.problems.len(), f.policy.is_some()),
+        p,
+    )?;
+    let from = match (f.address, f.status) {
+        (Some(a), Some(s)) => format!(" ({a}: HTTP {s})"),
+        (Some(a), None) => format!(" ({a}: no HTTP response)"),
+        _ => String::new(),
+    };
+    writeln!(w, "    {}{from}", p.paint(p.code, &f.url))?;
+    if let Some(policy) = &f.policy {
+        writeln!(
+            w,
+            "    mode {}, max_age {}, mx: {}",
+            policy.mode,
+            policy.max_age,
+            policy.mx.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+fn write_dane(w: &mut impl Write, d: &DaneSection, p: &Palette) -> io::Result<()> {
+    let present = d.hosts.iter().any(|h| !h.records.is_empty());
+    status_line(w, "DANE", status(d.problems(), present), p)?;
+    for h in &d.hosts {
+        if h.records.is_empty() {
+            writeln!(
+                w,
+                "    {}: no TLSA record (TLSA: {})",
+                h.name,
+                h.answer.as_str()
+            )?;
+        }
+        for rec in &h.records {
+            writeln!(w, "    {} TLSA {}", h.name, p.paint(p.code, &rec.text))?;
+        }
+    }
+    if present && d.dnssec == DnssecState::NotValidated {
+        writeln!(
+            w,
+            "    DNSSEC: not validated (this resolver does not validate DNSSEC)"
+        )?;
+    }
+    notes(w, &d.notes, p)
 }
 
 fn host_line(h: &Host) -> String {

@@ -23,7 +23,9 @@ pub fn write_dns(out: &mut Vec<u8>, c: &DnsCheck) {
     serde_field(&mut o, "dmarc", &r.dmarc);
     serde_field(&mut o, "dkim", &r.dkim);
     serde_field(&mut o, "mta_sts", &r.mta_sts);
+    serde_field(&mut o, "mta_sts_policy", &r.mta_sts_policy);
     serde_field(&mut o, "tls_rpt", &r.tls_rpt);
+    serde_field(&mut o, "dane", &r.dane);
     serde_field(&mut o, "ip_rdns", &r.ip_rdns);
     serde_field(&mut o, "dnsbl", &r.dnsbl);
     o.array("findings", &c.findings, |list, f| {
