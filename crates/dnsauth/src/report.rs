@@ -1419,6 +1419,53 @@ bare MX 10 mx.example.com.\n",
     }
 
     #[test]
+    fn dane_problems_are_findings_and_its_advice_notes() {
+        let mut z = zone();
+        for (host, usage) in [("mx1.example.com", 3u8), ("mx2.example.com", 1)] {
+            z.add(
+                "bare.example.com",
+                crate::dns::Rdata::Mx(crate::dns::Mx {
+                    preference: u16::from(usage),
+                    exchange: host.into(),
+                }),
+            );
+            z.add(
+                &dane::tlsa_name(host, 25),
+                crate::dns::Rdata::Tlsa(crate::dns::Tlsa {
+                    usage,
+                    selector: 1,
+                    matching: 1,
+                    data: vec![0; 32],
+                }),
+            );
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let r = rt.block_on(check_domain(
+            &z,
+            "bare.example.com",
+            &CheckOptions::default(),
+        ));
+        assert_eq!(r.dane.dnssec, DnssecState::NotValidated);
+        assert_eq!(r.dane.hosts.len(), 3, "{:?}", r.dane.hosts);
+        // mx.example.com (the zone's own MX): no TLSA, nothing. mx1: a usable 3 1 1, not
+        // validated and single: two notes, no finding. mx2: PKIX-EE, unusable: two findings (the
+        // record, and no usable record) beside its not-validated note.
+        assert_eq!(r.dane.notes.len(), 3, "{:?}", r.dane.notes);
+        assert!(r.dane.notes.iter().all(|n| !n.starts_with("dns check:")));
+        assert_eq!(r.dane.problems(), 2);
+        let ev: Vec<String> = r.evidence().into_iter().map(|e| e.text).collect();
+        let tlsa: Vec<&String> = ev.iter().filter(|t| t.contains("TLSA")).collect();
+        assert_eq!(tlsa.len(), 2, "{ev:?}");
+        assert!(tlsa.iter().all(|t| t.contains("_25._tcp.mx2.example.com")));
+        assert!(!ev.iter().any(|t| t.contains("DNSSEC-validated")), "{ev:?}");
+        // The `_mta-sts` record of example.com does not parse: senders would not fetch, nor do we.
+        assert!(r.mta_sts_policy.is_none());
+    }
+
+    #[test]
     fn an_authorised_report_destination_is_no_problem() {
         let mut z = zone();
         z.add(
