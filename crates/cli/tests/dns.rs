@@ -6,7 +6,8 @@
 //!
 //! `lab.test` publishes `_mta-sts` and `mta-sts.lab.test A 127.0.0.1`: a local HTTPS server
 //! (dnsauth's policy test server, a certificate from a test CA) serves its policy, and
-//! [`dns`] points every run at it (`--mta-sts-port`, `--ca`), as a well-run domain has one. A
+//! [`dns`] points every run at it (`--mta-sts-port`, `--ca`; each test starts its own with
+//! [`lab`]), as a well-run domain has one. A
 //! domain that publishes `_mta-sts` with no policy server behind it is a finding
 //! (`dns.mtasts.connect`): senders that know the record cannot get the policy.
 
@@ -18,9 +19,10 @@ use common::{failing_dns, need_lab_dns, run_env, schema_validator, DnsFault, LAB
 use policy_server::tls::Pki;
 use policy_server::{https, response};
 use serde_json::Value;
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::process::Output;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// A policy for lab.test that covers its three mail hosts.
@@ -42,8 +44,12 @@ impl PolicyServer {
         let id = pki.leaf(&["mta-sts.lab.test"], false);
         let reply = response("200 OK", "Content-Type: text/plain\r\n", policy.as_bytes());
         let addr = rt.block_on(https(&id, reply, Duration::ZERO));
-        let ca = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("dns-{name}-ca-{}.pem", std::process::id()));
+        static SERIAL: AtomicUsize = AtomicUsize::new(0);
+        let ca = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "dns-{name}-ca-{}-{}.pem",
+            std::process::id(),
+            SERIAL.fetch_add(1, Ordering::Relaxed)
+        ));
         std::fs::write(&ca, &pki.ca_pem).expect("CA file");
         PolicyServer {
             _rt: rt,
@@ -69,10 +75,20 @@ impl Drop for PolicyServer {
     }
 }
 
-/// The good policy's server, shared by every test.
-fn good_policy() -> &'static PolicyServer {
-    static SERVER: OnceLock<PolicyServer> = OnceLock::new();
-    SERVER.get_or_init(|| PolicyServer::new(GOOD_POLICY, "good"))
+thread_local! {
+    /// The `--mta-sts-port`/`--ca` arguments of this test's good policy server ([`lab`]).
+    static POLICY_ARGS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// [`need_lab_dns`], then this test's server of the good policy, whose arguments [`dns`] adds
+/// while the test runs (the CA file goes with the server).
+fn lab(test: &str) -> Option<PolicyServer> {
+    if !need_lab_dns(test) {
+        return None;
+    }
+    let server = PolicyServer::new(GOOD_POLICY, "good");
+    POLICY_ARGS.with(|a| *a.borrow_mut() = server.args().map(str::to_string).to_vec());
+    Some(server)
 }
 
 /// A loopback port nothing listens on (bound, then closed).
@@ -85,15 +101,22 @@ fn run(args: &[&str]) -> Output {
     run_env(args, &[])
 }
 
-/// `dns ARGS` against the lab server, its MTA-STS policy served by [`good_policy`] unless
-/// `ARGS` name another port.
+/// `dns ARGS` against the lab server, its MTA-STS policy served by the test's [`lab`] server
+/// unless `ARGS` name another port.
 fn dns(args: &[&str]) -> Output {
+    let policy: Vec<String> = if args.contains(&"--mta-sts-port") {
+        Vec::new()
+    } else {
+        POLICY_ARGS.with(|a| a.borrow().clone())
+    };
+    assert!(
+        args.contains(&"--mta-sts-port") || !policy.is_empty(),
+        "start the policy server with lab() first"
+    );
     let mut all = vec!["dns"];
     all.extend_from_slice(args);
     all.extend_from_slice(&["--dns-server", LAB_DNS, "--color", "never"]);
-    if !args.contains(&"--mta-sts-port") {
-        all.extend_from_slice(&good_policy().args());
-    }
+    all.extend(policy.iter().map(String::as_str));
     run(&all)
 }
 
@@ -138,9 +161,9 @@ fn entries(v: &Value) -> Vec<&str> {
 
 #[test]
 fn the_healthy_domain_comes_out_clean() {
-    if !need_lab_dns("the_healthy_domain_comes_out_clean") {
+    let Some(_policy) = lab("the_healthy_domain_comes_out_clean") else {
         return;
-    }
+    };
     let out = dns(&["lab.test"]);
     let t = text(&out);
     assert_eq!(code(&out), 0, "{t}");
@@ -220,9 +243,9 @@ fn the_healthy_domain_comes_out_clean() {
 
 #[test]
 fn the_mta_sts_policy_fetch_and_its_failures() {
-    if !need_lab_dns("the_mta_sts_policy_fetch_and_its_failures") {
+    let Some(good) = lab("the_mta_sts_policy_fetch_and_its_failures") else {
         return;
-    }
+    };
     // No policy server behind the published `_mta-sts` record: a real defect, and the only one.
     let port = closed_port();
     let out = dns(&["lab.test", "--mta-sts-port", &port]);
@@ -245,7 +268,6 @@ fn the_mta_sts_policy_fetch_and_its_failures() {
     assert_eq!(v["mta_sts_policy"]["problems"][0]["kind"], "connect_failed");
     assert_eq!(v["mta_sts_policy"]["policy"], Value::Null);
     // The policy server, but without --ca: the WebPKI roots do not know the test CA.
-    let good = good_policy();
     let (v, code) = dns_json("lab.test", &["--mta-sts-port", &good.port]);
     assert_eq!(code, 1);
     assert_eq!(entries(&v), ["dns.mtasts.certificate"]);
@@ -281,9 +303,9 @@ fn the_mta_sts_policy_fetch_and_its_failures() {
 
 #[test]
 fn a_sending_ip_is_evaluated_with_the_mechanism_that_matched() {
-    if !need_lab_dns("a_sending_ip_is_evaluated_with_the_mechanism_that_matched") {
+    let Some(_policy) = lab("a_sending_ip_is_evaluated_with_the_mechanism_that_matched") else {
         return;
-    }
+    };
     let out = dns(&["lab.test", "--ip", "192.0.2.10"]);
     assert!(
         text(&out).contains("sending IP 192.0.2.10: pass, matched ip4:192.0.2.10 (lab.test"),
@@ -326,9 +348,9 @@ fn a_sending_ip_is_evaluated_with_the_mechanism_that_matched() {
 
 #[test]
 fn every_broken_name_gets_its_finding() {
-    if !need_lab_dns("every_broken_name_gets_its_finding") {
+    let Some(_policy) = lab("every_broken_name_gets_its_finding") else {
         return;
-    }
+    };
     // (name, the entries that must decide a finding, the SPF issue kind)
     let cases: &[(&str, &[&str], Option<&str>)] = &[
         (
@@ -425,9 +447,9 @@ fn every_broken_name_gets_its_finding() {
 
 #[test]
 fn mail_hosts_their_reverse_dns_and_blocklists() {
-    if !need_lab_dns("mail_hosts_their_reverse_dns_and_blocklists") {
+    let Some(_policy) = lab("mail_hosts_their_reverse_dns_and_blocklists") else {
         return;
-    }
+    };
     let cases: &[(&str, &str, &str)] = &[
         ("nullmx", "dns.mx.null", "notaccept"),
         ("danglingmx", "dns.mx.dangling", "hostunknown"),
@@ -493,9 +515,9 @@ fn mail_hosts_their_reverse_dns_and_blocklists() {
 
 #[test]
 fn text_shows_the_spf_tree_and_the_fixes() {
-    if !need_lab_dns("text_shows_the_spf_tree_and_the_fixes") {
+    let Some(_policy) = lab("text_shows_the_spf_tree_and_the_fixes") else {
         return;
-    }
+    };
     let out = dns(&["spf-many.lab.test"]);
     let t = text(&out);
     assert_eq!(code(&out), 1, "{t}");
