@@ -2,13 +2,16 @@
 
 use crate::{EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{bail, Context, Result};
+use smtp_doctor_dnsauth::dns::HickoryDns;
+use smtp_doctor_dnsauth::report::{check_domain, CheckOptions};
 use smtp_doctor_model::Stage;
 use smtp_doctor_monitor::config::read_bounded;
 use smtp_doctor_monitor::diagnose;
 use smtp_doctor_probe::{
     probe, Auth, AuthMechanism, IpVersion, ProbeOptions, Target, Timeouts, TlsPolicy,
 };
-use smtp_doctor_render::check::{self, Verdict};
+use smtp_doctor_render::check::{self, CheckFinding, CheckReport, Verdict};
+use smtp_doctor_render::dns::DnsCheck;
 use smtp_doctor_render::{check_json, Palette};
 use smtp_doctor_wire::Secret;
 use std::io::{self, BufRead, IsTerminal, Write};
@@ -18,6 +21,8 @@ use std::time::Duration;
 
 /// Largest password or token file read.
 const MAX_SECRET_FILE: u64 = 64 * 1024;
+/// Deadline of each DNS query of the DNS checks of a mail domain (`dns`'s default `--timeout`).
+const DNS_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest CA file read.
 const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
 
@@ -106,6 +111,9 @@ pub(crate) struct Args {
     /// Output format.
     #[arg(long, value_enum)]
     format: Option<Format>,
+    /// Skip the DNS checks of the mail domain (a domain or user@domain target).
+    #[arg(long)]
+    no_dns: bool,
 }
 
 /// `--tls`.
@@ -295,8 +303,11 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
     let format = args.format();
     let prepared = Target::parse(&args.target)
         .map_err(|e| anyhow::anyhow!("bad target {:?}: {e}", args.target))
-        .and_then(|t| Ok((t, args.options()?)));
-    let (target, opts) = match prepared {
+        .and_then(|t| {
+            let dns = dns_setup(args, &t)?;
+            Ok((t, args.options()?, dns))
+        });
+    let (target, opts, dns) = match prepared {
         Ok(p) => p,
         Err(e) if format == Format::Nagios => {
             println!("SMTP UNKNOWN - {}", format!("{e:#}").replace('|', "/"));
@@ -304,8 +315,22 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
         }
         Err(e) => return Err(e),
     };
-    let report = runtime()?.block_on(probe(&target, &opts));
-    let checked = diagnose(report);
+    // The probe and the DNS checks run side by side on the one thread.
+    let (report, domain_report) = runtime()?.block_on(async {
+        let checks = async {
+            match &dns {
+                Some((domain, resolver, options)) => {
+                    Some(check_domain(resolver, domain, options).await)
+                }
+                None => None,
+            }
+        };
+        tokio::join!(probe(&target, &opts), checks)
+    });
+    let mut checked = diagnose(report);
+    if let Some(r) = domain_report {
+        add_dns(&mut checked, crate::dns::diagnose(r));
+    }
     let mut out = io::BufWriter::new(io::stdout().lock());
     match format {
         Format::Text => check::write_check(&mut out, &checked, &Palette::new(colour))?,
@@ -325,6 +350,43 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
         Verdict::Healthy => EXIT_OK,
         Verdict::Problem { .. } => EXIT_PROBLEMS,
     })
+}
+
+/// The mail domain to run the DNS checks for, with their resolver and options: for a domain or
+/// user@domain target (not an IP or a host:port) that is a checkable name, unless `--no-dns`.
+fn dns_setup(args: &Args, target: &Target) -> Result<Option<(String, HickoryDns, CheckOptions)>> {
+    let domain = match target {
+        Target::Domain { name } => name,
+        Target::Address { domain, .. } => domain,
+        _ => return Ok(None),
+    };
+    if args.no_dns || !crate::dns::is_mail_domain(domain) {
+        return Ok(None);
+    }
+    let (resolver, options) = crate::dns::setup(args.dns_server, DNS_TIMEOUT, None, 443)?;
+    Ok(Some((domain.clone(), resolver, options)))
+}
+
+/// Adds the DNS checks' findings to the probe's, marked as theirs, and combines the verdicts:
+/// the probe's deciding failure stays the verdict; a healthy probe takes the DNS checks' first
+/// failure; healthy only when neither has one.
+fn add_dns(checked: &mut CheckReport, dns: DnsCheck) {
+    let first = checked.findings.len();
+    checked
+        .findings
+        .extend(dns.findings.iter().map(|f| CheckFinding {
+            attempt: None,
+            observed: f.observed.clone(),
+            finding: f.finding.clone(),
+            informational: false,
+            dns: true,
+        }));
+    if let (Verdict::Healthy, Verdict::Problem { finding }) = (checked.verdict, dns.verdict) {
+        checked.verdict = Verdict::Problem {
+            finding: first + finding,
+        };
+    }
+    checked.dns = Some(dns);
 }
 
 /// Reads a `--ca` file (at most [`MAX_CA_FILE`] bytes) that must hold a PEM certificate.

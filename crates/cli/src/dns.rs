@@ -12,7 +12,7 @@ use smtp_doctor_render::dns::{self, DnsCheck, DnsFinding};
 use smtp_doctor_render::{dns_json, Palette};
 use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Arguments of `dns`.
@@ -80,31 +80,53 @@ pub(crate) fn diagnose(report: DomainReport) -> DnsCheck {
     }
 }
 
-/// Runs `dns` and returns the exit code.
-pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
-    let domain = args.domain.trim().trim_end_matches('.');
-    if !smtp_doctor_dnsauth::dns::is_valid_name(domain) || !domain.contains('.') {
-        anyhow::bail!("{:?} is not a domain name", args.domain);
-    }
-    let resolver = HickoryDns::new(&DnsOptions {
-        server: args.dns_server,
-        timeout: args.timeout,
-    })
-    .context("cannot set up the DNS resolver")?;
+/// The resolver and the options of the checks (no sending IP, common DKIM selectors, no
+/// blocklist): what `dns` starts from and `check DOMAIN` uses as is.
+pub(crate) fn setup(
+    server: Option<SocketAddr>,
+    timeout: Duration,
+    ca: Option<&Path>,
+    mta_sts_port: u16,
+) -> Result<(HickoryDns, CheckOptions)> {
+    let resolver = HickoryDns::new(&DnsOptions { server, timeout })
+        .context("cannot set up the DNS resolver")?;
     let options = CheckOptions {
-        ip: args.ip,
-        selectors: args.selector.clone(),
+        ip: None,
+        selectors: Vec::new(),
         spf_time_limit: Some(SPF_TIME_LIMIT),
-        dnsbl_zones: args.dnsbl.clone(),
+        dnsbl_zones: Vec::new(),
         mta_sts_fetch: FetchOptions {
-            https_port: args.mta_sts_port,
-            ca_pem: args.ca.as_deref().map(crate::check::read_ca).transpose()?,
-            connect_timeout: args.timeout,
-            tls_timeout: args.timeout,
-            total_timeout: args.timeout.saturating_mul(3),
+            https_port: mta_sts_port,
+            ca_pem: ca.map(crate::check::read_ca).transpose()?,
+            connect_timeout: timeout,
+            tls_timeout: timeout,
+            total_timeout: timeout.saturating_mul(3),
         },
         dnssec: None,
     };
+    Ok((resolver, options))
+}
+
+/// True when `domain` can be checked: a valid name with at least one dot.
+pub(crate) fn is_mail_domain(domain: &str) -> bool {
+    smtp_doctor_dnsauth::dns::is_valid_name(domain) && domain.contains('.')
+}
+
+/// Runs `dns` and returns the exit code.
+pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
+    let domain = args.domain.trim().trim_end_matches('.');
+    if !is_mail_domain(domain) {
+        anyhow::bail!("{:?} is not a domain name", args.domain);
+    }
+    let (resolver, mut options) = setup(
+        args.dns_server,
+        args.timeout,
+        args.ca.as_deref(),
+        args.mta_sts_port,
+    )?;
+    options.ip = args.ip;
+    options.selectors = args.selector.clone();
+    options.dnsbl_zones = args.dnsbl.clone();
     tracing::debug!(domain, server = ?args.dns_server, "checking the DNS records");
     let report = runtime()?.block_on(check_domain(&resolver, domain, &options));
     let checked = diagnose(report);

@@ -700,6 +700,7 @@ fn an_address_at_lab_test_walks_the_lab_mx_set() {
     if !need_lab("an_address_at_lab_test_walks_the_lab_mx_set") {
         return;
     }
+    // The probe alone: the DNS checks of lab.test have a test of their own.
     let (rc, v) = check_json(&[
         LOCAL_RCPT,
         "--dns-server",
@@ -710,6 +711,7 @@ fn an_address_at_lab_test_walks_the_lab_mx_set() {
         &ca(),
         "--quit-after",
         "rcpt",
+        "--no-dns",
     ]);
     assert_eq!(rc, 0, "{v:#}");
     assert_healthy(&v, "MX walk");
@@ -761,6 +763,102 @@ fn an_address_at_lab_test_walks_the_lab_mx_set() {
             format!("RCPT TO:<{LOCAL_RCPT}>")
         );
         assert_eq!(reply_code(a, "rcpt"), 250);
+    }
+}
+
+/// `check` of a domain or an address at it also runs the DNS checks of the domain (`dns`): a
+/// section after the transcripts, their findings (as `dns` classifies them) marked as theirs, and
+/// a verdict that a DNS failure makes a problem when the probe is healthy; `--no-dns` skips them.
+#[test]
+fn check_of_a_domain_adds_its_dns_checks() {
+    if !need_lab("check_of_a_domain_adds_its_dns_checks") {
+        return;
+    }
+    let schema = common::schema_validator(include_str!("../../../schema/check.v1.json"));
+    let ca = ca();
+    // dmarc-bad's MX is mx.lab.test (the lab Postfix answers) and its DMARC record is broken.
+    for target in ["lab.test", "someone@dmarc-bad.lab.test"] {
+        let domain = target.rsplit('@').next().unwrap_or(target);
+        let base = [
+            target,
+            "--dns-server",
+            DNS,
+            "--port",
+            "2525",
+            "--ca",
+            &ca,
+            "--quit-after",
+            "ehlo",
+        ];
+        let (rc, probe_only) = check_json(&[&base[..], &["--no-dns"]].concat());
+        assert_eq!(rc, 0, "{target}: {probe_only:#}");
+        assert_healthy(&probe_only, target);
+        assert!(probe_only.get("dns").is_none(), "{probe_only:#}");
+        assert!(
+            schema.is_valid(&probe_only),
+            "{target} --no-dns: {probe_only:#}"
+        );
+        let no_dns_text = text(&check(&[&base[..], &["--no-dns"]].concat()));
+        assert!(!no_dns_text.contains("DNS checks"), "{no_dns_text}");
+
+        let (rc, v) = check_json(&base);
+        let errors: Vec<String> = schema.iter_errors(&v).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{target}: {errors:?}\n{v:#}");
+        let dns_out = spawn_limited(BIN, &["dns", domain, "--dns-server", DNS, "--json"], &[]);
+        let dns: Value = serde_json::from_slice(&dns_out.stdout)
+            .unwrap_or_else(|e| panic!("dns {domain}: not JSON ({e}): {}", text(&dns_out)));
+        assert_eq!(v["dns"]["schema"], "smtp-doctor/dns/v1", "{v:#}");
+        assert_eq!(v["dns"]["domain"], domain);
+        let observed = |list: &Value, dns: Option<bool>| -> Vec<String> {
+            list.as_array()
+                .expect("findings")
+                .iter()
+                .filter(|f| dns.is_none_or(|d| f["dns"] == d))
+                .map(|f| f["observed"].as_str().unwrap_or("").to_string())
+                .collect()
+        };
+        // The same findings as `dns` draws, after the probe's, which are not the DNS checks'.
+        let dns_findings = observed(&dns["findings"], None);
+        assert_eq!(observed(&v["dns"]["findings"], None), dns_findings);
+        assert_eq!(observed(&v["findings"], Some(true)), dns_findings);
+        assert_eq!(
+            observed(&v["findings"], Some(false)),
+            observed(&probe_only["findings"], None)
+        );
+        // The probe is healthy, so the DNS checks decide.
+        assert_eq!(v["verdict"]["summary"], dns["verdict"]["summary"], "{v:#}");
+        assert_eq!(rc, i32::from(dns["verdict"]["status"] == "problem"));
+        if dns["verdict"]["status"] == "problem" {
+            let i = v["verdict"]["finding"].as_u64().expect("finding") as usize;
+            assert_eq!(v["findings"][i]["dns"], true, "{v:#}");
+        }
+        if domain != "lab.test" {
+            assert!(
+                !dns_findings.is_empty(),
+                "{domain} has DNS problems: {dns:#}"
+            );
+        }
+
+        let out = text(&check(&base));
+        let section = out
+            .find(&format!("DNS checks of {domain}"))
+            .unwrap_or_else(|| panic!("no DNS section: {out}"));
+        let transcript = out.rfind("Transcript").expect("a transcript");
+        let findings = out.find("\nFindings:").expect("findings");
+        assert!(transcript < section && section < findings, "{out}");
+        for name in ["MX", "SPF", "DMARC", "DKIM", "MTA-STS", "TLS-RPT", "DANE"] {
+            assert!(
+                out[section..findings].contains(&format!(" {name:<8} ")),
+                "no {name} line: {out}"
+            );
+        }
+        for f in &dns_findings {
+            let start: String = f.chars().take(60).collect();
+            assert!(
+                out[findings..].contains(&format!("DNS checks: {start}")),
+                "{start:?} not among the findings: {out}"
+            );
+        }
     }
 }
 

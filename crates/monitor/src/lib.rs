@@ -50,6 +50,7 @@ pub fn diagnose(report: ProbeReport) -> CheckReport {
                 finding: kb.classify(&ev),
                 observed: ev.text,
                 informational,
+                dns: false,
             })
             .collect()
     };
@@ -66,6 +67,7 @@ pub fn diagnose(report: ProbeReport) -> CheckReport {
         report,
         findings,
         verdict,
+        dns: None,
     }
 }
 

@@ -4,6 +4,7 @@
 //! The input is a [`CheckReport`]: the probe's report with the findings the classifier drew from
 //! it and the verdict the CLI chose. Nothing here classifies or decides; it formats.
 
+use crate::dns::{write_sections, DnsCheck};
 use crate::terminal::{mark, write_finding, Palette};
 use anstyle::Style;
 use smtp_doctor_model::probe::{
@@ -25,6 +26,8 @@ pub struct CheckFinding {
     /// True for an observation that does not stop mail to this server (the banner's name
     /// against the PTR): reported, never the verdict.
     pub informational: bool,
+    /// True for a finding of the DNS checks of the domain (`check DOMAIN`), not of the probe.
+    pub dns: bool,
 }
 
 /// The outcome of a check as a whole.
@@ -44,10 +47,13 @@ pub enum Verdict {
 pub struct CheckReport {
     /// What the probe saw.
     pub report: ProbeReport,
-    /// The findings, resolution first, then each attempt's in stage order.
+    /// The findings, resolution first, then each attempt's in stage order, then the DNS checks'.
     pub findings: Vec<CheckFinding>,
     /// The verdict.
     pub verdict: Verdict,
+    /// The DNS checks of the mail domain, when the target was a domain or an address and they
+    /// ran; their findings are also in [`CheckReport::findings`], marked [`CheckFinding::dns`].
+    pub dns: Option<DnsCheck>,
 }
 
 impl CheckReport {
@@ -89,6 +95,16 @@ pub fn write_check(w: &mut impl Write, c: &CheckReport, p: &Palette) -> io::Resu
         writeln!(w)?;
         write_attempt(w, i, a, p)?;
     }
+    if let Some(d) = &c.dns {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "{} {}",
+            p.paint(p.label, "DNS checks of"),
+            d.report.domain
+        )?;
+        write_sections(w, &d.report, p)?;
+    }
     writeln!(w)?;
     if c.findings.is_empty() {
         writeln!(w, "{} none", p.paint(p.label, "Findings:"))?;
@@ -96,6 +112,7 @@ pub fn write_check(w: &mut impl Write, c: &CheckReport, p: &Palette) -> io::Resu
         writeln!(w, "{}", p.paint(p.label, "Findings:"))?;
         for (i, f) in c.findings.iter().enumerate() {
             let from = match f.attempt.and_then(|n| r.attempts.get(n)) {
+                _ if f.dns => "DNS checks".to_string(),
                 Some(a) => format!("attempt {} ({})", f.attempt.unwrap_or(0) + 1, a.addr),
                 None => "resolution".to_string(),
             };

@@ -26,6 +26,7 @@ pub fn write_check(out: &mut Vec<u8>, c: &CheckReport) {
         fo.opt_integer("attempt", f.attempt);
         fo.string("observed", &f.observed);
         fo.boolean("informational", f.informational);
+        fo.boolean("dns", f.dns);
         FindingView::from(&f.finding).write_fields(&mut fo);
         fo.end();
     });
@@ -34,6 +35,14 @@ pub fn write_check(out: &mut Vec<u8>, c: &CheckReport) {
         _ => None,
     };
     write_verdict(&mut o, deciding);
+    if let Some(d) = &c.dns {
+        let mut dns = Vec::new();
+        crate::dns_json::write_dns(&mut dns, d);
+        if dns.last() == Some(&b'\n') {
+            dns.pop();
+        }
+        o.key("dns").extend_from_slice(&dns);
+    }
     o.end();
     out.push(b'\n');
 }

@@ -88,11 +88,9 @@ fn notes(w: &mut impl Write, notes: &[String], p: &Palette) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes the whole report for a person to read.
-pub fn write_dns(w: &mut impl Write, c: &DnsCheck, p: &Palette) -> io::Result<()> {
-    let r = &c.report;
-    writeln!(w, "{} {}", p.paint(p.label, "smtp-doctor dns"), r.domain)?;
-    writeln!(w)?;
+/// Writes one section per check (MX, SPF, DMARC, DKIM, MTA-STS, TLS-RPT, DANE, the sending
+/// IP), each with its status line and notes; `dns` and `check DOMAIN` both show them.
+pub fn write_sections(w: &mut impl Write, r: &DomainReport, p: &Palette) -> io::Result<()> {
     write_mx(w, r, p)?;
     write_spf(w, r, p)?;
     write_dmarc(w, r, p)?;
@@ -103,7 +101,15 @@ pub fn write_dns(w: &mut impl Write, c: &DnsCheck, p: &Palette) -> io::Result<()
     }
     write_txt(w, "TLS-RPT", &r.tls_rpt, p)?;
     write_dane(w, &r.dane, p)?;
-    write_ip(w, r, p)?;
+    write_ip(w, r, p)
+}
+
+/// Writes the whole report for a person to read.
+pub fn write_dns(w: &mut impl Write, c: &DnsCheck, p: &Palette) -> io::Result<()> {
+    let r = &c.report;
+    writeln!(w, "{} {}", p.paint(p.label, "smtp-doctor dns"), r.domain)?;
+    writeln!(w)?;
+    write_sections(w, r, p)?;
     writeln!(w)?;
     if c.findings.is_empty() {
         writeln!(w, "{} none", p.paint(p.label, "Findings:"))?;

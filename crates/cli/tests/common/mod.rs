@@ -298,25 +298,31 @@ fn refused(query: &[u8]) -> Option<Vec<u8>> {
 /// `schema/finding.v1.json`: the finding object every subcommand's schema references.
 pub(crate) const FINDING_SCHEMA: &str = include_str!("../../../../schema/finding.v1.json");
 
+/// `schema/dns.v1.json`, which `check.v1.json` references for its `dns` field.
+fn dns_schema() -> serde_json::Value {
+    serde_json::from_str(include_str!("../../../../schema/dns.v1.json"))
+        .expect("dns.v1.json is JSON")
+}
+
 /// The finding schema, parsed.
 fn finding_schema() -> serde_json::Value {
     serde_json::from_str(FINDING_SCHEMA).expect("finding.v1.json is JSON")
 }
 
-/// A validator for a subcommand's schema (its text), with `finding.v1.json` registered under its
-/// `$id`, so that the schema's `$ref` to it resolves without any retrieval.
+/// A validator for a subcommand's schema (its text), with `finding.v1.json` and `dns.v1.json`
+/// registered under their `$id`, so that the schema's `$ref` to it resolves without any retrieval.
 pub(crate) fn schema_validator(text: &str) -> jsonschema::Validator {
     let schema: serde_json::Value = serde_json::from_str(text).expect("schema is JSON");
-    let finding = finding_schema();
-    let id = finding["$id"]
-        .as_str()
-        .expect("finding.v1.json has an $id")
-        .to_string();
-    let resource = jsonschema::Resource::from_contents(finding).expect("finding.v1.json loads");
-    jsonschema::options()
-        .with_resource(id, resource)
-        .build(&schema)
-        .expect("schema compiles")
+    let mut options = jsonschema::options();
+    for resource in [finding_schema(), dns_schema()] {
+        let id = resource["$id"]
+            .as_str()
+            .expect("a schema has an $id")
+            .to_string();
+        let resource = jsonschema::Resource::from_contents(resource).expect("the schema loads");
+        options = options.with_resource(id, resource);
+    }
+    options.build(&schema).expect("schema compiles")
 }
 
 /// A validator of one finding object: `finding.v1.json`, closed to other properties.
