@@ -32,18 +32,20 @@ cargo build --profile dist -q -p smtp-doctor
 bin=target/dist/smtp-doctor
 version=$("$venv/bin/pip" show checkdmarc | sed -n 's/^Version: //p')
 
-# timed NAME CMD...: appends "NAME wall-microseconds cpu-seconds" to $work/times.
+# timed NAME CMD...: appends "NAME wall-microseconds cpu-seconds" to $work/times. Both tools exit
+# non-zero when they find problems (checkdmarc: 2 for the MTA-STS policy it cannot fetch), so the
+# status is not checked here; the outputs are, below.
 timed() {
   local name=$1 t0 t1; shift
   t0=$(date +%s%N)
-  /usr/bin/time -f '%U %S' -o "$work/cpu" "$@" || [ $? -eq 1 ]
+  /usr/bin/time -f '%U %S' -o "$work/cpu" "$@" || true
   t1=$(date +%s%N)
   echo "$name $(( (t1 - t0) / 1000 )) $(tail -n 1 "$work/cpu" | awk '{print $1 + $2}')" >> "$work/times"
 }
 : > "$work/times"
 for _ in $(seq "$R"); do
   timed ours sh -c "$bin dns $DOMAIN --dns-server $SERVER:$PORT --json > $work/ours.json"
-  timed cdm sh -c "CHECKDMARC_PORT=$PORT $venv/bin/python3 bench/checkdmarc-port.py -n $SERVER $DOMAIN > $work/cdm.json 2> $work/cdm.err"
+  timed cdm sh -c "CHECKDMARC_PORT=$PORT $venv/bin/python3 bench/checkdmarc-port.py $DOMAIN -n $SERVER > $work/cdm.json 2> $work/cdm.err"
 done
 # Both must have read the domain: its MX hosts and its SPF record.
 grep -q 'mx.lab.test' "$work/ours.json" || { echo "smtp-doctor found no MX of $DOMAIN" >&2; exit 1; }
@@ -60,7 +62,7 @@ runs, domain, version = sys.argv[2], sys.argv[3], sys.argv[4]
 for kind, name in (("ours", "smtp-doctor dns"), ("cdm", f"checkdmarc {version}")):
     w = wall[kind]
     print(f"{name:22}: {domain} best {min(w) * 1000:8.1f} ms, median {statistics.median(w) * 1000:8.1f} ms, "
-          f"CPU {statistics.median(cpu[kind]) * 1000:6.0f} ms (median of {runs} runs)")
+          f"CPU {statistics.median(cpu[kind]):.2f} s (user+sys, 10 ms resolution; median of {runs} runs)")
 best = min(wall["cdm"]) / min(wall["ours"])
 median = statistics.median(wall["cdm"]) / statistics.median(wall["ours"])
 print(f"ratio                 : {best:.1f}x best, {median:.1f}x median   floor: 5x")
