@@ -3,6 +3,7 @@
 use crate::check::runtime;
 use crate::{EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{Context, Result};
+use smtp_doctor_monitor::alert;
 use smtp_doctor_monitor::config::{CheckKind, ConfigError, MonitorConfig};
 use smtp_doctor_monitor::schedule::Monitor;
 use smtp_doctor_monitor::serve;
@@ -69,6 +70,14 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
         });
     }
     rt.block_on(async {
+        // Alerts follow the schedule's runs; the task ends with the runtime.
+        if !config.alerts.is_empty() {
+            tokio::spawn(alert::run_alerts(
+                Arc::clone(&monitor),
+                config.alerts.clone(),
+                config.remind,
+            ));
+        }
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };

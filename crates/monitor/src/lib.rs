@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alert;
 pub mod config;
 pub mod metrics;
 pub mod run;
