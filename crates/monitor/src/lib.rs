@@ -6,6 +6,7 @@
 pub mod alert;
 pub mod config;
 pub mod metrics;
+pub mod page;
 pub mod run;
 pub mod schedule;
 pub mod serve;
