@@ -3,10 +3,11 @@
 use crate::check::runtime;
 use crate::{EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{Context, Result};
+use smtp_doctor_monitor::alert;
 use smtp_doctor_monitor::config::{CheckKind, ConfigError, MonitorConfig};
 use smtp_doctor_monitor::schedule::Monitor;
 use smtp_doctor_monitor::serve;
-use smtp_doctor_monitor::store::{RunRecord, SqliteStore, Store};
+use smtp_doctor_monitor::store::{PgStore, RunRecord, SqliteStore, Store};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,9 +31,10 @@ pub(crate) struct Args {
     /// Serve /metrics and /probe on this address (IP:PORT; port 0 picks one, printed).
     #[arg(long, value_name = "IP:PORT")]
     listen: Option<SocketAddr>,
-    /// The SQLite history file (default: the configuration's `store`, beside the file).
-    #[arg(long, value_name = "FILE")]
-    store: Option<PathBuf>,
+    /// The history: a SQLite file, or postgres://USER@HOST:PORT/DB to share one history between
+    /// monitors (default: the configuration's `store`, a SQLite file beside it).
+    #[arg(long, value_name = "FILE|URL")]
+    store: Option<String>,
 }
 
 /// Runs `monitor` and returns the exit code.
@@ -50,11 +52,18 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
         );
         return Ok(EXIT_OK);
     }
-    let path = args.store.clone().unwrap_or_else(|| config.store.clone());
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&path)
-            .with_context(|| format!("cannot open the history {}", path.display()))?,
-    );
+    let store: Arc<dyn Store> = match args.store.as_deref() {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Arc::new(PgStore::connect(url).context("cannot open the PostgreSQL history")?)
+        }
+        given => {
+            let path = given.map_or_else(|| config.store.clone(), PathBuf::from);
+            Arc::new(
+                SqliteStore::open(&path)
+                    .with_context(|| format!("cannot open the history {}", path.display()))?,
+            )
+        }
+    };
     let monitor = Arc::new(Monitor::new(&config, store)?);
     let rt = runtime()?;
     if args.once {
@@ -69,6 +78,14 @@ pub(crate) fn run(args: &Args) -> Result<u8> {
         });
     }
     rt.block_on(async {
+        // Alerts follow the schedule's runs; the task ends with the runtime.
+        if !config.alerts.is_empty() {
+            tokio::spawn(alert::run_alerts(
+                Arc::clone(&monitor),
+                config.alerts.clone(),
+                config.remind,
+            ));
+        }
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };

@@ -270,3 +270,65 @@ fn metrics_and_probe_are_served_for_lab_targets() {
         );
     }
 }
+
+/// `psql` on a URL, one query; its unaligned output.
+fn psql(url: &str, sql: &str) -> String {
+    let out = Command::new("psql")
+        .args([url, "-v", "ON_ERROR_STOP=1", "-Atc", sql])
+        .stdin(Stdio::null())
+        .output()
+        .expect("psql runs");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn once_stores_its_runs_in_postgres_with_store_url() {
+    let Ok(admin) = std::env::var("SMTP_DOCTOR_TEST_POSTGRES") else {
+        let ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
+        assert!(
+            !ci,
+            "CI=true but SMTP_DOCTOR_TEST_POSTGRES is not set (scripts/start-postgres.sh)"
+        );
+        eprintln!("SKIP: SMTP_DOCTOR_TEST_POSTGRES is not set (scripts/start-postgres.sh)");
+        return;
+    };
+    let db = format!("smtp_doctor_cli_{}", std::process::id());
+    psql(
+        &admin,
+        &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+    );
+    psql(&admin, &format!("CREATE DATABASE {db}"));
+    let (server, _) = admin.rsplit_once('/').expect("a URL with a database");
+    let url = format!("{server}/{db}");
+    let lab = LabProcess::start(&[], &["--only", "healthy"]);
+    let dir = TempDir::new("pg");
+    let file = lab_config(&dir, &lab, &[("good", "healthy", "starttls")]);
+    for _ in 0..2 {
+        let out = run_env(
+            &["monitor", "--config", &file, "--once", "--store", &url],
+            &[],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Both runs are in PostgreSQL, none in a SQLite file beside the configuration.
+    let rows = psql(
+        &url,
+        "SELECT count(*), min(status), min(check_name) FROM runs",
+    );
+    psql(
+        &admin,
+        &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+    );
+    assert_eq!(rows, "2|ok|good");
+    assert!(!dir.0.join("monitor.db").exists());
+}

@@ -7,6 +7,7 @@
 //! concurrency = 16         # checks running at once
 //! store = "monitor.db"     # beside this file unless absolute (default: <file stem>.db)
 //! retention = "30d"        # runs older than this are deleted
+//! remind = "4h"            # a state still failing is alerted again this often (default: never)
 //!
 //! [[check]]
 //! name = "mx1"
@@ -23,6 +24,10 @@
 //! [[alert]]
 //! name = "ops"
 //! webhook = "https://hooks.example.org/smtp"
+//!
+//! [[alert]]
+//! name = "mail"
+//! email = { relay = "relay.example.org:25", from = "monitor@example.org", to = ["ops@example.org"], tls = "starttls" }
 //! ```
 //!
 //! The file is walked with toml_edit's spans rather than deserialised with serde: serde stops at
@@ -61,11 +66,13 @@ pub struct MonitorConfig {
     pub store: PathBuf,
     /// How long runs are kept.
     pub retention: Duration,
+    /// How often a state that stays failing is alerted again (never when unset).
+    pub remind: Option<Duration>,
     /// How many checks run at once.
     pub concurrency: usize,
     /// The checks, in file order.
     pub checks: Vec<CheckSpec>,
-    /// The alert channels (parsed and validated; sending is not built yet).
+    /// The alert channels.
     pub alerts: Vec<AlertChannel>,
     /// What was accepted but deserves a word (a `dns` check, not yet supported).
     pub warnings: Vec<Problem>,
@@ -140,7 +147,18 @@ pub enum AlertChannel {
         from: String,
         /// The recipients.
         to: Vec<String>,
+        /// TLS with the relay (`starttls` unless set; `auto` is STARTTLS when offered).
+        tls: TlsPolicy,
     },
+}
+
+impl AlertChannel {
+    /// The channel's name.
+    pub fn name(&self) -> &str {
+        match self {
+            AlertChannel::Webhook { name, .. } | AlertChannel::Email { name, .. } => name,
+        }
+    }
 }
 
 /// One mistake (or warning) in the file, at its place.
@@ -256,6 +274,7 @@ impl MonitorConfig {
                 "concurrency",
                 "store",
                 "retention",
+                "remind",
                 "check",
                 "alert",
             ],
@@ -286,6 +305,7 @@ impl MonitorConfig {
         let retention = w
             .opt(root, "retention", Walker::duration)
             .unwrap_or(DEFAULT_RETENTION);
+        let remind = w.opt(root, "remind", Walker::duration);
         let mut checks = Vec::new();
         let mut names = BTreeSet::new();
         for (table, span) in w.tables(root, "check") {
@@ -310,11 +330,7 @@ impl MonitorConfig {
         let mut alert_names = BTreeSet::new();
         for (table, span) in w.tables(root, "alert") {
             if let Some(a) = w.alert(table, span.clone()) {
-                let name = match &a {
-                    AlertChannel::Webhook { name, .. } | AlertChannel::Email { name, .. } => {
-                        name.clone()
-                    }
-                };
+                let name = a.name().to_string();
                 if !alert_names.insert(name.clone()) {
                     w.err(span, format!("a second alert channel named {name:?}"));
                 } else {
@@ -330,6 +346,7 @@ impl MonitorConfig {
             path: path.to_path_buf(),
             store,
             retention,
+            remind,
             concurrency,
             checks,
             alerts,
@@ -728,17 +745,8 @@ impl Walker<'_> {
             }),
             ..ProbeOptions::default()
         };
-        if let Some(tls) = t.get("tls") {
-            match tls.as_str() {
-                Some("auto") => o.tls = TlsPolicy::Auto,
-                Some("starttls") => o.tls = TlsPolicy::StartTls,
-                Some("implicit") => o.tls = TlsPolicy::Implicit,
-                Some("none") => o.tls = TlsPolicy::None,
-                _ => self.err(
-                    span_of(tls),
-                    "tls is one of \"auto\", \"starttls\", \"implicit\", \"none\"".into(),
-                ),
-            }
+        if let Some(tls) = t.get("tls").and_then(|i| self.tls_policy(i)) {
+            o.tls = tls;
         }
         if let Some(to) = t.get("to") {
             let list = self.strings(to).unwrap_or_default();
@@ -892,6 +900,24 @@ impl Walker<'_> {
         Some(out)
     }
 
+    /// `tls = "auto" | "starttls" | "implicit" | "none"`.
+    fn tls_policy(&mut self, item: &Item) -> Option<TlsPolicy> {
+        let policy = match item.as_str() {
+            Some("auto") => TlsPolicy::Auto,
+            Some("starttls") => TlsPolicy::StartTls,
+            Some("implicit") => TlsPolicy::Implicit,
+            Some("none") => TlsPolicy::None,
+            _ => {
+                self.err(
+                    span_of(item),
+                    "tls is one of \"auto\", \"starttls\", \"implicit\", \"none\"".into(),
+                );
+                return None;
+            }
+        };
+        Some(policy)
+    }
+
     fn alert(&mut self, t: &dyn TableLike, span: Range<usize>) -> Option<AlertChannel> {
         let before = self.problems.len();
         self.keys(t, &["name", "webhook", "email"], "an [[alert]]");
@@ -923,7 +949,11 @@ impl Walker<'_> {
             }
             Some((_, email)) => {
                 let e = self.table(email, "email")?;
-                self.keys(e, &["relay", "from", "to"], "email");
+                self.keys(e, &["relay", "from", "to", "tls"], "email");
+                let tls = match e.get("tls") {
+                    Some(i) => self.tls_policy(i),
+                    None => Some(TlsPolicy::StartTls),
+                };
                 let relay = self.opt(e, "relay", Walker::nonempty);
                 if let Some(r) = &relay {
                     let port_ok = r.rsplit_once(':').is_some_and(|(h, p)| {
@@ -952,6 +982,7 @@ impl Walker<'_> {
                     relay: relay?,
                     from: from?,
                     to,
+                    tls: tls?,
                 })
             }
             None => None,
@@ -1078,7 +1109,39 @@ email = { relay = "relay.example.org:587", from = "monitor@example.org", to = "o
         assert_eq!(c.warnings[0].line, 21);
         assert!(c.warnings[0].message.contains("not yet supported"));
         assert_eq!(c.alerts.len(), 2);
-        assert!(matches!(&c.alerts[1], AlertChannel::Email { to, .. } if to.len() == 1));
+        assert!(
+            matches!(&c.alerts[1], AlertChannel::Email { to, tls: TlsPolicy::StartTls, .. } if to.len() == 1)
+        );
+        assert_eq!(c.alerts[1].name(), "mail");
+        assert_eq!(c.remind, None);
+    }
+
+    #[test]
+    fn remind_and_the_relay_tls_are_read() {
+        let c = parse(
+            "remind = \"4h\"\n[[check]]\nname = \"a\"\ncheck = \"mx.example.org\"\n[[alert]]\nname = \"m\"\n\
+             email = { relay = \"relay.example.org:25\", from = \"a@example.org\", to = \"b@example.org\", tls = \"none\" }\n",
+        )
+        .expect("valid");
+        assert_eq!(c.remind, Some(Duration::from_secs(4 * 3600)));
+        assert!(matches!(
+            &c.alerts[0],
+            AlertChannel::Email {
+                tls: TlsPolicy::None,
+                ..
+            }
+        ));
+        let problems = parse(
+            "remind = \"never\"\n[[check]]\nname = \"a\"\ncheck = \"mx.example.org\"\n[[alert]]\nname = \"m\"\n\
+             email = { relay = \"relay.example.org:25\", from = \"a@example.org\", to = \"b@example.org\", tls = \"maybe\" }\n",
+        )
+        .expect_err("invalid");
+        let at: Vec<usize> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(at, [1, 7], "{problems:#?}");
+        assert!(
+            problems[1].message.contains("tls is one of"),
+            "{problems:#?}"
+        );
     }
 
     #[test]

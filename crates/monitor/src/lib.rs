@@ -3,8 +3,10 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alert;
 pub mod config;
 pub mod metrics;
+pub mod page;
 pub mod run;
 pub mod schedule;
 pub mod serve;

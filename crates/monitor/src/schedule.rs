@@ -74,6 +74,11 @@ impl Monitor {
         self.checks.iter().find(|c| c.name == name).cloned()
     }
 
+    /// A check's last `limit` stored runs, newest first (a blocking read: off the reactor).
+    pub fn history(&self, check: &str, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
+        self.store.runs(check, limit)
+    }
+
     /// Each stored run, as it is stored.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<RunRecord>> {
         self.events.subscribe()

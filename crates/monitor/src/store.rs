@@ -118,7 +118,9 @@ pub trait Store: Send + Sync {
     fn prune(&self, before_ms: i64) -> Result<u64, StoreError>;
 }
 
-/// The migrations, in order: version i+1 is `MIGRATIONS[i]`. Never edit one that shipped.
+/// The migrations, in order: version i+1 is `MIGRATIONS[i]` on SQLite and
+/// `PG_MIGRATIONS[i]` on PostgreSQL (the same schema in each dialect). Never edit one that
+/// shipped.
 const MIGRATIONS: &[&str] = &["CREATE TABLE runs (
         id INTEGER PRIMARY KEY,
         check_name TEXT NOT NULL,
@@ -135,6 +137,68 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE runs (
     );
     CREATE INDEX runs_by_check ON runs (check_name, started_ms);
     CREATE INDEX runs_by_start ON runs (started_ms);"];
+
+/// [`MIGRATIONS`] in PostgreSQL's dialect, version for version.
+const PG_MIGRATIONS: &[&str] = &["CREATE TABLE runs (
+        id BIGSERIAL PRIMARY KEY,
+        check_name TEXT NOT NULL,
+        started_ms BIGINT NOT NULL,
+        duration_ms BIGINT NOT NULL,
+        status TEXT NOT NULL,
+        category TEXT,
+        reason TEXT,
+        reply_code INTEGER,
+        cert_days_left BIGINT,
+        stages TEXT NOT NULL,
+        findings TEXT NOT NULL,
+        report TEXT NOT NULL
+    );
+    CREATE INDEX runs_by_check ON runs (check_name, started_ms);
+    CREATE INDEX runs_by_start ON runs (started_ms);"];
+
+const _: () = assert!(MIGRATIONS.len() == PG_MIGRATIONS.len());
+
+/// One stored row, as the columns of `runs` read back.
+struct StoredRow {
+    check: String,
+    started_ms: i64,
+    duration_ms: i64,
+    status: String,
+    category: Option<String>,
+    reason: Option<String>,
+    reply_code: Option<i64>,
+    cert_days_left: Option<i64>,
+    stages: String,
+    findings: String,
+    report: String,
+}
+
+/// The columns [`StoredRow`] reads, in its order.
+const RUN_COLUMNS: &str = "check_name, started_ms, duration_ms, status, category, reason, \
+                           reply_code, cert_days_left, stages, findings, report";
+
+impl StoredRow {
+    fn into_record(self) -> Result<RunRecord, StoreError> {
+        let check = self.check;
+        let corrupt = |what: &str| StoreError::Corrupt(format!("{what} of a run of {check}"));
+        Ok(RunRecord {
+            status: RunStatus::parse(&self.status).ok_or_else(|| corrupt("the status"))?,
+            stages: serde_json::from_str(&self.stages).map_err(|_| corrupt("the stages"))?,
+            findings: serde_json::from_str(&self.findings).map_err(|_| corrupt("the findings"))?,
+            reply_code: match self.reply_code {
+                Some(c) => Some(u16::try_from(c).map_err(|_| corrupt("the reply code"))?),
+                None => None,
+            },
+            started_ms: self.started_ms,
+            duration_ms: u64::try_from(self.duration_ms).unwrap_or(0),
+            category: self.category,
+            reason: self.reason,
+            cert_days_left: self.cert_days_left,
+            report: self.report,
+            check,
+        })
+    }
+}
 
 /// The SQLite store: one file, WAL, every run in its own transaction.
 pub struct SqliteStore {
@@ -270,50 +334,34 @@ impl Store for SqliteStore {
     fn runs(&self, check: &str, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn
-            .prepare(
-                "SELECT check_name, started_ms, duration_ms, status, category, reason, reply_code,
-                        cert_days_left, stages, findings, report
-                 FROM runs WHERE check_name = ?1 ORDER BY started_ms DESC, id DESC LIMIT ?2",
-            )
+            .prepare(&format!(
+                "SELECT {RUN_COLUMNS} FROM runs WHERE check_name = ?1
+                 ORDER BY started_ms DESC, id DESC LIMIT ?2"
+            ))
             .map_err(backend)?;
         let rows = stmt
             .query_map(
                 rusqlite::params![check, i64::try_from(limit).unwrap_or(i64::MAX)],
                 |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, i64>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, Option<String>>(4)?,
-                        r.get::<_, Option<String>>(5)?,
-                        r.get::<_, Option<u16>>(6)?,
-                        r.get::<_, Option<i64>>(7)?,
-                        r.get::<_, String>(8)?,
-                        r.get::<_, String>(9)?,
-                        r.get::<_, String>(10)?,
-                    ))
+                    Ok(StoredRow {
+                        check: r.get(0)?,
+                        started_ms: r.get(1)?,
+                        duration_ms: r.get(2)?,
+                        status: r.get(3)?,
+                        category: r.get(4)?,
+                        reason: r.get(5)?,
+                        reply_code: r.get(6)?,
+                        cert_days_left: r.get(7)?,
+                        stages: r.get(8)?,
+                        findings: r.get(9)?,
+                        report: r.get(10)?,
+                    })
                 },
             )
             .map_err(backend)?;
         let mut out = Vec::new();
         for row in rows {
-            let (check, started_ms, duration, status, category, reason, code, days, st, fi, rep) =
-                row.map_err(backend)?;
-            let corrupt = |what: &str| StoreError::Corrupt(format!("{what} of a run of {check}"));
-            out.push(RunRecord {
-                status: RunStatus::parse(&status).ok_or_else(|| corrupt("the status"))?,
-                stages: serde_json::from_str(&st).map_err(|_| corrupt("the stages"))?,
-                findings: serde_json::from_str(&fi).map_err(|_| corrupt("the findings"))?,
-                check,
-                started_ms,
-                duration_ms: u64::try_from(duration).unwrap_or(0),
-                category,
-                reason,
-                reply_code: code,
-                cert_days_left: days,
-                report: rep,
-            });
+            out.push(row.map_err(backend)?.into_record()?);
         }
         Ok(out)
     }
@@ -324,6 +372,181 @@ impl Store for SqliteStore {
             .execute("DELETE FROM runs WHERE started_ms < ?1", [before_ms])
             .map_err(backend)?;
         Ok(n as u64)
+    }
+}
+
+/// The PostgreSQL store (`--store postgres://...`), so that several monitors share one
+/// history: the same schema and migrations (applied under an advisory lock, so that two
+/// instances starting together do not both apply one), every run in its own transaction.
+pub struct PgStore {
+    client: Mutex<postgres::Client>,
+}
+
+fn pg(e: postgres::Error) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+/// The advisory lock key the migrations are applied under.
+const PG_MIGRATION_LOCK: i64 = 0x736d_7470_646f_6331;
+/// Longest a connection attempt may take, unless the URL sets `connect_timeout`.
+const PG_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user@host:port/db`, without TLS) and brings the schema up
+    /// to date.
+    pub fn connect(url: &str) -> Result<PgStore, StoreError> {
+        let mut config: postgres::Config = url.parse().map_err(pg)?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(PG_CONNECT_TIMEOUT);
+        }
+        let client = off_runtime(move || config.connect(postgres::NoTls)).map_err(pg)?;
+        let store = PgStore {
+            client: Mutex::new(client),
+        };
+        store.with(|c| {
+            let mut tx = c.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&PG_MIGRATION_LOCK])?;
+            tx.batch_execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version BIGINT PRIMARY KEY,
+                    applied_ms BIGINT NOT NULL
+                )",
+            )?;
+            let current: i64 = tx
+                .query_one(
+                    "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+                    &[],
+                )?
+                .get(0);
+            let known = PG_MIGRATIONS.len() as i64;
+            if current > known {
+                return Ok(Err(StoreError::TooNew {
+                    found: current,
+                    known,
+                }));
+            }
+            for (i, sql) in PG_MIGRATIONS.iter().enumerate().skip(current as usize) {
+                tx.batch_execute(sql)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)",
+                    &[&(i as i64 + 1), &now_ms()],
+                )?;
+            }
+            tx.commit()?;
+            Ok(Ok(()))
+        })??;
+        Ok(store)
+    }
+
+    /// The schema version in force.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        self.with(|c| {
+            Ok(
+                c.query_one("SELECT MAX(version) FROM schema_migrations", &[])?
+                    .get(0),
+            )
+        })
+    }
+
+    /// Runs `f` on the connection, off any async runtime (the sync client runs its own).
+    fn with<T: Send>(
+        &self,
+        f: impl FnOnce(&mut postgres::Client) -> Result<T, postgres::Error> + Send,
+    ) -> Result<T, StoreError> {
+        let mut client = self
+            .client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let client: &mut postgres::Client = &mut client;
+        off_runtime(move || f(client)).map_err(pg)
+    }
+}
+
+/// Runs `f` here, or on a thread of its own when called inside a tokio runtime (where the
+/// sync PostgreSQL client, which blocks on a runtime of its own, must not run).
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|s| match s.spawn(f).join() {
+        Ok(v) => v,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
+
+impl Store for PgStore {
+    fn record(&self, run: &RunRecord) -> Result<(), StoreError> {
+        let stages = to_json(&run.stages);
+        let findings = to_json(&run.findings);
+        let duration = i64::try_from(run.duration_ms).unwrap_or(i64::MAX);
+        let code = run.reply_code.map(i32::from);
+        self.with(|c| {
+            let mut tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO runs (check_name, started_ms, duration_ms, status, category, reason,
+                     reply_code, cert_days_left, stages, findings, report)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                &[
+                    &run.check,
+                    &run.started_ms,
+                    &duration,
+                    &run.status.as_str(),
+                    &run.category,
+                    &run.reason,
+                    &code,
+                    &run.cert_days_left,
+                    &stages,
+                    &findings,
+                    &run.report,
+                ],
+            )?;
+            tx.commit()
+        })
+    }
+
+    fn last_started(&self) -> Result<BTreeMap<String, i64>, StoreError> {
+        self.with(|c| {
+            let rows = c.query(
+                "SELECT check_name, MAX(started_ms) FROM runs GROUP BY check_name",
+                &[],
+            )?;
+            Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        })
+    }
+
+    fn runs(&self, check: &str, limit: usize) -> Result<Vec<RunRecord>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = self.with(|c| {
+            c.query(
+                &format!(
+                    "SELECT {RUN_COLUMNS} FROM runs WHERE check_name = $1
+                     ORDER BY started_ms DESC, id DESC LIMIT $2"
+                ),
+                &[&check, &limit],
+            )
+        })?;
+        rows.iter()
+            .map(|r| {
+                StoredRow {
+                    check: r.get(0),
+                    started_ms: r.get(1),
+                    duration_ms: r.get(2),
+                    status: r.get(3),
+                    category: r.get(4),
+                    reason: r.get(5),
+                    reply_code: r.get::<_, Option<i32>>(6).map(i64::from),
+                    cert_days_left: r.get(7),
+                    stages: r.get(8),
+                    findings: r.get(9),
+                    report: r.get(10),
+                }
+                .into_record()
+            })
+            .collect()
+    }
+
+    fn prune(&self, before_ms: i64) -> Result<u64, StoreError> {
+        self.with(|c| c.execute("DELETE FROM runs WHERE started_ms < $1", &[&before_ms]))
     }
 }
 
@@ -377,9 +600,124 @@ mod tests {
         }
     }
 
+    /// The environment variable naming the test PostgreSQL server (scripts/start-postgres.sh).
+    const PG_VAR: &str = "SMTP_DOCTOR_TEST_POSTGRES";
+
+    fn ci() -> bool {
+        std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+    }
+
+    /// A database of its own on the test server, dropped on drop.
+    struct PgDb {
+        admin: String,
+        name: String,
+        url: String,
+    }
+
+    impl PgDb {
+        /// `None` (a visible skip) when no server is configured, a failure under CI=true.
+        fn new(tag: &str) -> Option<PgDb> {
+            let Ok(admin) = std::env::var(PG_VAR) else {
+                assert!(
+                    !ci(),
+                    "CI=true but {PG_VAR} is not set (scripts/start-postgres.sh)"
+                );
+                eprintln!("SKIP: {PG_VAR} is not set (scripts/start-postgres.sh starts a server)");
+                return None;
+            };
+            let name = format!("smtp_doctor_{tag}_{}", std::process::id());
+            let mut c = postgres::Client::connect(&admin, postgres::NoTls).expect("admin");
+            // One statement a call: a multi-statement string runs as one transaction block.
+            c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .expect("drop database");
+            c.batch_execute(&format!("CREATE DATABASE {name}"))
+                .expect("create database");
+            let (base, _) = admin.split_once('?').unwrap_or((&admin, ""));
+            let (server, _) = base.rsplit_once('/').expect("a URL with a database");
+            let url = format!("{server}/{name}");
+            Some(PgDb { admin, name, url })
+        }
+    }
+
+    impl Drop for PgDb {
+        fn drop(&mut self) {
+            if let Ok(mut c) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+                let _ = c.batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    self.name
+                ));
+            }
+        }
+    }
+
     #[test]
     fn runs_round_trip_and_prune() {
-        let s = SqliteStore::in_memory().expect("store");
+        round_trip_and_prune(&SqliteStore::in_memory().expect("store"));
+    }
+
+    #[test]
+    fn runs_round_trip_and_prune_on_postgres() {
+        let Some(db) = PgDb::new("roundtrip") else {
+            return;
+        };
+        round_trip_and_prune(&PgStore::connect(&db.url).expect("store"));
+    }
+
+    #[test]
+    fn postgres_migrations_run_once_even_from_two_instances_and_a_newer_schema_is_refused() {
+        let Some(db) = PgDb::new("migrations") else {
+            return;
+        };
+        // Two monitors starting together: one applies the migrations, the other waits.
+        let stores: Vec<PgStore> = std::thread::scope(|sc| {
+            let handles: Vec<_> = (0..2)
+                .map(|_| sc.spawn(|| PgStore::connect(&db.url).expect("connect")))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("thread"))
+                .collect()
+        });
+        for s in &stores {
+            assert_eq!(
+                s.schema_version().expect("version"),
+                PG_MIGRATIONS.len() as i64
+            );
+        }
+        // Both share one history.
+        stores[0].record(&run("a", 1, 1)).expect("record");
+        assert_eq!(stores[1].runs("a", 5).expect("runs"), [run("a", 1, 1)]);
+        stores[0]
+            .with(|c| {
+                c.execute(
+                    "INSERT INTO schema_migrations VALUES ($1, 0)",
+                    &[&(PG_MIGRATIONS.len() as i64 + 1)],
+                )
+            })
+            .expect("bump");
+        drop(stores);
+        assert!(matches!(
+            PgStore::connect(&db.url),
+            Err(StoreError::TooNew { .. })
+        ));
+    }
+
+    #[test]
+    fn an_unreachable_postgres_is_an_error_not_a_hang() {
+        // A port nothing listens on, on loopback.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        drop(listener);
+        let url = format!("postgres://postgres@127.0.0.1:{port}/postgres?connect_timeout=5");
+        assert!(matches!(
+            PgStore::connect(&url),
+            Err(StoreError::Backend(_))
+        ));
+        assert!(PgStore::connect("not a url").is_err());
+    }
+
+    /// The same behaviour on every backend.
+    fn round_trip_and_prune(s: &dyn Store) {
         s.record(&run("a", 1_000, 10)).expect("record");
         s.record(&run("a", 2_000, 10)).expect("record");
         s.record(&run("b", 1_500, 10)).expect("record");
@@ -389,6 +727,16 @@ mod tests {
         let runs = s.runs("a", 10).expect("runs");
         assert_eq!(runs.len(), 2);
         assert_eq!(runs[0], run("a", 2_000, 10));
+        assert_eq!(s.runs("a", 1).expect("runs"), [run("a", 2_000, 10)]);
+        // A healthy run (no reply code, no category) reads back as it was.
+        let mut ok = run("c", 3_000, 0);
+        ok.status = RunStatus::Ok;
+        ok.reply_code = None;
+        ok.category = None;
+        ok.reason = None;
+        ok.cert_days_left = None;
+        s.record(&ok).expect("record");
+        assert_eq!(s.runs("c", 10).expect("runs"), [ok]);
         assert_eq!(s.prune(1_600).expect("prune"), 2);
         assert_eq!(s.runs("a", 10).expect("runs").len(), 1);
         assert!(s.runs("b", 10).expect("runs").is_empty());
