@@ -10,7 +10,7 @@ use smtp_doctor_dnsauth::dnsbl::DnsblStatus;
 use smtp_doctor_dnsauth::mtasts::fetch::FetchReport;
 use smtp_doctor_dnsauth::mx::Host;
 use smtp_doctor_dnsauth::rdns::RdnsReport;
-use smtp_doctor_dnsauth::report::{DaneSection, DomainReport, SpfNode, TxtSection};
+use smtp_doctor_dnsauth::report::{DaneSection, DomainReport, QueryInfo, SpfNode, TxtSection};
 use smtp_doctor_model::Finding;
 use std::io::{self, Write};
 
@@ -239,17 +239,7 @@ fn write_spf_node(w: &mut impl Write, n: &SpfNode, depth: usize, p: &Palette) ->
 fn write_dmarc(w: &mut impl Write, r: &DomainReport, p: &Palette) -> io::Result<()> {
     let s = &r.dmarc;
     status_line(w, "DMARC", status(s.issues.len(), s.record.is_some()), p)?;
-    for rec in &s.records {
-        writeln!(w, "    record: {}", p.paint(p.code, rec))?;
-    }
-    if s.records.is_empty() {
-        writeln!(
-            w,
-            "    no record at {} (TXT: {})",
-            s.query.name,
-            s.query.answer.as_str()
-        )?;
-    }
+    write_records(w, &s.records, &s.query, p)?;
     if let (Some(domain), Some(policy)) = (&s.policy_domain, &s.policy) {
         writeln!(
             w,
@@ -311,19 +301,30 @@ fn write_dkim(w: &mut impl Write, r: &DomainReport, p: &Palette) -> io::Result<(
     notes(w, &s.notes, p)
 }
 
-fn write_txt(w: &mut impl Write, name: &str, s: &TxtSection, p: &Palette) -> io::Result<()> {
-    status_line(w, name, status(s.issues.len(), s.valid), p)?;
-    for rec in &s.records {
+/// The TXT records found at a name, or the answer when there were none.
+fn write_records(
+    w: &mut impl Write,
+    records: &[String],
+    query: &QueryInfo,
+    p: &Palette,
+) -> io::Result<()> {
+    for rec in records {
         writeln!(w, "    record: {}", p.paint(p.code, rec))?;
     }
-    if s.records.is_empty() {
+    if records.is_empty() {
         writeln!(
             w,
             "    no record at {} (TXT: {})",
-            s.query.name,
-            s.query.answer.as_str()
+            query.name,
+            query.answer.as_str()
         )?;
     }
+    Ok(())
+}
+
+fn write_txt(w: &mut impl Write, name: &str, s: &TxtSection, p: &Palette) -> io::Result<()> {
+    status_line(w, name, status(s.issues.len(), s.valid), p)?;
+    write_records(w, &s.records, &s.query, p)?;
     notes(w, &s.notes, p)
 }
 
