@@ -445,7 +445,7 @@ static BOUNCE_PHRASE_AUTOMATON: LazyLock<Option<Automaton>> =
     LazyLock::new(|| automaton(BOUNCE_PHRASES.iter().map(|p| (*p, 0))));
 
 /// The body up to the copy of the original message: where the error is described.
-pub(crate) fn error_section(p: &Parts) -> &str {
+pub(crate) fn error_section<'p>(p: &'p Parts<'_>) -> &'p str {
     p.original_at
         .and_then(|i| p.body.get(..i))
         .unwrap_or(&p.body)
