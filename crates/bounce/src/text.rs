@@ -139,9 +139,11 @@ pub(crate) fn html_to_text(html: &str) -> String {
             rest = find_ignore_case(rest, "</", name).map_or("", |i| &rest[i..]);
             continue;
         }
-        if ["br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "table", "hr"]
-            .iter()
-            .any(|n| is(n))
+        if [
+            "br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "table", "hr",
+        ]
+        .iter()
+        .any(|n| is(n))
         {
             out.push('\n');
         } else if is("td") || is("th") {

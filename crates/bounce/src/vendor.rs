@@ -404,8 +404,13 @@ pub(crate) fn detect_format(p: &Parts) -> &'static str {
     }
     hay.push_str(section);
     hay.make_ascii_lowercase();
-    // One pass of the automaton; the first format (in table order) with a match wins.
-    let first = markers.find_overlapping_iter(&hay).map(|m| m.value()).min();
+    // One pass of the automaton; the first format (in table order) with a match wins. A marker
+    // that ends where a longer one ends is a suffix of it, whose format comes no earlier (a test
+    // keeps the table so), so only the longest match at each end is looked at.
+    let first = markers
+        .find_overlapping_no_suffix_iter(&hay)
+        .map(|m| m.value())
+        .min();
     first
         .and_then(|i| FORMATS.get(i))
         .map_or("unknown", |(name, _)| name)
@@ -767,6 +772,18 @@ a@example.com\n\n\n";
             block_for(two, "a@example.com", &others),
             Some("a@example.com\n\n")
         );
+    }
+
+    #[test]
+    fn no_format_marker_is_a_suffix_of_a_later_formats_marker() {
+        // detect_format looks only at the longest marker ending at each place.
+        for (i, (_, short)) in FORMATS.iter().enumerate() {
+            for (_, long) in &FORMATS[i + 1..] {
+                for s in *short {
+                    assert!(!long.iter().any(|l| l.ends_with(s)), "{s}");
+                }
+            }
+        }
     }
 
     #[test]
