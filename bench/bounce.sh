@@ -20,7 +20,7 @@ if ! perl -MSisimai -e 1 2>/dev/null || ! perl -MJSON -e 1 2>/dev/null; then
 fi
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 2; }
 cargo build --profile dist -q -p smtp-doctor
-bin=target/dist/smtp-doctor
+bin=${CARGO_TARGET_DIR:-target}/dist/smtp-doctor
 
 python3 - "$CORPUS" "$T" > "$work/bounces.mbox" <<'PY'
 import sys, pathlib

@@ -65,12 +65,35 @@ fn is_field_name(name: &str) -> bool {
             .all(|b| b.is_ascii_graphic() && b != b':' && b != b'<' && b != b'>')
 }
 
-/// Splits `text` into lines on LF, CRLF or bare CR.
-pub(crate) fn lines(text: &str) -> impl Iterator<Item = &str> {
-    text.split('\n').flat_map(|l| {
-        let l = l.strip_suffix('\r').unwrap_or(l);
-        l.split('\r')
-    })
+/// Splits `text` into lines on LF, CRLF or bare CR (a CR that ends the text ends its last line).
+pub(crate) fn lines(text: &str) -> Lines<'_> {
+    Lines { rest: Some(text) }
+}
+
+/// The lines of a text ([`lines`]), found with one `memchr2` per line.
+pub(crate) struct Lines<'a> {
+    /// The text after the lines given so far; `None` once the last line is given.
+    rest: Option<&'a str>,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        let b = rest.as_bytes();
+        let Some(i) = memchr::memchr2(b'\n', b'\r', b) else {
+            self.rest = None;
+            return Some(rest);
+        };
+        let crlf = b[i] == b'\r' && b.get(i + 1) == Some(&b'\n');
+        self.rest = if b[i] == b'\r' && i + 1 == b.len() {
+            None
+        } else {
+            Some(&rest[i + if crlf { 2 } else { 1 }..])
+        };
+        Some(&rest[..i])
+    }
 }
 
 /// Parses field groups from `text`. Lines that are neither a field nor a continuation are
@@ -210,6 +233,39 @@ pub(crate) fn typed_value(value: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_split_on_lf_crlf_and_bare_cr() {
+        // The definition: split on LF, drop one CR before each LF (or at the end), split on CR.
+        fn by_definition(text: &str) -> Vec<&str> {
+            text.split('\n')
+                .flat_map(|l| l.strip_suffix('\r').unwrap_or(l).split('\r'))
+                .collect()
+        }
+        for text in [
+            "",
+            "a",
+            "\n",
+            "\r",
+            "\r\n",
+            "a\r\n",
+            "a\r",
+            "a\r\r",
+            "a\nb\r",
+            "a\r\n\r",
+            "a\r\rb",
+            "\n\n",
+            "\r\r\n\n",
+            "a\n\rb\r\nc",
+            "x\r\n\r\ny\r",
+        ] {
+            assert_eq!(
+                lines(text).collect::<Vec<_>>(),
+                by_definition(text),
+                "{text:?}"
+            );
+        }
+    }
 
     #[test]
     fn first_group_is_the_first_of_all_groups() {

@@ -201,11 +201,11 @@ static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
         .default_header_ignore()
 });
 
-/// The parts of a message that decoding looks at.
+/// The parts of a message that decoding looks at, borrowing from the parsed message.
 #[derive(Debug, Default)]
-struct Parts {
-    /// Top-level header fields (name, value as text), in order.
-    headers: Vec<(String, String)>,
+struct Parts<'a> {
+    /// Top-level header fields (name, value on one line), in order.
+    headers: Vec<(&'a str, Cow<'a, str>)>,
     /// Decoded subject.
     subject: String,
     /// The From address.
@@ -231,8 +231,8 @@ struct Parts {
     original_at: Option<usize>,
 }
 
-impl Parts {
-    fn collect(message: &mail_parser::Message<'_>, notes: &mut Vec<Note>) -> Parts {
+impl<'a> Parts<'a> {
+    fn collect(message: &'a mail_parser::Message<'_>, notes: &mut Vec<Note>) -> Parts<'a> {
         let mut p = Parts {
             subject: message.subject().unwrap_or("").to_string(),
             from: message
@@ -251,7 +251,7 @@ impl Parts {
             ..Parts::default()
         };
         for (name, value) in message.headers_raw() {
-            p.headers.push((name.to_string(), unfold(value)));
+            p.headers.push((name, unfold(value)));
         }
         let mut html = String::new();
         let mut plain_parts = 0;
@@ -379,22 +379,24 @@ impl Parts {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 }
 
 /// A header field's value on one line: its lines trimmed and joined by single spaces.
-fn unfold(value: &str) -> String {
+fn unfold(value: &str) -> Cow<'_, str> {
     let one = value.trim_end_matches(['\r', '\n']);
     if memchr::memchr2(b'\n', b'\r', one.as_bytes()).is_none() {
-        // One line (most fields): nothing to join.
-        return one.trim().to_string();
+        // One line (most fields): nothing to join, nothing to copy.
+        return Cow::Borrowed(one.trim());
     }
-    dsn::lines(value)
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    Cow::Owned(
+        dsn::lines(value)
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 fn strip_brackets(s: &str) -> String {

@@ -126,37 +126,79 @@ pub(crate) fn html_to_text(html: &str) -> String {
             rest = "";
             break;
         };
-        let tag = after[1..gt].trim().to_ascii_lowercase();
+        let tag = after[1..gt].trim();
         rest = &after[gt + 1..];
         let name = tag
             .trim_start_matches('/')
             .split(|c: char| c.is_whitespace() || c == '/')
             .next()
             .unwrap_or("");
-        if (name == "script" || name == "style") && !tag.starts_with('/') {
-            let close = format!("</{name}");
-            match rest.to_ascii_lowercase().find(&close) {
-                Some(i) => rest = &rest[i..],
-                None => rest = "",
-            }
+        // Tag names are compared in any case, without a lower-case copy of each.
+        let is = |n: &str| name.eq_ignore_ascii_case(n);
+        if (is("script") || is("style")) && !tag.starts_with('/') {
+            rest = find_ignore_case(rest, "</", name).map_or("", |i| &rest[i..]);
             continue;
         }
-        if matches!(
-            name,
-            "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "h4" | "table" | "hr"
-        ) {
+        if [
+            "br", "p", "div", "tr", "li", "h1", "h2", "h3", "h4", "table", "hr",
+        ]
+        .iter()
+        .any(|n| is(n))
+        {
             out.push('\n');
-        } else if matches!(name, "td" | "th") {
+        } else if is("td") || is("th") {
             out.push(' ');
         }
     }
     out.push_str(rest);
-    out.replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
+    decode_entities(out)
+}
+
+/// The first byte offset in `text` where `prefix` followed by `name` stands, in any case.
+fn find_ignore_case(text: &str, prefix: &str, name: &str) -> Option<usize> {
+    let (b, p, n) = (text.as_bytes(), prefix.as_bytes(), name.as_bytes());
+    memchr::memchr_iter(p.first().copied()?, b).find(|&i| {
+        b.get(i..i + p.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(p))
+            && b.get(i + p.len()..i + p.len() + n.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(n))
+    })
+}
+
+/// The HTML entities [`html_to_text`] decodes, and their text.
+const ENTITIES: &[(&str, &str)] = &[
+    ("&nbsp;", " "),
+    ("&lt;", "<"),
+    ("&gt;", ">"),
+    ("&quot;", "\""),
+    ("&#39;", "'"),
+    ("&amp;", "&"),
+];
+
+/// `text` with its [`ENTITIES`] decoded in one pass from left to right (so `&amp;lt;` gives
+/// `&lt;`, as decoding `&amp;` last would).
+fn decode_entities(text: String) -> String {
+    if !text.contains('&') {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        match ENTITIES.iter().find(|(e, _)| tail.starts_with(e)) {
+            Some((e, t)) => {
+                out.push_str(t);
+                rest = &tail[e.len()..];
+            }
+            None => {
+                out.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `text` with its ISO-2022-JP runs decoded, when it holds any (an `ESC $` shift): parts that
@@ -210,6 +252,11 @@ mod tests {
         assert_eq!(
             html_to_text("<p>Hi&nbsp;there</p><script>x</script>done<br>"),
             "\nHi there\ndone\n"
+        );
+        // Tags in any case; entities decoded once (an escaped entity stays one).
+        assert_eq!(
+            html_to_text("<TD>a &amp;lt; b<STYLE>p {}</Style>&quot;c&quot; &amp;amp; &x</BR>"),
+            " a &lt; b\"c\" &amp; &x\n"
         );
     }
 }

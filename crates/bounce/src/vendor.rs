@@ -297,19 +297,28 @@ const COMMAND_WORDS: &[(&str, Stage)] = &[
 /// The SMTP stage the text says the error answered: the last stage marker (a phrase in any
 /// case, or an upper-case command word) in it, since a transcript ends with the failing command.
 pub(crate) fn stage_in(text: &str) -> Option<Stage> {
-    // One pass of each automaton over the text instead of a reverse search per marker.
-    let (phrases, words) = STAGE_AUTOMATA.as_ref()?;
+    // One pass of one automaton over the lower-case text finds the phrases and the command words
+    // (a word then counts only where the text has it as written).
+    let (automaton, patterns) = STAGE_AUTOMATON.as_ref()?;
     let lower = text.to_ascii_lowercase();
-    let phrase = phrases
-        .find_overlapping_iter(&lower)
-        .map(|m| (m.start(), m.value()));
     let b = text.as_bytes();
-    let word = words
-        .find_overlapping_iter(text)
-        .filter(|m| stands_alone(b, m.start(), m.end()))
-        .map(|m| (m.start(), STAGE_MARKERS.len() + m.value()));
-    // The last one; at the same offset, the one listed last (phrases before words).
-    let (_, i) = phrase.chain(word).max()?;
+    let mut last: Option<(usize, usize)> = None;
+    for m in automaton.find_overlapping_iter(&lower) {
+        let (start, end) = (m.start(), m.end());
+        let pattern = &patterns[m.value()];
+        let words = pattern.words.iter().filter(|&&w| {
+            b.get(start..end) == Some(COMMAND_WORDS[w].0.as_bytes()) && stands_alone(b, start, end)
+        });
+        let found = pattern
+            .phrase
+            .into_iter()
+            .chain(words.map(|w| STAGE_MARKERS.len() + w));
+        // The last one; at the same offset, the one listed last (phrases before words).
+        for i in found {
+            last = last.max(Some((start, i)));
+        }
+    }
+    let (_, i) = last?;
     STAGE_MARKERS
         .iter()
         .chain(COMMAND_WORDS)
@@ -317,13 +326,43 @@ pub(crate) fn stage_in(text: &str) -> Option<Stage> {
         .map(|(_, stage)| *stage)
 }
 
-/// The automata of [`STAGE_MARKERS`] (matched in lower case) and [`COMMAND_WORDS`] (as written),
-/// each match's value its index in its table.
-static STAGE_AUTOMATA: LazyLock<Option<(Automaton, Automaton)>> = LazyLock::new(|| {
-    Some((
-        automaton(STAGE_MARKERS.iter().enumerate().map(|(i, (m, _))| (*m, i)))?,
-        automaton(COMMAND_WORDS.iter().enumerate().map(|(i, (w, _))| (*w, i)))?,
-    ))
+/// One pattern of [`STAGE_AUTOMATON`] (lower case): the [`STAGE_MARKERS`] phrase it is, if any,
+/// and the [`COMMAND_WORDS`] that it is the lower case of.
+struct StagePattern {
+    phrase: Option<usize>,
+    words: Vec<usize>,
+}
+
+/// The automaton of [`STAGE_MARKERS`] and [`COMMAND_WORDS`] in lower case, each match's value
+/// its index in the pattern table beside it.
+static STAGE_AUTOMATON: LazyLock<Option<(Automaton, Vec<StagePattern>)>> = LazyLock::new(|| {
+    let mut names: Vec<String> = Vec::new();
+    let mut patterns: Vec<StagePattern> = Vec::new();
+    let mut slot = |name: String| match names.iter().position(|n| *n == name) {
+        Some(i) => i,
+        None => {
+            names.push(name);
+            patterns.push(StagePattern {
+                phrase: None,
+                words: Vec::new(),
+            });
+            names.len() - 1
+        }
+    };
+    let mut entries = Vec::new();
+    for (i, (m, _)) in STAGE_MARKERS.iter().enumerate() {
+        entries.push((slot(m.to_ascii_lowercase()), Some(i), None));
+    }
+    for (i, (w, _)) in COMMAND_WORDS.iter().enumerate() {
+        entries.push((slot(w.to_ascii_lowercase()), None, Some(i)));
+    }
+    for (at, phrase, word) in entries {
+        let p = &mut patterns[at];
+        p.phrase = p.phrase.or(phrase);
+        p.words.extend(word);
+    }
+    let automaton = automaton(names.iter().enumerate().map(|(i, n)| (n.as_str(), i)))?;
+    Some((automaton, patterns))
 });
 
 /// An overlapping-search automaton of (pattern, value) pairs; a pattern listed twice keeps its
@@ -365,8 +404,13 @@ pub(crate) fn detect_format(p: &Parts) -> &'static str {
     }
     hay.push_str(section);
     hay.make_ascii_lowercase();
-    // One pass of the automaton; the first format (in table order) with a match wins.
-    let first = markers.find_overlapping_iter(&hay).map(|m| m.value()).min();
+    // One pass of the automaton; the first format (in table order) with a match wins. A marker
+    // that ends where a longer one ends is a suffix of it, whose format comes no earlier (a test
+    // keeps the table so), so only the longest match at each end is looked at.
+    let first = markers
+        .find_overlapping_no_suffix_iter(&hay)
+        .map(|m| m.value())
+        .min();
     first
         .and_then(|i| FORMATS.get(i))
         .map_or("unknown", |(name, _)| name)
@@ -391,13 +435,22 @@ pub(crate) fn looks_like_bounce(p: &Parts) -> bool {
         || LIST_SERVER_HEADERS.iter().any(|h| p.header(h).is_some());
     let subject = p.subject.to_ascii_lowercase();
     let subject_says = BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s));
-    let body = error_section(p).to_ascii_lowercase();
-    let body_says = BOUNCE_PHRASES.iter().any(|s| body.contains(s));
-    (sender && (subject_says || body_says)) || (subject_says && body_says)
+    let body_says = || {
+        let body = error_section(p).to_ascii_lowercase();
+        // One pass of an automaton, not a search of the body per phrase.
+        BOUNCE_PHRASE_AUTOMATON
+            .as_ref()
+            .is_some_and(|a| a.find_iter(&body).next().is_some())
+    };
+    (sender && subject_says) || ((sender || subject_says) && body_says())
 }
 
+/// Every phrase of [`BOUNCE_PHRASES`].
+static BOUNCE_PHRASE_AUTOMATON: LazyLock<Option<Automaton>> =
+    LazyLock::new(|| automaton(BOUNCE_PHRASES.iter().map(|p| (*p, 0))));
+
 /// The body up to the copy of the original message: where the error is described.
-pub(crate) fn error_section(p: &Parts) -> &str {
+pub(crate) fn error_section<'p>(p: &'p Parts<'_>) -> &'p str {
     p.original_at
         .and_then(|i| p.body.get(..i))
         .unwrap_or(&p.body)
@@ -722,8 +775,21 @@ a@example.com\n\n\n";
     }
 
     #[test]
+    fn no_format_marker_is_a_suffix_of_a_later_formats_marker() {
+        // detect_format looks only at the longest marker ending at each place.
+        for (i, (_, short)) in FORMATS.iter().enumerate() {
+            for (_, long) in &FORMATS[i + 1..] {
+                for s in *short {
+                    assert!(!long.iter().any(|l| l.ends_with(s)), "{s}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_marker_tables_build() {
-        assert!(STAGE_AUTOMATA.is_some() && FORMAT_AUTOMATON.is_some());
+        assert!(STAGE_AUTOMATON.is_some() && FORMAT_AUTOMATON.is_some());
+        assert!(BOUNCE_PHRASE_AUTOMATON.is_some());
     }
 
     #[test]

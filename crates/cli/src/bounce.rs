@@ -256,7 +256,7 @@ fn write_json_row(out: &mut Vec<u8>, row: &Row<'_>) {
     obj.opt_string("action", r.action.as_deref());
     obj.string("diagnostic", &r.diagnostic);
     obj.opt_string("feedback_type", r.feedback_type.as_deref());
-    obj.string("file", &row.origin.display().to_string());
+    obj.string("file", &row.origin.to_string_lossy());
     match &r.finding {
         Some(f) => FindingView::from(f).write_object(obj.key("finding")),
         None => obj.key("finding").extend_from_slice(b"null"),
