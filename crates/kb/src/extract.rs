@@ -236,7 +236,8 @@ fn reply_candidates(b: &[u8], mut each: impl FnMut(Candidate) -> bool) {
             let n = u16::from(b[start] - b'0') * 100
                 + u16::from(b[start + 1] - b'0') * 10
                 + u16::from(b[start + 2] - b'0');
-            if let Some(code) = ReplyCode::new(n) {
+            // 400 is HTTP's Bad Request (API errors of SES, SendGrid ...), never an SMTP reply.
+            if let Some(code) = ReplyCode::new(n).filter(|_| n != 400) {
                 if !each(Candidate { code, start }) {
                     return;
                 }
@@ -286,7 +287,14 @@ fn reply_score(b: &[u8], start: usize) -> Option<i32> {
     let before = start.checked_sub(1).map(|i| b[i]);
     match before {
         Some(b':') if start >= 2 && b[start - 2].is_ascii_alphanumeric() => return None,
-        Some(b'(') if after == Some(b')') => return None,
+        // "(110)" is an errno, but Roundcube prints the reply so: "received from server (535)".
+        Some(b'(')
+            if after == Some(b')')
+                && !prev_word(&b[line_start(b, start)..start - 1])
+                    .eq_ignore_ascii_case(b"server") =>
+        {
+            return None
+        }
         Some(b'/' | b'+' | b'=' | b'#' | b'$' | b'%' | b'@' | b'_' | b'*') => return None,
         _ => {}
     }
@@ -584,6 +592,11 @@ mod tests {
             codes("5.3.0 - Other mail system problem 550-'Unknown user a@example.com'"),
             (Some(550), Some("5.3.0".into()))
         );
+        // Roundcube puts the reply in parentheses after "server".
+        assert_eq!(
+            codes("PHP message: ERROR: Invalid response code received from server (535)"),
+            (Some(535), None)
+        );
     }
 
     #[test]
@@ -609,6 +622,11 @@ mod tests {
             (None, None)
         );
         assert_eq!(codes("Postfix version 3.7.11"), (None, None));
+        assert_eq!(
+            codes("BotoServerError: 400 Bad Request <Code>MessageRejected</Code>"),
+            (None, None)
+        );
+        assert_eq!(codes("Connection failed (255)"), (None, None));
         assert_eq!(codes("X-Unix; 255"), (None, None));
         assert_eq!(codes("x-local; 550 no"), (None, None));
         assert_eq!(
