@@ -296,6 +296,8 @@ fn reply_score(b: &[u8], start: usize) -> Option<i32> {
             return None
         }
         Some(b'/' | b'+' | b'=' | b'#' | b'$' | b'%' | b'@' | b'_' | b'*') => return None,
+        // The fraction of a number: the milliseconds of Python's "15:22:19,436" log stamps.
+        Some(b',') if start >= 2 && b[start - 2].is_ascii_digit() => return None,
         _ => {}
     }
     let line_begin = line_start(b, start);
@@ -627,6 +629,10 @@ mod tests {
             (None, None)
         );
         assert_eq!(codes("Connection failed (255)"), (None, None));
+        assert_eq!(
+            codes("2021-03-02 15:22:19,436 - app - ERROR - Email notification error: [SSL: WRONG_VERSION_NUMBER] wrong version number"),
+            (None, None)
+        );
         assert_eq!(codes("X-Unix; 255"), (None, None));
         assert_eq!(codes("x-local; 550 no"), (None, None));
         assert_eq!(
