@@ -287,11 +287,19 @@ fn reply_score(b: &[u8], start: usize) -> Option<i32> {
     let before = start.checked_sub(1).map(|i| b[i]);
     match before {
         Some(b':') if start >= 2 && b[start - 2].is_ascii_alphanumeric() => return None,
-        // "(110)" is an errno, but Roundcube prints the reply so: "received from server (535)".
+        // "(110)" is an errno, but Roundcube prints a failure reply so: "SMTP Error (451):",
+        // "Error SMTP (451):", "received from server (535)" (its "SMTP Error (250)" is the last
+        // reply, not the error).
         Some(b'(')
             if after == Some(b')')
-                && !prev_word(&b[line_start(b, start)..start - 1])
-                    .eq_ignore_ascii_case(b"server") =>
+                && !(matches!(b[start], b'4' | b'5')
+                    && matches!(
+                        lower(
+                            prev_word(&b[line_start(b, start)..start - 1]),
+                            &mut [0u8; 16]
+                        ),
+                        b"server" | b"error" | b"smtp"
+                    )) =>
         {
             return None
         }
@@ -594,10 +602,14 @@ mod tests {
             codes("5.3.0 - Other mail system problem 550-'Unknown user a@example.com'"),
             (Some(550), Some("5.3.0".into()))
         );
-        // Roundcube puts the reply in parentheses after "server".
+        // Roundcube puts the reply in parentheses after "server" or "SMTP Error".
         assert_eq!(
             codes("PHP message: ERROR: Invalid response code received from server (535)"),
             (Some(535), None)
+        );
+        assert_eq!(
+            codes("SMTP Error (451): Failed to add recipient \"a@example.com\" (Temporary local problem - please try later)."),
+            (Some(451), None)
         );
     }
 
