@@ -236,7 +236,8 @@ fn reply_candidates(b: &[u8], mut each: impl FnMut(Candidate) -> bool) {
             let n = u16::from(b[start] - b'0') * 100
                 + u16::from(b[start + 1] - b'0') * 10
                 + u16::from(b[start + 2] - b'0');
-            if let Some(code) = ReplyCode::new(n) {
+            // 400 is HTTP's Bad Request (API errors of SES, SendGrid ...), never an SMTP reply.
+            if let Some(code) = ReplyCode::new(n).filter(|_| n != 400) {
                 if !each(Candidate { code, start }) {
                     return;
                 }
@@ -286,8 +287,25 @@ fn reply_score(b: &[u8], start: usize) -> Option<i32> {
     let before = start.checked_sub(1).map(|i| b[i]);
     match before {
         Some(b':') if start >= 2 && b[start - 2].is_ascii_alphanumeric() => return None,
-        Some(b'(') if after == Some(b')') => return None,
+        // "(110)" is an errno, but Roundcube prints a failure reply so: "SMTP Error (451):",
+        // "Error SMTP (451):", "received from server (535)" (its "SMTP Error (250)" is the last
+        // reply, not the error).
+        Some(b'(')
+            if after == Some(b')')
+                && !(matches!(b[start], b'4' | b'5')
+                    && matches!(
+                        lower(
+                            prev_word(&b[line_start(b, start)..start - 1]),
+                            &mut [0u8; 16]
+                        ),
+                        b"server" | b"error" | b"smtp"
+                    )) =>
+        {
+            return None
+        }
         Some(b'/' | b'+' | b'=' | b'#' | b'$' | b'%' | b'@' | b'_' | b'*') => return None,
+        // The fraction of a number: the milliseconds of Python's "15:22:19,436" log stamps.
+        Some(b',') if start >= 2 && b[start - 2].is_ascii_digit() => return None,
         _ => {}
     }
     let line_begin = line_start(b, start);
@@ -584,6 +602,15 @@ mod tests {
             codes("5.3.0 - Other mail system problem 550-'Unknown user a@example.com'"),
             (Some(550), Some("5.3.0".into()))
         );
+        // Roundcube puts the reply in parentheses after "server" or "SMTP Error".
+        assert_eq!(
+            codes("PHP message: ERROR: Invalid response code received from server (535)"),
+            (Some(535), None)
+        );
+        assert_eq!(
+            codes("SMTP Error (451): Failed to add recipient \"a@example.com\" (Temporary local problem - please try later)."),
+            (Some(451), None)
+        );
     }
 
     #[test]
@@ -609,6 +636,15 @@ mod tests {
             (None, None)
         );
         assert_eq!(codes("Postfix version 3.7.11"), (None, None));
+        assert_eq!(
+            codes("BotoServerError: 400 Bad Request <Code>MessageRejected</Code>"),
+            (None, None)
+        );
+        assert_eq!(codes("Connection failed (255)"), (None, None));
+        assert_eq!(
+            codes("2021-03-02 15:22:19,436 - app - ERROR - Email notification error: [SSL: WRONG_VERSION_NUMBER] wrong version number"),
+            (None, None)
+        );
         assert_eq!(codes("X-Unix; 255"), (None, None));
         assert_eq!(codes("x-local; 550 no"), (None, None));
         assert_eq!(

@@ -50,5 +50,5 @@ fn source_document_messages_come_out_right() {
 
 #[test]
 fn real_world_messages_come_out_right() {
-    check_table("realworld.tsv", REALWORLD, 60);
+    check_table("realworld.tsv", REALWORLD, 375);
 }
