@@ -19,7 +19,7 @@ if ! perl -MSisimai -e 1 2>/dev/null; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq libsisimai-perl >/dev/null
 fi
 cargo build --profile dist -q -p smtp-doctor
-bin=target/dist/smtp-doctor
+bin=${CARGO_TARGET_DIR:-target}/dist/smtp-doctor
 
 python3 - "$CORPUS" crates/kb/tests/source-messages.tsv "$N" > "$work/lines.txt" <<'PY'
 import sys, pathlib

@@ -3,7 +3,7 @@
 use crate::input::{read_all_bounded, read_line_bounded};
 use crate::{parallel, EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{bail, Context, Result};
-use smtp_doctor_kb::{diagnose, MAX_TEXT};
+use smtp_doctor_kb::{diagnose, diagnose_text, MAX_TEXT};
 use smtp_doctor_model::Diagnosis;
 use smtp_doctor_render::{json, terminal, Palette};
 use std::fs::File;
@@ -70,11 +70,11 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
         Ok(())
     };
     match source {
-        Source::Arg(text) => emit(records.part(&[(text.as_bytes(), text.len())])?)?,
+        Source::Arg(text) => emit(records.part(&[(Message::Text(&text), text.len())])?)?,
         Source::Stdin => {
             let (bytes, total) =
                 read_all_bounded(io::stdin().lock(), MAX_TEXT).context("reading stdin")?;
-            emit(records.part(&[(&bytes, total)])?)?;
+            emit(records.part(&[(Message::Bytes(&bytes), total)])?)?;
         }
         Source::Lines(mut r) => {
             let chunks = std::iter::from_fn(|| Chunk::read(&mut r).transpose());
@@ -134,18 +134,32 @@ impl Chunk {
         Ok((!chunk.ends.is_empty()).then_some(chunk))
     }
 
-    /// The lines with their full lengths.
-    fn lines(&self) -> Vec<(&[u8], usize)> {
+    /// The lines with their full lengths. The chunk's UTF-8 is checked once, as a whole: a
+    /// line that starts and ends on a character boundary of valid text is text itself.
+    fn lines(&self) -> Vec<(Message<'_>, usize)> {
+        let text = std::str::from_utf8(&self.data).ok();
         let mut start = 0;
         self.ends
             .iter()
             .map(|&(end, total)| {
-                let line = (&self.data[start..end], total);
+                let line = match text.and_then(|t| t.get(start..end)) {
+                    Some(t) => Message::Text(t),
+                    None => Message::Bytes(&self.data[start..end]),
+                };
                 start = end;
-                line
+                (line, total)
             })
             .collect()
     }
+}
+
+/// One message as read: text known to be UTF-8, or bytes still to be decoded.
+#[derive(Clone, Copy)]
+enum Message<'a> {
+    /// Checked to be UTF-8.
+    Text(&'a str),
+    /// Not checked yet.
+    Bytes(&'a [u8]),
 }
 
 /// The output of a run of messages, with the counts the exit code is made of.
@@ -163,14 +177,17 @@ struct Records {
 }
 
 impl Records {
-    /// Diagnoses messages (bytes and full length each) and writes their records.
-    fn part(&self, messages: &[(&[u8], usize)]) -> Result<Part> {
+    /// Diagnoses messages (with their full lengths) and writes their records.
+    fn part(&self, messages: &[(Message<'_>, usize)]) -> Result<Part> {
         let mut part = Part {
             out: Vec::with_capacity(messages.len() * RECORD_BYTES),
             ..Part::default()
         };
-        for &(bytes, total) in messages {
-            let d = diagnose(bytes, total);
+        for &(message, total) in messages {
+            let d = match message {
+                Message::Text(text) => diagnose_text(text, total),
+                Message::Bytes(bytes) => diagnose(bytes, total),
+            };
             if d.input.is_empty() {
                 bail!("empty input: there was no message to explain");
             }
