@@ -484,9 +484,11 @@ impl DaneReport {
             .collect()
     }
 
-    /// The evidence that the chain the server presented matches a usable record, once
-    /// matched ([`DaneReport::match_chain`]); `None` before, or when it matched none.
-    pub fn match_evidence(&self) -> Option<Evidence> {
+    /// The note that the chain the server presented matches a usable record, once matched
+    /// ([`DaneReport::match_chain`]); `None` before, or when it matched none. A note, not
+    /// evidence: the classifier makes no finding that is not a failure from a text without a
+    /// positive reply code.
+    pub fn match_note(&self) -> Option<String> {
         let Some(DaneResult::Matched {
             record,
             certificate,
@@ -498,12 +500,9 @@ impl DaneReport {
             0 => "its own certificate".to_string(),
             i => format!("certificate {i} of its chain"),
         };
-        Some(dns_evidence(
-            Some(Stage::Tls),
-            &format!(
-                "the certificate chain {} presents matches the TLSA record {} {record} ({which}): DANE senders can authenticate it (RFC 7672 section 3.1)",
-                self.host, self.name
-            ),
+        Some(format!(
+            "the certificate chain {} presents matches the TLSA record {} {record} ({which}): DANE senders can authenticate it (RFC 7672 section 3.1)",
+            self.host, self.name
         ))
     }
 

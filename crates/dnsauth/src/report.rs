@@ -533,29 +533,28 @@ impl DaneSection {
         })
     }
 
-    /// The evidence of the problems that are not advisory, and of each match of a presented
-    /// certificate chain ([`DaneReport::match_chain`], run by `check`).
+    /// The evidence of the problems that are not advisory.
     fn evidence(&self) -> Vec<Evidence> {
         let hosts = self.hosts.iter().flat_map(|h| {
             let problems = h.problems.iter().zip(h.evidence());
-            problems
-                .filter(|(p, _)| !is_advisory(p))
-                .map(|(_, e)| e)
-                .chain(h.match_evidence())
+            problems.filter(|(p, _)| !is_advisory(p)).map(|(_, e)| e)
         });
         self.mx_evidence().into_iter().chain(hosts).collect()
     }
 
     /// Matches the certificate chain (DER, leaf first) that a probe of `host` saw against
-    /// that host's TLSA records ([`DaneReport::match_chain`]); the first chain of a host is
-    /// kept, later ones (other addresses of the host) are not matched again.
+    /// that host's TLSA records ([`DaneReport::match_chain`]: a mismatch is a problem, a match
+    /// a note); the first chain of a host is kept, later ones (other addresses of the host)
+    /// are not matched again.
     pub fn match_chain(&mut self, host: &str, chain_der: &[Vec<u8>]) -> Option<&DaneResult> {
         let host = normalize(host);
         let report = self
             .hosts
             .iter_mut()
             .find(|h| h.host == host && h.chain.is_none())?;
-        report.match_chain(chain_der)
+        report.match_chain(chain_der);
+        self.notes.extend(report.match_note());
+        report.chain.as_ref()
     }
 
     /// How many problems are findings.
