@@ -23,8 +23,6 @@ use serde_json::Value;
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::process::Output;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 thread_local! {
     /// The `--mta-sts-port`/`--ca` arguments of this test's good policy server ([`lab`]).

@@ -812,12 +812,15 @@ fn check_of_a_domain_adds_its_dns_checks() {
             .unwrap_or_else(|e| panic!("dns {domain}: not JSON ({e}): {}", text(&dns_out)));
         assert_eq!(v["dns"]["schema"], "smtp-doctor/dns/v1", "{v:#}");
         assert_eq!(v["dns"]["domain"], domain);
+        // The DANE match against the certificate the probe saw (after STARTTLS) is check's
+        // own: mx2.lab.test's zero digest matches nothing. `dns` cannot draw it.
         let observed = |list: &Value, dns: Option<bool>| -> Vec<String> {
             list.as_array()
                 .expect("findings")
                 .iter()
                 .filter(|f| dns.is_none_or(|d| f["dns"] == d))
                 .map(|f| f["observed"].as_str().unwrap_or("").to_string())
+                .filter(|o| !o.contains("presents matches none"))
                 .collect()
         };
         // The same findings as `dns` draws, after the probe's, which are not the DNS checks'.
@@ -1410,7 +1413,8 @@ fn check_of_lab_test_matches_dane_against_the_presented_certificate() {
         "--mta-sts-port",
         &policy.port,
     ];
-    let (rc, v) = check_json(&[&base[..], &["--quit-after", "ehlo"]].concat());
+    // Without TLS there is no certificate to match.
+    let (rc, v) = check_json(&[&base[..], &["--tls", "none", "--quit-after", "ehlo"]].concat());
     assert_eq!(rc, 0, "{v:#}");
     assert_healthy(&v, "check lab.test --mta-sts-port");
     assert_eq!(
@@ -1419,7 +1423,6 @@ fn check_of_lab_test_matches_dane_against_the_presented_certificate() {
     );
     assert_eq!(v["dns"]["mta_sts_policy"]["policy"]["mode"], "enforce");
     assert!(dns_entries(&v).is_empty(), "{v:#}");
-    // Before TLS there is no certificate to match.
     assert_eq!(dane_host(&v, "mx.lab.test")["chain"], Value::Null);
 
     let (rc, v) = check_json(&[&base[..], &["--quit-after", "tls"]].concat());
