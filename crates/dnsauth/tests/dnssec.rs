@@ -4,7 +4,6 @@
 //! the unsigned delegation, and not validated without anchors; then the DANE section of
 //! `check_domain` built from those states.
 
-#[allow(dead_code)]
 mod signed_zone;
 
 use signed_zone::{need_signed_zone, GOOD_TLSA, PLAIN, ZONE};
