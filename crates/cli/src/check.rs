@@ -3,7 +3,8 @@
 use crate::{EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{bail, Context, Result};
 use smtp_doctor_dnsauth::dns::HickoryDns;
-use smtp_doctor_dnsauth::report::{check_domain, CheckOptions};
+use smtp_doctor_dnsauth::report::{check_domain, CheckOptions, DomainReport};
+use smtp_doctor_model::probe::ProbeReport;
 use smtp_doctor_model::Stage;
 use smtp_doctor_monitor::config::read_bounded;
 use smtp_doctor_monitor::diagnose;
@@ -15,7 +16,6 @@ use smtp_doctor_render::dns::DnsCheck;
 use smtp_doctor_render::{check_json, Palette};
 use smtp_doctor_wire::Secret;
 use std::io::{self, BufRead, IsTerminal, Write};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -45,9 +45,8 @@ pub(crate) struct Args {
     /// IPv6 only.
     #[arg(short = '6')]
     ipv6: bool,
-    /// Ask this DNS server (IP:PORT) instead of the system resolver.
-    #[arg(long, value_name = "IP:PORT")]
-    dns_server: Option<SocketAddr>,
+    #[command(flatten)]
+    dns: crate::dns::DnsArgs,
     /// Try every address of every mail host, not only the first of each.
     #[arg(long)]
     all_ips: bool,
@@ -81,7 +80,8 @@ pub(crate) struct Args {
     /// Deadline of the whole probe, in seconds.
     #[arg(long, value_name = "SECS", value_parser = parse_secs)]
     timeout_total: Option<Duration>,
-    /// Trust the PEM certificates in FILE instead of the system's.
+    /// Trust the PEM certificates in FILE instead of the system's (and, for the DNS checks,
+    /// instead of the WebPKI roots for the MTA-STS policy fetch).
     #[arg(long, value_name = "FILE")]
     ca: Option<PathBuf>,
     /// Send this name in SNI and check the certificate against it.
@@ -227,7 +227,7 @@ impl Args {
             insecure: self.insecure,
             auth,
             data: self.data,
-            dns_server: self.dns_server,
+            dns_server: self.dns.dns_server,
             ip_version: if self.ipv4 {
                 IpVersion::V4
             } else if self.ipv6 {
@@ -316,7 +316,7 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
         Err(e) => return Err(e),
     };
     // The probe and the DNS checks run side by side on the one thread.
-    let (report, domain_report) = runtime()?.block_on(async {
+    let (report, mut domain_report) = runtime()?.block_on(async {
         let checks = async {
             match &dns {
                 Some((domain, resolver, options)) => {
@@ -327,6 +327,9 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
         };
         tokio::join!(probe(&target, &opts), checks)
     });
+    if let Some(r) = &mut domain_report {
+        match_dane(r, &report);
+    }
     let mut checked = diagnose(report);
     if let Some(r) = domain_report {
         add_dns(&mut checked, crate::dns::diagnose(r));
@@ -363,8 +366,20 @@ fn dns_setup(args: &Args, target: &Target) -> Result<Option<(String, HickoryDns,
     if args.no_dns || !crate::dns::is_mail_domain(domain) {
         return Ok(None);
     }
-    let (resolver, options) = crate::dns::setup(args.dns_server, DNS_TIMEOUT, None, 443)?;
+    let (resolver, options) = crate::dns::setup(&args.dns, DNS_TIMEOUT, args.ca.as_deref())?;
     Ok(Some((domain.clone(), resolver, options)))
+}
+
+/// Matches the certificate chain each mail host presented to the probe against its TLSA
+/// records (DANE, RFC 7672): the DNS checks know the records, only the probe saw the chain.
+fn match_dane(dns: &mut DomainReport, probe: &ProbeReport) {
+    for a in &probe.attempts {
+        let Some(tls) = a.tls.as_ref().filter(|t| !t.chain.is_empty()) else {
+            continue;
+        };
+        let chain: Vec<Vec<u8>> = tls.chain.iter().map(|c| c.der.clone()).collect();
+        dns.dane.match_chain(&a.host, &chain);
+    }
 }
 
 /// Adds the DNS checks' findings to the probe's, marked as theirs, and combines the verdicts:

@@ -4,7 +4,7 @@
 use crate::check::runtime;
 use crate::{EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{Context, Result};
-use smtp_doctor_dnsauth::dns::{DnsOptions, HickoryDns};
+use smtp_doctor_dnsauth::dns::{DnsOptions, HickoryDns, TrustAnchors};
 use smtp_doctor_dnsauth::mtasts::fetch::FetchOptions;
 use smtp_doctor_dnsauth::report::{check_domain, CheckOptions, DomainReport};
 use smtp_doctor_render::check::Verdict;
@@ -33,21 +33,54 @@ pub(crate) struct Args {
     /// A DNS blocklist zone to ask about the sending IP (needs --ip); repeat for several.
     #[arg(long, value_name = "ZONE", requires = "ip")]
     dnsbl: Vec<String>,
-    /// Ask this DNS server (IP:PORT) instead of the system resolver.
-    #[arg(long, value_name = "IP:PORT")]
-    dns_server: Option<SocketAddr>,
+    #[command(flatten)]
+    dns: DnsArgs,
     /// Deadline of each DNS query in seconds, retries included (fractions allowed).
     #[arg(long, value_name = "SECS", value_parser = crate::check::parse_secs, default_value = "5")]
     timeout: Duration,
     /// Trust the PEM certificates in FILE instead of the WebPKI roots for the MTA-STS policy fetch.
     #[arg(long, value_name = "FILE")]
     ca: Option<PathBuf>,
-    /// Fetch the MTA-STS policy from this port instead of 443 (for labs and tests).
-    #[arg(long, value_name = "PORT", default_value = "443")]
-    mta_sts_port: u16,
     /// Print one JSON object (schema smtp-doctor/dns/v1).
     #[arg(long)]
     json: bool,
+}
+
+/// The options of the DNS checks that `dns` and `check` share.
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct DnsArgs {
+    /// Ask this DNS server (IP:PORT) instead of the system resolver.
+    #[arg(long, value_name = "IP:PORT")]
+    pub(crate) dns_server: Option<SocketAddr>,
+    /// Fetch the MTA-STS policy from this port instead of 443 (for labs and tests).
+    #[arg(long, value_name = "PORT", default_value = "443")]
+    pub(crate) mta_sts_port: u16,
+    /// Validate DNSSEC for the MX and TLSA records (DANE), from the root zone's keys.
+    #[arg(long)]
+    pub(crate) dnssec: bool,
+    /// Validate DNSSEC from the DNSKEY records in FILE (`dig DNSKEY ZONE` output: every key of
+    /// a private zone) instead of the root zone's keys; implies --dnssec.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trust_anchor: Option<PathBuf>,
+}
+
+/// Largest trust-anchor file read.
+const MAX_TRUST_ANCHOR_FILE: u64 = 1024 * 1024;
+
+impl DnsArgs {
+    /// The trust anchors DNSSEC validation starts from, or `None` without `--dnssec` and
+    /// `--trust-anchor`.
+    fn trust_anchors(&self) -> Result<Option<TrustAnchors>> {
+        if let Some(path) = &self.trust_anchor {
+            let bytes = smtp_doctor_monitor::config::read_bounded(path, MAX_TRUST_ANCHOR_FILE)
+                .with_context(|| format!("cannot read the trust-anchor file {}", path.display()))?;
+            let text = String::from_utf8_lossy(&bytes);
+            let anchors = TrustAnchors::parse(&text)
+                .with_context(|| format!("the trust-anchor file {}", path.display()))?;
+            return Ok(Some(anchors));
+        }
+        Ok(self.dnssec.then(TrustAnchors::root))
+    }
 }
 
 /// The longest SPF evaluation allowed (RFC 7208 4.6.4 asks for at least 20 seconds).
@@ -83,26 +116,28 @@ pub(crate) fn diagnose(report: DomainReport) -> DnsCheck {
 /// The resolver and the options of the checks (no sending IP, common DKIM selectors, no
 /// blocklist): what `dns` starts from and `check DOMAIN` uses as is.
 pub(crate) fn setup(
-    server: Option<SocketAddr>,
+    dns: &DnsArgs,
     timeout: Duration,
     ca: Option<&Path>,
-    mta_sts_port: u16,
 ) -> Result<(HickoryDns, CheckOptions)> {
-    let resolver = HickoryDns::new(&DnsOptions { server, timeout })
-        .context("cannot set up the DNS resolver")?;
+    let resolver = HickoryDns::new(&DnsOptions {
+        server: dns.dns_server,
+        timeout,
+        dnssec: dns.trust_anchors()?,
+    })
+    .context("cannot set up the DNS resolver")?;
     let options = CheckOptions {
         ip: None,
         selectors: Vec::new(),
         spf_time_limit: Some(SPF_TIME_LIMIT),
         dnsbl_zones: Vec::new(),
         mta_sts_fetch: FetchOptions {
-            https_port: mta_sts_port,
+            https_port: dns.mta_sts_port,
             ca_pem: ca.map(crate::check::read_ca).transpose()?,
             connect_timeout: timeout,
             tls_timeout: timeout,
             total_timeout: timeout.saturating_mul(3),
         },
-        dnssec: None,
     };
     Ok((resolver, options))
 }
@@ -118,16 +153,11 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
     if !is_mail_domain(domain) {
         anyhow::bail!("{:?} is not a domain name", args.domain);
     }
-    let (resolver, mut options) = setup(
-        args.dns_server,
-        args.timeout,
-        args.ca.as_deref(),
-        args.mta_sts_port,
-    )?;
+    let (resolver, mut options) = setup(&args.dns, args.timeout, args.ca.as_deref())?;
     options.ip = args.ip;
     options.selectors = args.selector.clone();
     options.dnsbl_zones = args.dnsbl.clone();
-    tracing::debug!(domain, server = ?args.dns_server, "checking the DNS records");
+    tracing::debug!(domain, server = ?args.dns.dns_server, "checking the DNS records");
     let report = runtime()?.block_on(check_domain(&resolver, domain, &options));
     let checked = diagnose(report);
     let mut out = io::BufWriter::new(io::stdout().lock());

@@ -14,66 +14,15 @@
 mod common;
 #[path = "../../dnsauth/tests/policy_server/mod.rs"]
 mod policy_server;
+#[path = "../../dnsauth/tests/signed_zone/mod.rs"]
+mod signed_zone;
 
 use common::{failing_dns, need_lab_dns, run_env, schema_validator, DnsFault, LAB_DNS};
-use policy_server::tls::Pki;
-use policy_server::{https, response};
+use policy_server::{PolicyServer, GOOD_POLICY};
 use serde_json::Value;
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::process::Output;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
-
-/// A policy for lab.test that covers its three mail hosts.
-const GOOD_POLICY: &str =
-    "version: STSv1\r\nmode: enforce\r\nmx: mx.lab.test\r\nmx: *.lab.test\r\nmax_age: 86400\r\n";
-
-/// An HTTPS server for mta-sts.lab.test on 127.0.0.1 and the CA file that trusts it.
-struct PolicyServer {
-    _rt: tokio::runtime::Runtime,
-    port: String,
-    ca: PathBuf,
-}
-
-impl PolicyServer {
-    /// Serves `policy` as text/plain; `name` names the CA file.
-    fn new(policy: &str, name: &str) -> PolicyServer {
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let pki = Pki::new();
-        let id = pki.leaf(&["mta-sts.lab.test"], false);
-        let reply = response("200 OK", "Content-Type: text/plain\r\n", policy.as_bytes());
-        let addr = rt.block_on(https(&id, reply, Duration::ZERO));
-        static SERIAL: AtomicUsize = AtomicUsize::new(0);
-        let ca = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "dns-{name}-ca-{}-{}.pem",
-            std::process::id(),
-            SERIAL.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::write(&ca, &pki.ca_pem).expect("CA file");
-        PolicyServer {
-            _rt: rt,
-            port: addr.port().to_string(),
-            ca,
-        }
-    }
-
-    /// `--mta-sts-port PORT --ca FILE`.
-    fn args(&self) -> [&str; 4] {
-        [
-            "--mta-sts-port",
-            &self.port,
-            "--ca",
-            self.ca.to_str().expect("UTF-8 path"),
-        ]
-    }
-}
-
-impl Drop for PolicyServer {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.ca);
-    }
-}
 
 thread_local! {
     /// The `--mta-sts-port`/`--ca` arguments of this test's good policy server ([`lab`]).
@@ -590,4 +539,89 @@ fn exit_codes_and_a_failing_server() {
         .all(|f| f["observed"]
             .as_str()
             .is_some_and(|o| o.contains("REFUSED"))));
+}
+
+/// `dns --trust-anchor FILE` against a zone Knot signed (a knotd of the test's own, see
+/// [`signed_zone`]): the MX RRset and mx.dane.test's TLSA are secure, bad.dane.test's TLSA
+/// (changed after signing) is bogus, which is a finding; without the anchor every state is not
+/// validated and bogus is no finding; a file without a DNSKEY is a usage error.
+#[test]
+fn dnssec_states_from_the_zones_trust_anchor() {
+    let Some(zone) = signed_zone::need_signed_zone("dnssec_states_from_the_zones_trust_anchor")
+    else {
+        return;
+    };
+    let addr = zone.addr.to_string();
+    let anchors = zone.anchors.to_str().expect("UTF-8 path");
+    let json = |extra: &[&str]| -> (Value, i32) {
+        let mut args = vec!["dns", signed_zone::ZONE, "--dns-server", &addr, "--json"];
+        args.extend_from_slice(extra);
+        let out = run(&args);
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out)));
+        let errors: Vec<String> = validator().iter_errors(&v).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}\n{v:#}");
+        (v, code(&out))
+    };
+    let states = |v: &Value| -> Vec<String> {
+        std::iter::once(&v["dane"]["dnssec"])
+            .chain(
+                v["dane"]["hosts"]
+                    .as_array()
+                    .expect("hosts")
+                    .iter()
+                    .map(|h| &h["dnssec"]),
+            )
+            .map(|s| s.as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let (v, rc) = json(&["--trust-anchor", anchors]);
+    assert_eq!(states(&v), ["secure", "secure", "bogus"], "{:#}", v["dane"]);
+    assert!(entries(&v).contains(&"dns.dane.bogus"), "{v:#}");
+    assert_eq!(rc, 1);
+    let good = &v["dane"]["hosts"][0];
+    assert!(
+        !common::strings(good, "problems", "kind").contains(&"not_validated"),
+        "{good:#}"
+    );
+    let out = run(&[
+        "dns",
+        signed_zone::ZONE,
+        "--dns-server",
+        &addr,
+        "--trust-anchor",
+        anchors,
+        "--color",
+        "never",
+    ]);
+    assert!(
+        text(&out).contains(
+            "    DNSSEC: MX secure; TLSA _25._tcp.mx.dane.test secure, _25._tcp.bad.dane.test bogus"
+        ),
+        "{}",
+        text(&out)
+    );
+
+    let (v, _) = json(&[]);
+    assert_eq!(states(&v), ["not_validated"; 3], "{:#}", v["dane"]);
+    assert!(!entries(&v).contains(&"dns.dane.bogus"), "{v:#}");
+
+    let ds = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("ds-anchor-{}.txt", std::process::id()));
+    std::fs::write(&ds, "dane.test. 300 IN DS 1234 13 2 00ff\n").expect("DS file");
+    let out = run(&[
+        "dns",
+        signed_zone::ZONE,
+        "--dns-server",
+        &addr,
+        "--trust-anchor",
+        ds.to_str().expect("UTF-8 path"),
+    ]);
+    assert_eq!(code(&out), 2, "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no DNSKEY record"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_file(&ds);
 }

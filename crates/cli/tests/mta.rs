@@ -9,6 +9,8 @@
 //! otherwise every test prints a `SKIPPED` notice naming what is missing.
 
 mod common;
+#[path = "../../dnsauth/tests/policy_server/mod.rs"]
+mod policy_server;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
@@ -16,6 +18,7 @@ use common::{
     ci, is_root, listening, run_script, shared_lab, spawn_limited, strings, LabProcess, BIN,
     RUN_LIMIT, START_LIMIT,
 };
+use policy_server::{PolicyServer, GOOD_POLICY};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -809,12 +812,15 @@ fn check_of_a_domain_adds_its_dns_checks() {
             .unwrap_or_else(|e| panic!("dns {domain}: not JSON ({e}): {}", text(&dns_out)));
         assert_eq!(v["dns"]["schema"], "smtp-doctor/dns/v1", "{v:#}");
         assert_eq!(v["dns"]["domain"], domain);
+        // The DANE match against the certificate the probe saw (after STARTTLS) is check's
+        // own: mx2.lab.test's zero digest matches nothing. `dns` cannot draw it.
         let observed = |list: &Value, dns: Option<bool>| -> Vec<String> {
             list.as_array()
                 .expect("findings")
                 .iter()
                 .filter(|f| dns.is_none_or(|d| f["dns"] == d))
                 .map(|f| f["observed"].as_str().unwrap_or("").to_string())
+                .filter(|o| !o.contains("presents matches none"))
                 .collect()
         };
         // The same findings as `dns` draws, after the probe's, which are not the DNS checks'.
@@ -1354,4 +1360,150 @@ fn logs_of_the_lab_servers_show_what_was_sent() {
         (d[0].0.as_str(), d[0].1.as_str(), &d[0].3),
         (bounce_foreign.as_str(), "bounced", &Value::from(550))
     );
+}
+
+/// The deciding knowledge-base entries of the findings the DNS checks added to a `check`.
+fn dns_entries(v: &Value) -> Vec<&str> {
+    v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["dns"] == true)
+        .filter_map(|f| f["matched"][0].as_str())
+        .collect()
+}
+
+/// The DANE report of `host` in a `check`'s DNS section.
+fn dane_host<'a>(v: &'a Value, host: &str) -> &'a Value {
+    v["dns"]["dane"]["hosts"]
+        .as_array()
+        .expect("dane hosts")
+        .iter()
+        .find(|h| h["host"] == host)
+        .unwrap_or_else(|| panic!("no DANE report of {host}: {v:#}"))
+}
+
+/// `check lab.test` takes `dns`'s DNS options: with `--mta-sts-port` (the policy served by the
+/// test, its CA in the one `--ca` file beside the lab CA) the domain is healthy. Then the TLSA
+/// records of every MX are matched against the certificate the probe was shown: mx.lab.test's
+/// `3 1 1` is the lab key, which the lab Postfix presents (a match, noted); mx2.lab.test's is
+/// zeros (no match, the one failure); mx3.lab.test has none. A built-in lab server, with a key of its
+/// own, matches no record.
+#[test]
+fn check_of_lab_test_matches_dane_against_the_presented_certificate() {
+    if !need_lab("check_of_lab_test_matches_dane_against_the_presented_certificate") {
+        return;
+    }
+    let schema = common::schema_validator(include_str!("../../../schema/check.v1.json"));
+    let policy = PolicyServer::new(GOOD_POLICY, "check-dane");
+    let both = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("check-dane-ca-{}.pem", std::process::id()));
+    let mut pem = std::fs::read(ca()).expect("lab CA");
+    pem.extend(std::fs::read(&policy.ca).expect("policy CA"));
+    std::fs::write(&both, pem).expect("CA file");
+    let both = both.to_string_lossy().into_owned();
+    let base = [
+        "lab.test",
+        "--dns-server",
+        DNS,
+        "--port",
+        "2525",
+        "--ca",
+        &both,
+        "--mta-sts-port",
+        &policy.port,
+    ];
+    // Without TLS there is no certificate to match.
+    let (rc, v) = check_json(&[&base[..], &["--tls", "none", "--quit-after", "ehlo"]].concat());
+    assert_eq!(rc, 0, "{v:#}");
+    assert_healthy(&v, "check lab.test --mta-sts-port");
+    assert_eq!(
+        v["dns"]["mta_sts_policy"]["problems"],
+        serde_json::json!([])
+    );
+    assert_eq!(v["dns"]["mta_sts_policy"]["policy"]["mode"], "enforce");
+    assert!(dns_entries(&v).is_empty(), "{v:#}");
+    assert_eq!(dane_host(&v, "mx.lab.test")["chain"], Value::Null);
+
+    let (rc, v) = check_json(&[&base[..], &["--quit-after", "tls"]].concat());
+    let errors: Vec<String> = schema.iter_errors(&v).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}\n{v:#}");
+    let leaf = &v["attempts"][0]["tls"]["chain"][0];
+    let digest = leaf["spki_sha256"].as_str().expect("spki_sha256");
+    assert_eq!(digest.len(), 64, "{leaf:#}");
+    let mx = dane_host(&v, "mx.lab.test");
+    assert_eq!(mx["chain"]["kind"], "matched", "{mx:#}");
+    assert_eq!(mx["chain"]["record"], format!("3 1 1 {digest}"));
+    assert_eq!(mx["chain"]["certificate"], 0);
+    assert_eq!(dane_host(&v, "mx2.lab.test")["chain"]["kind"], "no_match");
+    assert_eq!(dane_host(&v, "mx3.lab.test")["chain"], Value::Null);
+    // The match is a note (the classifier makes no finding that is not a failure from a text
+    // without a positive reply code); the mismatch a finding.
+    let notes = v["dns"]["dane"]["notes"].as_array().expect("notes");
+    let note = format!(
+        "the certificate chain mx.lab.test presents matches the TLSA record _25._tcp.mx.lab.test 3 1 1 {digest} (its own certificate)"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().is_some_and(|n| n.starts_with(&note))),
+        "{notes:#?}"
+    );
+    assert_eq!(dns_entries(&v), ["dns.dane.no-match"]);
+    assert_eq!(rc, 1, "{v:#}");
+    let deciding = &v["findings"][v["verdict"]["finding"].as_u64().expect("finding") as usize];
+    assert_eq!(deciding["matched"][0], "dns.dane.no-match", "{v:#}");
+    assert!(
+        deciding["observed"]
+            .as_str()
+            .is_some_and(|o| o.contains("the certificate mx2.lab.test presents matches none")),
+        "{deciding:#}"
+    );
+    let out = text(&check(&[&base[..], &["--quit-after", "tls"]].concat()));
+    assert!(
+        out.contains(&format!(
+            "_25._tcp.mx.lab.test: the certificate mx.lab.test presents matches 3 1 1 {digest}"
+        )),
+        "{out}"
+    );
+
+    // A server with another key: the built-in lab's healthy scenario.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let lab = rt
+        .block_on(smtp_doctor_lab::Lab::start())
+        .expect("the built-in lab starts");
+    let port = lab
+        .scenarios()
+        .iter()
+        .find(|s| s.name == "healthy")
+        .map(|s| s.addr.port().to_string())
+        .expect("healthy scenario");
+    let (_, v) = check_json(&[
+        "lab.test",
+        "--dns-server",
+        DNS,
+        "--port",
+        &port,
+        "--insecure",
+        "--mta-sts-port",
+        &policy.port,
+        "--quit-after",
+        "tls",
+    ]);
+    let mx = dane_host(&v, "mx.lab.test");
+    assert_eq!(mx["chain"]["kind"], "no_match", "{mx:#}");
+    assert!(dns_entries(&v).contains(&"dns.dane.no-match"), "{v:#}");
+    let observed: Vec<&str> = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["observed"].as_str())
+        .collect();
+    assert!(
+        observed
+            .iter()
+            .any(|o| o.contains("the certificate mx.lab.test presents matches none")),
+        "{observed:#?}"
+    );
+    let _ = std::fs::remove_file(&both);
 }

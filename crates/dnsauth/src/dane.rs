@@ -11,6 +11,7 @@
 //! assert_eq!(record_problems(&t), [TlsaProblem::BadLength { matching: 1, expected: 32, found: 2 }]);
 //! ```
 
+pub use crate::dns::DnssecState;
 use crate::dns::{normalize, AnswerKind, RecordType, Resolver, Tlsa};
 use crate::evidence::{dns_evidence, join_names};
 use serde::Serialize;
@@ -88,11 +89,27 @@ pub fn parse_tlsa(text: &str) -> Result<Tlsa, TlsaSyntaxError> {
 
 /// The record in presentation format: `3 1 1 <lower-case hex>`.
 pub fn tlsa_text(t: &Tlsa) -> String {
-    let mut out = format!("{} {} {} ", t.usage, t.selector, t.matching);
-    for b in &t.data {
-        out.push_str(&format!("{b:02x}"));
+    format!("{} {} {} {}", t.usage, t.selector, t.matching, hex(&t.data))
+}
+
+/// `bytes` as lower-case hexadecimal, as TLSA data is written.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
     }
     out
+}
+
+/// The SHA-256 of a DER certificate's SubjectPublicKeyInfo (the data of a `3 1 1` record);
+/// `None` when it is not readable X.509.
+pub fn spki_sha256(der: &[u8]) -> Option<Vec<u8>> {
+    spki(der).map(|s| {
+        ring::digest::digest(&ring::digest::SHA256, &s)
+            .as_ref()
+            .to_vec()
+    })
 }
 
 /// What is wrong with one TLSA record by itself.
@@ -169,18 +186,6 @@ pub fn record_problems(t: &Tlsa) -> Vec<TlsaProblem> {
         _ => {}
     }
     out
-}
-
-/// Whether the TLSA answer was DNSSEC-validated, as the resolver tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum DnssecState {
-    /// Validated (secure): the records may be used.
-    Secure,
-    /// Not validated: the resolver does not validate, or the zone is unsigned. Senders treat
-    /// the records as absent (RFC 7672 section 2.2), so DANE is not in force.
-    NotValidated,
 }
 
 /// The outcome of matching a certificate chain against TLSA records.
@@ -321,8 +326,15 @@ pub enum DaneProblem {
         /// The kind of the answer.
         answer: AnswerKind,
     },
-    /// TLSA records that were not DNSSEC-validated: senders ignore them.
+    /// TLSA records that are not DNSSEC-secure (insecure, or not validated): senders ignore
+    /// them.
     NotValidated {
+        /// How many records.
+        records: usize,
+    },
+    /// TLSA records whose DNSSEC validation failed (bogus): validating senders get SERVFAIL
+    /// and defer mail to the host (RFC 7672 section 2.2).
+    Bogus {
         /// How many records.
         records: usize,
     },
@@ -360,14 +372,15 @@ pub fn tlsa_name(host: &str, port: u16) -> String {
     format!("_{port}._tcp.{}", normalize(host))
 }
 
-/// Looks up the TLSA records of `host` on `port` (25 for MX hosts) and checks them by
-/// themselves; [`DaneReport::match_chain`] adds the match against the presented certificates.
-/// `dnssec` is what the resolver knows of the answer's validation (the DNS layer does not
-/// validate today: pass [`DnssecState::NotValidated`] unless the answer came through a
-/// validating path).
-pub async fn check<R: Resolver>(dns: &R, host: &str, port: u16, dnssec: DnssecState) -> DaneReport {
+/// Looks up the TLSA records of `host` on `port` (25 for MX hosts) and their DNSSEC state
+/// ([`Resolver::dnssec`], asked at the same time) and checks them by themselves;
+/// [`DaneReport::match_chain`] adds the match against the presented certificates.
+pub async fn check<R: Resolver>(dns: &R, host: &str, port: u16) -> DaneReport {
     let name = tlsa_name(host, port);
-    let lookup = dns.lookup(&name, RecordType::Tlsa).await;
+    let (lookup, dnssec) = tokio::join!(
+        dns.lookup(&name, RecordType::Tlsa),
+        dns.dnssec(&name, RecordType::Tlsa)
+    );
     let tlsa: Vec<Tlsa> = lookup.tlsa().take(MAX_RECORDS).cloned().collect();
     let mut report = DaneReport {
         host: normalize(host),
@@ -389,10 +402,14 @@ pub async fn check<R: Resolver>(dns: &R, host: &str, port: u16, dnssec: DnssecSt
     if report.tlsa.is_empty() {
         return report;
     }
-    if dnssec != DnssecState::Secure {
-        report.problems.push(DaneProblem::NotValidated {
+    match dnssec {
+        DnssecState::Secure => {}
+        DnssecState::Bogus => report.problems.push(DaneProblem::Bogus {
             records: report.tlsa.len(),
-        });
+        }),
+        _ => report.problems.push(DaneProblem::NotValidated {
+            records: report.tlsa.len(),
+        }),
     }
     let mut usable = Vec::new();
     for t in &report.tlsa {
@@ -421,24 +438,14 @@ pub async fn check<R: Resolver>(dns: &R, host: &str, port: u16, dnssec: DnssecSt
 
 /// [`check`] for every exchanger of an MX report (port 25), asked together, in MX order; the
 /// null MX and the implicit MX (the domain's own name) are checked as the report has them.
-pub async fn check_mx<R: Resolver>(
-    dns: &R,
-    mx: &crate::mx::MxReport,
-    dnssec: DnssecState,
-) -> Vec<DaneReport> {
+pub async fn check_mx<R: Resolver>(dns: &R, mx: &crate::mx::MxReport) -> Vec<DaneReport> {
     let hosts: Vec<&str> = mx
         .exchangers
         .iter()
         .map(|e| e.host.name.as_str())
         .chain(mx.implicit.iter().map(|h| h.name.as_str()))
         .collect();
-    crate::dns::join_all(
-        hosts
-            .into_iter()
-            .map(|h| check(dns, h, 25, dnssec))
-            .collect(),
-    )
-    .await
+    crate::dns::join_all(hosts.into_iter().map(|h| check(dns, h, 25)).collect()).await
 }
 
 impl DaneReport {
@@ -477,6 +484,28 @@ impl DaneReport {
             .collect()
     }
 
+    /// The note that the chain the server presented matches a usable record, once matched
+    /// ([`DaneReport::match_chain`]); `None` before, or when it matched none. A note, not
+    /// evidence: the classifier makes no finding that is not a failure from a text without a
+    /// positive reply code.
+    pub fn match_note(&self) -> Option<String> {
+        let Some(DaneResult::Matched {
+            record,
+            certificate,
+        }) = &self.chain
+        else {
+            return None;
+        };
+        let which = match certificate {
+            0 => "its own certificate".to_string(),
+            i => format!("certificate {i} of its chain"),
+        };
+        Some(format!(
+            "the certificate chain {} presents matches the TLSA record {} {record} ({which}): DANE senders can authenticate it (RFC 7672 section 3.1)",
+            self.host, self.name
+        ))
+    }
+
     /// The plain sentence that states `problem` with its facts.
     fn sentence(&self, problem: &DaneProblem) -> String {
         let (h, n) = (&self.host, &self.name);
@@ -485,7 +514,14 @@ impl DaneReport {
                 "the DANE record query for {n} failed ({answer}): a DNS failure, not an answer; DANE senders defer mail to {h} until the DNS answers (RFC 7672 section 2.2)"
             ),
             DaneProblem::NotValidated { records } => format!(
-                "the DANE records at {n} ({records}) are not DNSSEC-validated: senders ignore them and DANE is not in force for {h} (RFC 7672 section 2.2); sign the zone"
+                "the DANE records at {n} ({records}) are not DNSSEC-validated ({}): senders ignore them and DANE is not in force for {h} (RFC 7672 section 2.2); sign the zone",
+                match self.dnssec {
+                    DnssecState::Insecure => "insecure: they are in an unsigned zone",
+                    _ => "this resolver does not validate",
+                }
+            ),
+            DaneProblem::Bogus { records } => format!(
+                "the TLSA records at {n} ({records}) failed DNSSEC validation (bogus): validating resolvers answer SERVFAIL for them, so DANE senders defer mail to {h} (RFC 7672 section 2.2)"
             ),
             DaneProblem::BadRecord { record, problem } => {
                 let why = match problem {
@@ -553,10 +589,6 @@ mod tests {
         let cert = params.self_signed(&key).expect("cert");
         let spki = rcgen::PublicKeyData::subject_public_key_info(&key);
         (cert.der().to_vec(), spki, key)
-    }
-
-    fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     fn sha256(b: &[u8]) -> Vec<u8> {
@@ -722,7 +754,7 @@ mod tests {
         let (der, spki, _) = cert("mx.example.com");
         let good = format!("3 1 1 {}", hex(&sha256(&spki)));
         let z = zone_with("MX.example.com.", &[&good]);
-        let mut r = block_on(check(&z, "mx.example.com", 25, DnssecState::NotValidated));
+        let mut r = block_on(check(&z, "mx.example.com", 25));
         assert_eq!(r.name, "_25._tcp.mx.example.com");
         assert_eq!(r.answer, AnswerKind::Records);
         assert_eq!(
@@ -745,8 +777,14 @@ mod tests {
         ));
 
         let wrong = format!("3 1 1 {}", "00".repeat(32));
-        let z = zone_with("mx.example.com", &[&wrong, "1 1 1 00", &good]);
-        let mut r = block_on(check(&z, "mx.example.com", 25, DnssecState::Secure));
+        let mut z = zone_with("mx.example.com", &[&wrong, "1 1 1 00", &good]);
+        z.set_dnssec(
+            "_25._tcp.mx.example.com",
+            RecordType::Tlsa,
+            DnssecState::Secure,
+        );
+        let mut r = block_on(check(&z, "mx.example.com", 25));
+        assert_eq!(r.dnssec, DnssecState::Secure);
         assert_eq!(
             r.problems,
             [
@@ -775,17 +813,49 @@ mod tests {
     }
 
     #[test]
+    fn dnssec_states_of_the_tlsa_answer() {
+        let (_, spki, _) = cert("mx.example.com");
+        let good = format!("3 1 1 {}", hex(&sha256(&spki)));
+        let name = "_25._tcp.mx.example.com";
+        for (state, problem, text) in [
+            (
+                DnssecState::Insecure,
+                DaneProblem::NotValidated { records: 1 },
+                "are not DNSSEC-validated (insecure: they are in an unsigned zone)",
+            ),
+            (
+                DnssecState::NotValidated,
+                DaneProblem::NotValidated { records: 1 },
+                "are not DNSSEC-validated (this resolver does not validate)",
+            ),
+            (
+                DnssecState::Bogus,
+                DaneProblem::Bogus { records: 1 },
+                "failed DNSSEC validation (bogus)",
+            ),
+        ] {
+            let mut z = zone_with("mx.example.com", &[&good]);
+            z.set_dnssec(name, RecordType::Tlsa, state);
+            let r = block_on(check(&z, "mx.example.com", 25));
+            assert_eq!(r.dnssec, state);
+            assert_eq!(r.problems[0], problem, "{state:?}");
+            let first = r.evidence().remove(0).text;
+            assert!(first.contains(text), "{first}");
+        }
+    }
+
+    #[test]
     fn check_answer_kinds() {
         let mut z = Zone::new();
         z.fail("_25._tcp.mx.example.com", Answer::ServFail);
-        let r = block_on(check(&z, "mx.example.com", 25, DnssecState::Secure));
+        let r = block_on(check(&z, "mx.example.com", 25));
         assert_eq!(
             r.problems,
             [DaneProblem::LookupFailed {
                 answer: AnswerKind::Servfail
             }]
         );
-        let mut r = block_on(check(&z, "mx.example.org", 25, DnssecState::Secure));
+        let mut r = block_on(check(&z, "mx.example.org", 25));
         assert_eq!(r.answer, AnswerKind::Nxdomain);
         assert!(r.problems.is_empty());
         assert_eq!(r.match_chain(&[vec![1]]), None);
@@ -805,7 +875,7 @@ mod tests {
             z.add(host, Rdata::A([192, 0, 2, 1].into()));
         }
         let mx = block_on(crate::mx::check(&z, "example.com"));
-        let reports = block_on(check_mx(&z, &mx, DnssecState::Secure));
+        let reports = block_on(check_mx(&z, &mx));
         let names: Vec<(&str, AnswerKind)> = reports
             .iter()
             .map(|r| (r.name.as_str(), r.answer))

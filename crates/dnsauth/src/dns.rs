@@ -3,13 +3,15 @@
 //! truncated) as data; [`HickoryDns`] asks a real server through hickory-resolver, [`Zone`] is
 //! an in-memory zone for tests.
 
+use serde::Serialize;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The record types the checks ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
 #[non_exhaustive]
 pub enum RecordType {
@@ -162,7 +164,7 @@ impl Answer {
 }
 
 /// The kind of an [`Answer`], as the reports keep it (serialised in snake case).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AnswerKind {
@@ -283,10 +285,63 @@ impl Lookup {
     }
 }
 
+/// The DNSSEC state of an RRset (RFC 4035 section 4.3), as a validating resolver found it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DnssecState {
+    /// Secure: signed, and the signatures chain up to a trust anchor.
+    Secure,
+    /// Insecure: proven to lie in an unsigned zone (a delegation without DS). Senders treat
+    /// TLSA records as absent (RFC 7672 section 2.2), so DANE is not in force.
+    Insecure,
+    /// Bogus: signed, but the signatures do not verify (expired, altered, no matching key);
+    /// validating resolvers answer SERVFAIL.
+    Bogus,
+    /// Not validated: the resolver does not validate (no `--dnssec` or `--trust-anchor`), or
+    /// it could not tell (indeterminate, no answer).
+    NotValidated,
+}
+
+impl DnssecState {
+    /// The state in a sentence: `secure`, `insecure`, `bogus`, `not validated`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnssecState::Secure => "secure",
+            DnssecState::Insecure => "insecure",
+            DnssecState::Bogus => "bogus",
+            DnssecState::NotValidated => "not validated",
+        }
+    }
+
+    /// The state of an RRset whose records carry `proofs`: bogus if one is, secure if all
+    /// are, insecure if one is (and none bogus), else not validated.
+    fn of_proofs(proofs: impl Iterator<Item = hickory_proto::dnssec::Proof>) -> Self {
+        use hickory_proto::dnssec::Proof;
+        let proofs: Vec<Proof> = proofs.collect();
+        if proofs.iter().any(|p| matches!(p, Proof::Bogus)) {
+            DnssecState::Bogus
+        } else if proofs.is_empty() || proofs.iter().any(|p| matches!(p, Proof::Indeterminate)) {
+            DnssecState::NotValidated
+        } else if proofs.iter().all(|p| matches!(p, Proof::Secure)) {
+            DnssecState::Secure
+        } else {
+            DnssecState::Insecure
+        }
+    }
+}
+
 /// Asks the DNS. Names are given without the final dot; case does not matter.
 pub trait Resolver: Send + Sync {
     /// Looks up the records of `rtype` at `name`.
     fn lookup(&self, name: &str, rtype: RecordType) -> impl Future<Output = Lookup> + Send;
+
+    /// The DNSSEC state of the RRset of `rtype` at `name`; [`DnssecState::NotValidated`] from a
+    /// resolver that does not validate (the default).
+    fn dnssec(&self, name: &str, rtype: RecordType) -> impl Future<Output = DnssecState> + Send {
+        let _ = (name, rtype);
+        std::future::ready(DnssecState::NotValidated)
+    }
 }
 
 /// A name as the zone and the checks compare it: lower case, without the final dot.
@@ -354,6 +409,8 @@ const MAX_CNAME_CHAIN: usize = 8;
 #[derive(Debug, Clone, Default)]
 pub struct Zone {
     names: HashMap<String, Node>,
+    /// The DNSSEC state [`Resolver::dnssec`] gives for an RRset (not validated when absent).
+    dnssec: HashMap<(String, RecordType), DnssecState>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -389,6 +446,12 @@ impl Zone {
     /// (for example [`Answer::Timeout`] or [`Answer::ServFail`]).
     pub fn fail(&mut self, name: &str, failure: Answer) -> &mut Self {
         self.names.entry(normalize(name)).or_default().failure = Some(failure);
+        self
+    }
+
+    /// Makes [`Resolver::dnssec`] answer `state` for the RRset of `rtype` at `name`.
+    pub fn set_dnssec(&mut self, name: &str, rtype: RecordType, state: DnssecState) -> &mut Self {
+        self.dnssec.insert((normalize(name), rtype), state);
         self
     }
 
@@ -714,6 +777,11 @@ impl Resolver for Zone {
     fn lookup(&self, name: &str, rtype: RecordType) -> impl Future<Output = Lookup> + Send {
         std::future::ready(self.answer(name, rtype))
     }
+
+    fn dnssec(&self, name: &str, rtype: RecordType) -> impl Future<Output = DnssecState> + Send {
+        let state = self.dnssec.get(&(normalize(name), rtype));
+        std::future::ready(state.copied().unwrap_or(DnssecState::NotValidated))
+    }
 }
 
 /// How [`HickoryDns`] reaches its server.
@@ -723,6 +791,8 @@ pub struct DnsOptions {
     pub server: Option<SocketAddr>,
     /// How long one query may take, retries included.
     pub timeout: Duration,
+    /// The trust anchors [`Resolver::dnssec`] validates from; `None` does not validate.
+    pub dnssec: Option<TrustAnchors>,
 }
 
 impl Default for DnsOptions {
@@ -730,15 +800,83 @@ impl Default for DnsOptions {
         DnsOptions {
             server: None,
             timeout: Duration::from_secs(5),
+            dnssec: None,
         }
     }
 }
 
+/// The DNSSEC trust anchors validation starts from: the root zone's keys, or the DNSKEY
+/// records of a file (a private zone's keys, as `dig DNSKEY` prints them).
+#[derive(Clone)]
+pub struct TrustAnchors(Arc<hickory_proto::dnssec::TrustAnchors>);
+
+impl std::fmt::Debug for TrustAnchors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TrustAnchors({} keys)", self.len())
+    }
+}
+
+/// A trust-anchor file could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TrustAnchorError {
+    /// A DNSKEY record does not parse.
+    #[error("a DNSKEY record does not parse: {0}")]
+    Syntax(String),
+    /// No DNSKEY record at all (DS records are not accepted: give the zone's DNSKEYs).
+    #[error("no DNSKEY record (give the DNSKEY records, as `dig DNSKEY ZONE` prints them)")]
+    NoKey,
+}
+
+impl TrustAnchors {
+    /// The root zone's key-signing keys (2017 and 2024).
+    pub fn root() -> Self {
+        TrustAnchors(Arc::new(hickory_proto::dnssec::TrustAnchors::default()))
+    }
+
+    /// The DNSKEY records of `text` (`NAME TTL IN DNSKEY FLAGS 3 ALGORITHM KEY`, one a line);
+    /// other lines (comments, other types, as in `dig` output) are skipped. Every key of a
+    /// zone's DNSKEY set is to be given: hickory trusts the set without a DS at the parent
+    /// only when each of its keys is an anchor.
+    pub fn parse(text: &str) -> Result<Self, TrustAnchorError> {
+        let keys: Vec<&str> = text
+            .lines()
+            .filter(|l| {
+                !l.trim_start().starts_with(';')
+                    && l.split_whitespace()
+                        .any(|t| t.eq_ignore_ascii_case("DNSKEY"))
+            })
+            .collect();
+        if keys.is_empty() {
+            return Err(TrustAnchorError::NoKey);
+        }
+        let anchors: hickory_proto::dnssec::TrustAnchors =
+            keys.join("\n")
+                .parse()
+                .map_err(|e: hickory_proto::serialize::txt::ParseError| {
+                    TrustAnchorError::Syntax(e.to_string())
+                })?;
+        Ok(TrustAnchors(Arc::new(anchors)))
+    }
+
+    /// How many keys.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there is no key.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// A [`Resolver`] over hickory-resolver: the given server over UDP then TCP, never
-/// `/etc/hosts`, no cache, each query bounded in time.
+/// `/etc/hosts`, no cache, each query bounded in time; with trust anchors, a second,
+/// validating resolver answers [`Resolver::dnssec`].
 #[derive(Clone)]
 pub struct HickoryDns {
     resolver: hickory_resolver::TokioResolver,
+    validator: Option<hickory_resolver::TokioResolver>,
     timeout: Duration,
 }
 
@@ -779,26 +917,43 @@ impl HickoryDns {
     /// A resolver as `options` say.
     pub fn new(options: &DnsOptions) -> Result<Self, SetupError> {
         use hickory_resolver::config::{ResolveHosts, ResolverOpts};
-        let mut builder = resolver_builder(options.server)?;
-        let o: &mut ResolverOpts = builder.options_mut();
-        o.timeout = (options.timeout / 2).max(Duration::from_millis(50));
-        o.use_hosts_file = ResolveHosts::Never;
-        o.preserve_intermediates = true;
+        let build = |anchors: Option<&TrustAnchors>| -> Result<_, SetupError> {
+            let mut builder = resolver_builder(options.server)?;
+            let o: &mut ResolverOpts = builder.options_mut();
+            o.timeout = (options.timeout / 2).max(Duration::from_millis(50));
+            o.use_hosts_file = ResolveHosts::Never;
+            o.preserve_intermediates = true;
+            if let Some(anchors) = anchors {
+                o.validate = true;
+                builder = builder.with_trust_anchor(Arc::clone(&anchors.0));
+            }
+            Ok(builder.build())
+        };
         Ok(HickoryDns {
-            resolver: builder.build(),
+            resolver: build(None)?,
+            validator: options
+                .dnssec
+                .as_ref()
+                .map(|a| build(Some(a)))
+                .transpose()?,
             timeout: options.timeout,
         })
     }
 
-    async fn ask(&self, name: &str, rtype: RecordType) -> Lookup {
-        use hickory_resolver::proto::rr::{Name, RData, RecordType as HType};
+    /// The name and type as hickory asks them; `None` for a name that cannot be asked.
+    fn query(
+        name: &str,
+        rtype: RecordType,
+    ) -> Option<(
+        hickory_resolver::proto::rr::Name,
+        hickory_resolver::proto::rr::RecordType,
+    )> {
+        use hickory_resolver::proto::rr::{Name, RecordType as HType};
         let name = normalize(name);
         if !is_valid_name(&name) {
-            return Lookup::direct(Answer::BadName);
+            return None;
         }
-        let Ok(fqdn) = Name::from_ascii(format!("{name}.")) else {
-            return Lookup::direct(Answer::BadName);
-        };
+        let fqdn = Name::from_ascii(format!("{name}.")).ok()?;
         let htype = match rtype {
             RecordType::A => HType::A,
             RecordType::Aaaa => HType::AAAA,
@@ -807,6 +962,37 @@ impl HickoryDns {
             RecordType::Ptr => HType::PTR,
             RecordType::Cname => HType::CNAME,
             RecordType::Tlsa => HType::TLSA,
+        };
+        Some((fqdn, htype))
+    }
+
+    /// The DNSSEC state of the RRset, from the validating resolver.
+    async fn validate(&self, name: &str, rtype: RecordType) -> DnssecState {
+        use hickory_resolver::proto::ProtoErrorKind;
+        let (Some(validator), Some((fqdn, htype))) = (&self.validator, Self::query(name, rtype))
+        else {
+            return DnssecState::NotValidated;
+        };
+        match tokio::time::timeout(self.timeout, validator.lookup(fqdn, htype)).await {
+            Ok(Ok(l)) => DnssecState::of_proofs(
+                l.record_iter()
+                    .filter(|r| r.record_type() == htype)
+                    .map(|r| r.proof()),
+            ),
+            Ok(Err(e)) => match e.proto().map(|p| p.kind()) {
+                Some(ProtoErrorKind::Nsec { proof, .. }) => {
+                    DnssecState::of_proofs(std::iter::once(*proof))
+                }
+                _ => DnssecState::NotValidated,
+            },
+            Err(_) => DnssecState::NotValidated,
+        }
+    }
+
+    async fn ask(&self, name: &str, rtype: RecordType) -> Lookup {
+        use hickory_resolver::proto::rr::{Name, RData};
+        let Some((fqdn, htype)) = Self::query(name, rtype) else {
+            return Lookup::direct(Answer::BadName);
         };
         let lookup =
             match tokio::time::timeout(self.timeout, self.resolver.lookup(fqdn, htype)).await {
@@ -856,6 +1042,10 @@ impl HickoryDns {
 impl Resolver for HickoryDns {
     fn lookup(&self, name: &str, rtype: RecordType) -> impl Future<Output = Lookup> + Send {
         self.ask(name, rtype)
+    }
+
+    fn dnssec(&self, name: &str, rtype: RecordType) -> impl Future<Output = DnssecState> + Send {
+        self.validate(name, rtype)
     }
 }
 

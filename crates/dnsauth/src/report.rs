@@ -4,7 +4,7 @@
 //! kept as data ([`DomainReport`], serialisable for `--json`), and its problems as evidence for
 //! the shared classifier ([`DomainReport::evidence`]). Nothing here decides a category.
 
-use crate::dane::{self, DaneProblem, DaneReport, DnssecState};
+use crate::dane::{self, DaneProblem, DaneReport, DaneResult, DnssecState};
 use crate::dkim::{self, Severity};
 use crate::dmarc::{self, org};
 pub use crate::dns::AnswerKind;
@@ -45,9 +45,6 @@ pub struct CheckOptions {
     pub dnsbl_zones: Vec<String>,
     /// How the MTA-STS policy is fetched when the domain publishes a valid `_mta-sts` record.
     pub mta_sts_fetch: FetchOptions,
-    /// What the resolver knows of the TLSA answers' DNSSEC validation (the DNS layer does not
-    /// validate: [`DnssecState::NotValidated`]).
-    pub dnssec: Option<DnssecState>,
 }
 
 /// The most mail-host addresses whose reverse DNS is checked.
@@ -469,8 +466,12 @@ pub struct TxtSection {
 /// The DANE check of every mail host (`_25._tcp.<mx>`).
 #[derive(Debug, Clone, Serialize)]
 pub struct DaneSection {
-    /// The DNSSEC state the TLSA answers were taken with.
+    /// The DNSSEC state of the domain's MX RRset (each host's TLSA RRset has its own, in
+    /// [`DaneReport::dnssec`]); not validated when the resolver does not validate.
     pub dnssec: DnssecState,
+    /// The domain, whose MX RRset [`DaneSection::dnssec`] is the state of.
+    #[serde(skip)]
+    domain: String,
     /// One report per mail host, in MX order.
     pub hosts: Vec<DaneReport>,
     /// Advice that is not a failure ([`is_advisory`]), one sentence each.
@@ -478,9 +479,10 @@ pub struct DaneSection {
 }
 
 /// True for the DANE problems reported as notes rather than findings: records that are not
-/// DNSSEC-validated (the DNS layer does not validate, so every answer is in this state and
-/// senders that do validate may well see a signed zone) and the rollover advice of a single
-/// record; neither stops mail today.
+/// DNSSEC-secure (without `--dnssec` the resolver does not validate, so every answer is in
+/// this state and senders that do validate may well see a signed zone; an insecure zone's
+/// records are ignored by senders) and the rollover advice of a single record; neither stops
+/// mail today. Bogus records do: validating senders defer.
 pub fn is_advisory(p: &DaneProblem) -> bool {
     matches!(
         p,
@@ -489,8 +491,8 @@ pub fn is_advisory(p: &DaneProblem) -> bool {
 }
 
 impl DaneSection {
-    fn new(dnssec: DnssecState, hosts: Vec<DaneReport>) -> Self {
-        let notes = hosts
+    fn new(domain: &str, dnssec: DnssecState, hosts: Vec<DaneReport>) -> Self {
+        let mut notes: Vec<String> = hosts
             .iter()
             .flat_map(|h| h.problems.iter().zip(h.evidence()))
             .filter(|(p, _)| is_advisory(p))
@@ -501,30 +503,69 @@ impl DaneSection {
                     .to_string()
             })
             .collect();
+        let secure_tlsa = hosts
+            .iter()
+            .any(|h| h.dnssec == DnssecState::Secure && !h.records.is_empty());
+        if secure_tlsa && matches!(dnssec, DnssecState::Insecure | DnssecState::NotValidated) {
+            notes.push(format!(
+                "the MX records of {domain} are not DNSSEC-secure ({}): DANE senders use the TLSA records of mail hosts only from a secure MX answer (RFC 7672 section 2.2.1)",
+                dnssec.as_str()
+            ));
+        }
         DaneSection {
             dnssec,
+            domain: domain.to_string(),
             hosts,
             notes,
         }
     }
 
+    /// The evidence of a bogus MX RRset: validating senders cannot find the mail hosts.
+    fn mx_evidence(&self) -> Option<Evidence> {
+        (self.dnssec == DnssecState::Bogus).then(|| {
+            dns_evidence(
+                Some(smtp_doctor_model::Stage::Resolve),
+                &format!(
+                    "the MX records of {} failed DNSSEC validation (bogus): validating resolvers answer SERVFAIL for them, so senders that validate cannot find the domain's mail hosts and defer its mail (RFC 4035 section 5.5)",
+                    self.domain
+                ),
+            )
+        })
+    }
+
     /// The evidence of the problems that are not advisory.
     fn evidence(&self) -> Vec<Evidence> {
-        self.hosts
-            .iter()
-            .flat_map(|h| h.problems.iter().zip(h.evidence()))
-            .filter(|(p, _)| !is_advisory(p))
-            .map(|(_, e)| e)
-            .collect()
+        let hosts = self.hosts.iter().flat_map(|h| {
+            let problems = h.problems.iter().zip(h.evidence());
+            problems.filter(|(p, _)| !is_advisory(p)).map(|(_, e)| e)
+        });
+        self.mx_evidence().into_iter().chain(hosts).collect()
+    }
+
+    /// Matches the certificate chain (DER, leaf first) that a probe of `host` saw against
+    /// that host's TLSA records ([`DaneReport::match_chain`]: a mismatch is a problem, a match
+    /// a note); the first chain of a host is kept, later ones (other addresses of the host)
+    /// are not matched again.
+    pub fn match_chain(&mut self, host: &str, chain_der: &[Vec<u8>]) -> Option<&DaneResult> {
+        let host = normalize(host);
+        let report = self
+            .hosts
+            .iter_mut()
+            .find(|h| h.host == host && h.chain.is_none())?;
+        report.match_chain(chain_der);
+        self.notes.extend(report.match_note());
+        report.chain.as_ref()
     }
 
     /// How many problems are findings.
     pub fn problems(&self) -> usize {
-        self.hosts
+        let hosts = self
+            .hosts
             .iter()
             .flat_map(|h| &h.problems)
             .filter(|p| !is_advisory(p))
-            .count()
+            .count();
+        hosts + usize::from(self.dnssec == DnssecState::Bogus)
     }
 }
 
@@ -566,7 +607,6 @@ pub async fn check_domain<R: Resolver>(
         };
         (record, policy)
     };
-    let dnssec = options.dnssec.unwrap_or(DnssecState::NotValidated);
     let (
         spf,
         (dmarc_parts, dkim),
@@ -590,10 +630,17 @@ pub async fn check_domain<R: Resolver>(
     // Second round: what the first answers named.
     let mut hosts = mx.addresses();
     hosts.truncate(MAX_RDNS_ADDRESSES);
-    let (mut dmarc, mx_rdns, dane_hosts) = tokio::join!(
+    let (mut dmarc, mx_rdns, dane_hosts, mx_dnssec) = tokio::join!(
         dmarc_section(dns, d, dmarc_parts),
         join_all(hosts.into_iter().map(|ip| rdns::check(dns, ip)).collect()),
-        dane::check_mx(dns, &mx, dnssec),
+        dane::check_mx(dns, &mx),
+        async {
+            if mx.exchangers.is_empty() {
+                DnssecState::NotValidated
+            } else {
+                dns.dnssec(d, RecordType::Mx).await
+            }
+        },
     );
     if let Some(policy) = &mut mta_sts_policy {
         policy.check_mx(&mx);
@@ -620,6 +667,7 @@ pub async fn check_domain<R: Resolver>(
                 });
         }
     }
+    let dane = DaneSection::new(d, mx_dnssec, dane_hosts);
     DomainReport {
         domain,
         ip: options.ip,
@@ -631,7 +679,7 @@ pub async fn check_domain<R: Resolver>(
         mta_sts,
         mta_sts_policy,
         tls_rpt,
-        dane: DaneSection::new(dnssec, dane_hosts),
+        dane,
         ip_rdns,
         dnsbl,
     }
@@ -1463,6 +1511,68 @@ bare MX 10 mx.example.com.\n",
         assert!(!ev.iter().any(|t| t.contains("DNSSEC-validated")), "{ev:?}");
         // The `_mta-sts` record of example.com does not parse: senders would not fetch, nor do we.
         assert!(r.mta_sts_policy.is_none());
+    }
+
+    #[test]
+    fn dnssec_states_of_the_mx_and_tlsa_rrsets() {
+        let mut z = zone();
+        z.add(
+            "signed.example.com",
+            crate::dns::Rdata::Mx(crate::dns::Mx {
+                preference: 10,
+                exchange: "mx1.example.com".into(),
+            }),
+        );
+        let tlsa = dane::tlsa_name("mx1.example.com", 25);
+        for data in [[1u8; 32], [2; 32]] {
+            z.add(
+                &tlsa,
+                crate::dns::Rdata::Tlsa(crate::dns::Tlsa {
+                    usage: 3,
+                    selector: 1,
+                    matching: 1,
+                    data: data.to_vec(),
+                }),
+            );
+        }
+        z.set_dnssec(&tlsa, RecordType::Tlsa, DnssecState::Secure);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let check = |z: &crate::dns::Zone| {
+            rt.block_on(check_domain(
+                z,
+                "signed.example.com",
+                &CheckOptions::default(),
+            ))
+        };
+        // Secure TLSA records (two: no rollover advice) from an MX answer that is not validated.
+        let r = check(&z);
+        assert_eq!(r.dane.hosts[0].dnssec, DnssecState::Secure);
+        assert!(r.dane.hosts[0].problems.is_empty(), "{:?}", r.dane.hosts);
+        assert_eq!(r.dane.problems(), 0);
+        assert_eq!(r.dane.notes.len(), 1, "{:?}", r.dane.notes);
+        assert!(r.dane.notes[0]
+            .contains("MX records of signed.example.com are not DNSSEC-secure (not validated)"));
+        z.set_dnssec("signed.example.com", RecordType::Mx, DnssecState::Secure);
+        let r = check(&z);
+        assert_eq!(r.dane.dnssec, DnssecState::Secure);
+        assert!(r.dane.notes.is_empty(), "{:?}", r.dane.notes);
+        assert!(!r.evidence().iter().any(|e| e.text.contains("DNSSEC")));
+        // A bogus MX RRset and bogus TLSA records are findings.
+        z.set_dnssec("signed.example.com", RecordType::Mx, DnssecState::Bogus);
+        z.set_dnssec(&tlsa, RecordType::Tlsa, DnssecState::Bogus);
+        let r = check(&z);
+        assert_eq!(r.dane.problems(), 2);
+        let ev: Vec<String> = r.evidence().into_iter().map(|e| e.text).collect();
+        let bogus: Vec<&String> = ev.iter().filter(|t| t.contains("(bogus)")).collect();
+        assert_eq!(bogus.len(), 2, "{ev:?}");
+        assert!(bogus[0].starts_with(
+            "dns check: the MX records of signed.example.com failed DNSSEC validation"
+        ));
+        assert!(bogus[1]
+            .starts_with("dns check: the TLSA records at _25._tcp.mx1.example.com (2) failed"));
     }
 
     #[test]

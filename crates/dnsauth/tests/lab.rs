@@ -90,6 +90,7 @@ fn knot() -> HickoryDns {
     HickoryDns::new(&DnsOptions {
         server: Some(KNOT.parse().expect("address")),
         timeout: Duration::from_secs(3),
+        ..DnsOptions::default()
     })
     .expect("resolver")
 }
@@ -202,6 +203,7 @@ async fn a_server_that_never_answers_is_a_timeout() {
     let dns = HickoryDns::new(&DnsOptions {
         server: Some(silent.local_addr().expect("addr")),
         timeout: Duration::from_millis(400),
+        ..DnsOptions::default()
     })
     .expect("resolver");
     let l = dns.lookup("lab.test", RecordType::Txt).await;
@@ -560,11 +562,11 @@ async fn dane_cases_from_the_zone_files() {
 /// The lab's TLSA records: `mx` on ports 25 and 2525 match the lab certificate, `mx2`'s digest
 /// of zeros does not, `mx3` has none; the zone is unsigned, so none is DNSSEC-validated.
 async fn dane_cases<R: Resolver>(dns: &R) {
-    use smtp_doctor_dnsauth::dane::{check, DaneProblem, DaneResult, DnssecState};
+    use smtp_doctor_dnsauth::dane::{check, DaneProblem, DaneResult};
     use smtp_doctor_dnsauth::dns::AnswerKind;
     let Some(cert) = lab_cert() else { return };
     for port in [25, 2525] {
-        let mut r = check(dns, "mx.lab.test", port, DnssecState::NotValidated).await;
+        let mut r = check(dns, "mx.lab.test", port).await;
         assert_eq!(r.answer, AnswerKind::Records, "port {port}");
         assert_eq!(r.records.len(), 1);
         assert_eq!(r.problems[0], DaneProblem::NotValidated { records: 1 });
@@ -578,10 +580,10 @@ async fn dane_cases<R: Resolver>(dns: &R) {
         ));
         assert_eq!(r.problems.len(), 2);
     }
-    let mut r = check(dns, "mx2.lab.test", 25, DnssecState::NotValidated).await;
+    let mut r = check(dns, "mx2.lab.test", 25).await;
     r.match_chain(std::slice::from_ref(&cert));
     assert_eq!(r.problems.last(), Some(&DaneProblem::NoMatch { usable: 1 }));
-    let r = check(dns, "mx3.lab.test", 25, DnssecState::NotValidated).await;
+    let r = check(dns, "mx3.lab.test", 25).await;
     assert_eq!(r.answer, AnswerKind::Nxdomain);
     assert!(r.problems.is_empty());
 }

@@ -223,6 +223,7 @@ async fn policy_host_resolved_through_knot() {
     let dns = HickoryDns::new(&DnsOptions {
         server: Some(knot),
         timeout: Duration::from_secs(3),
+        ..DnsOptions::default()
     })
     .expect("resolver");
     let txt = dns.lookup("_mta-sts.lab.test", RecordType::Txt).await;

@@ -330,6 +330,13 @@ pub struct CertInfo {
     pub san: Vec<String>,
     /// True when subject and issuer are the same.
     pub self_signed: bool,
+    /// The SHA-256 of its SubjectPublicKeyInfo, lower-case hex: the data of a `3 1 1` TLSA
+    /// record for it (empty when the certificate could not be parsed).
+    #[serde(default)]
+    pub spki_sha256: String,
+    /// The certificate as presented (DER), for matching TLSA records; not serialised.
+    #[serde(skip)]
+    pub der: Vec<u8>,
 }
 
 /// Why a certificate did not verify, with the facts that show it.

@@ -7,6 +7,7 @@ use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvi
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use smtp_doctor_dnsauth::dane;
 use smtp_doctor_model::probe::{CertInfo, CertProblem, CertProblemKind};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -170,6 +171,7 @@ fn cert_info(der: &[u8]) -> CertInfo {
     let Ok((_, cert)) = X509Certificate::from_der(der) else {
         return CertInfo {
             subject: "(certificate could not be parsed)".to_string(),
+            der: der.to_vec(),
             ..CertInfo::default()
         };
     };
@@ -183,6 +185,10 @@ fn cert_info(der: &[u8]) -> CertInfo {
         not_before: rfc3339(cert.validity().not_before.timestamp()),
         not_after: rfc3339(cert.validity().not_after.timestamp()),
         san: names(&cert, false),
+        spki_sha256: dane::spki_sha256(der)
+            .map(|d| dane::hex(&d))
+            .unwrap_or_default(),
+        der: der.to_vec(),
     }
 }
 

@@ -5,7 +5,7 @@
 
 use crate::check::{one_line, Verdict};
 use crate::terminal::{mark, write_finding, Palette};
-use smtp_doctor_dnsauth::dane::DnssecState;
+use smtp_doctor_dnsauth::dane::{DaneResult, DnssecState};
 use smtp_doctor_dnsauth::dnsbl::DnsblStatus;
 use smtp_doctor_dnsauth::mtasts::fetch::FetchReport;
 use smtp_doctor_dnsauth::mx::Host;
@@ -368,11 +368,41 @@ fn write_dane(w: &mut impl Write, d: &DaneSection, p: &Palette) -> io::Result<()
         for rec in &h.records {
             writeln!(w, "    {} TLSA {}", h.name, p.paint(p.code, &rec.text))?;
         }
+        match &h.chain {
+            Some(DaneResult::Matched { record, .. }) => writeln!(
+                w,
+                "    {}: the certificate {} presents matches {record}",
+                h.name, h.host
+            )?,
+            Some(DaneResult::NoMatch { .. }) => writeln!(
+                w,
+                "    {}: the certificate {} presents matches no record",
+                h.name, h.host
+            )?,
+            _ => {}
+        }
     }
-    if present && d.dnssec == DnssecState::NotValidated {
+    let validated = d.dnssec != DnssecState::NotValidated
+        || d.hosts
+            .iter()
+            .any(|h| h.dnssec != DnssecState::NotValidated);
+    if present && !validated {
         writeln!(
             w,
-            "    DNSSEC: not validated (this resolver does not validate DNSSEC)"
+            "    DNSSEC: not validated (this resolver does not validate DNSSEC; try --dnssec)"
+        )?;
+    } else if present {
+        let tlsa: Vec<String> = d
+            .hosts
+            .iter()
+            .filter(|h| !h.records.is_empty())
+            .map(|h| format!("{} {}", h.name, h.dnssec.as_str()))
+            .collect();
+        writeln!(
+            w,
+            "    DNSSEC: MX {}; TLSA {}",
+            d.dnssec.as_str(),
+            tlsa.join(", ")
         )?;
     }
     notes(w, &d.notes, p)

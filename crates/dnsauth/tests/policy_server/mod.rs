@@ -1,13 +1,15 @@
 //! A local HTTPS server for MTA-STS policy tests (127.0.0.1, a free port, a certificate from
-//! the probe tests' CA), shared by the dnsauth fetch tests and the CLI's `dns` tests.
+//! the probe tests' CA), shared by the dnsauth fetch tests and the CLI's `dns` and `mta` tests.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../../probe/tests/common/mod.rs"]
 pub mod tls;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tls::{acceptor, serve, Identity};
+use tls::{acceptor, serve, Identity, Pki};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A server answering every request with `response` after `delay`, over TLS as `id`.
@@ -45,4 +47,56 @@ pub fn response(status: &str, headers: &str, body: &[u8]) -> Vec<u8> {
     .into_bytes();
     r.extend_from_slice(body);
     r
+}
+
+/// A policy for lab.test that covers its three mail hosts.
+pub const GOOD_POLICY: &str =
+    "version: STSv1\r\nmode: enforce\r\nmx: mx.lab.test\r\nmx: *.lab.test\r\nmax_age: 86400\r\n";
+
+/// An HTTPS server for mta-sts.lab.test on 127.0.0.1 and the CA file that trusts it.
+pub struct PolicyServer {
+    _rt: tokio::runtime::Runtime,
+    /// The port it listens on (127.0.0.1).
+    pub port: String,
+    /// The file of the CA that signed its certificate.
+    pub ca: PathBuf,
+}
+
+impl PolicyServer {
+    /// Serves `policy` as text/plain; `name` names the CA file.
+    pub fn new(policy: &str, name: &str) -> PolicyServer {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let pki = Pki::new();
+        let id = pki.leaf(&["mta-sts.lab.test"], false);
+        let reply = response("200 OK", "Content-Type: text/plain\r\n", policy.as_bytes());
+        let addr = rt.block_on(https(&id, reply, Duration::ZERO));
+        static SERIAL: AtomicUsize = AtomicUsize::new(0);
+        let ca = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "dns-{name}-ca-{}-{}.pem",
+            std::process::id(),
+            SERIAL.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::write(&ca, &pki.ca_pem).expect("CA file");
+        PolicyServer {
+            _rt: rt,
+            port: addr.port().to_string(),
+            ca,
+        }
+    }
+
+    /// `--mta-sts-port PORT --ca FILE`.
+    pub fn args(&self) -> [&str; 4] {
+        [
+            "--mta-sts-port",
+            &self.port,
+            "--ca",
+            self.ca.to_str().expect("UTF-8 path"),
+        ]
+    }
+}
+
+impl Drop for PolicyServer {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.ca);
+    }
 }
