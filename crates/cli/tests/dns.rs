@@ -12,68 +12,13 @@
 //! (`dns.mtasts.connect`): senders that know the record cannot get the policy.
 
 mod common;
-#[path = "../../dnsauth/tests/policy_server/mod.rs"]
-mod policy_server;
+mod policy;
 
 use common::{failing_dns, need_lab_dns, run_env, schema_validator, DnsFault, LAB_DNS};
-use policy_server::tls::Pki;
-use policy_server::{https, response};
+use policy::{PolicyServer, GOOD_POLICY};
 use serde_json::Value;
 use std::cell::RefCell;
-use std::path::PathBuf;
 use std::process::Output;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
-
-/// A policy for lab.test that covers its three mail hosts.
-const GOOD_POLICY: &str =
-    "version: STSv1\r\nmode: enforce\r\nmx: mx.lab.test\r\nmx: *.lab.test\r\nmax_age: 86400\r\n";
-
-/// An HTTPS server for mta-sts.lab.test on 127.0.0.1 and the CA file that trusts it.
-struct PolicyServer {
-    _rt: tokio::runtime::Runtime,
-    port: String,
-    ca: PathBuf,
-}
-
-impl PolicyServer {
-    /// Serves `policy` as text/plain; `name` names the CA file.
-    fn new(policy: &str, name: &str) -> PolicyServer {
-        let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let pki = Pki::new();
-        let id = pki.leaf(&["mta-sts.lab.test"], false);
-        let reply = response("200 OK", "Content-Type: text/plain\r\n", policy.as_bytes());
-        let addr = rt.block_on(https(&id, reply, Duration::ZERO));
-        static SERIAL: AtomicUsize = AtomicUsize::new(0);
-        let ca = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
-            "dns-{name}-ca-{}-{}.pem",
-            std::process::id(),
-            SERIAL.fetch_add(1, Ordering::Relaxed)
-        ));
-        std::fs::write(&ca, &pki.ca_pem).expect("CA file");
-        PolicyServer {
-            _rt: rt,
-            port: addr.port().to_string(),
-            ca,
-        }
-    }
-
-    /// `--mta-sts-port PORT --ca FILE`.
-    fn args(&self) -> [&str; 4] {
-        [
-            "--mta-sts-port",
-            &self.port,
-            "--ca",
-            self.ca.to_str().expect("UTF-8 path"),
-        ]
-    }
-}
-
-impl Drop for PolicyServer {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.ca);
-    }
-}
 
 thread_local! {
     /// The `--mta-sts-port`/`--ca` arguments of this test's good policy server ([`lab`]).
