@@ -168,9 +168,18 @@ fn write_family(out: &mut String, n: &Names, runs: &[(&str, &RunRecord)]) {
         "How long each stage of the last run took, in seconds",
     );
     for (labels, run) in runs {
+        // A stage that ran twice (EHLO again after STARTTLS) is one series, its times summed:
+        // a scrape must not hold two samples of one series.
+        let mut stages: Vec<(&str, u64)> = Vec::new();
         for s in &run.stages {
-            let l = join(labels, &label_set(&[("stage", s.stage.as_str())]));
-            sample(out, n.stage, &l, s.duration_ms as f64 / 1000.0);
+            match stages.iter_mut().find(|(name, _)| *name == s.stage) {
+                Some((_, ms)) => *ms += s.duration_ms,
+                None => stages.push((&s.stage, s.duration_ms)),
+            }
+        }
+        for (stage, ms) in stages {
+            let l = join(labels, &label_set(&[("stage", stage)]));
+            sample(out, n.stage, &l, ms as f64 / 1000.0);
         }
     }
     let optional =
@@ -275,10 +284,13 @@ mod tests {
             reason: None,
             reply_code: Some(450),
             cert_days_left: Some(12),
-            stages: vec![StageTiming {
-                stage: "banner".into(),
-                duration_ms: 20,
-            }],
+            stages: [("banner", 20), ("ehlo", 5), ("starttls", 1), ("ehlo", 7)]
+                .into_iter()
+                .map(|(stage, duration_ms)| StageTiming {
+                    stage: stage.into(),
+                    duration_ms,
+                })
+                .collect(),
             findings: BTreeMap::from([("greylisted".to_string(), 2)]),
             dnsbl: BTreeMap::from([
                 ("bl.example".to_string(), DNSBL_LISTED.to_string()),
@@ -295,6 +307,9 @@ mod tests {
         assert!(text.contains("\nprobe_duration_seconds 0.25\n"), "{text}");
         assert!(text.contains("smtp_doctor_probe_stage_duration_seconds{stage=\"banner\"} 0.02\n"));
         assert!(text.contains("smtp_doctor_probe_last_reply_code 450\n"));
+        // EHLO before and after STARTTLS: one series.
+        assert!(text.contains("smtp_doctor_probe_stage_duration_seconds{stage=\"ehlo\"} 0.012\n"));
+        assert_eq!(text.matches("stage=\"ehlo\"").count(), 1, "{text}");
         assert!(text.contains("smtp_doctor_probe_findings{category=\"greylisted\"} 2\n"));
         assert!(text.contains("smtp_doctor_probe_dnsbl_listed{zone=\"bl.example\"} 1\n"));
         assert!(text.contains("smtp_doctor_probe_dnsbl_listed{zone=\"refuse.example\"} 0\n"));

@@ -23,7 +23,7 @@ const MAX_REASON: usize = 300;
 /// What a check's run saw, before the diagnosis.
 enum Seen {
     Probe(ProbeReport),
-    Dns(DomainReport),
+    Dns(Box<DomainReport>),
 }
 
 /// Runs a check once.
@@ -54,7 +54,7 @@ pub async fn run_once(spec: &CheckSpec) -> RunRecord {
             // The DNS checks have no deadline of their own, only each query's.
             Ok(dns) => tokio::time::timeout(spec.timeout, check_domain(&dns, domain, options))
                 .await
-                .map(Seen::Dns)
+                .map(|r| Seen::Dns(Box::new(r)))
                 .map_err(|_| (RunStatus::TimedOut, late())),
             Err(e) => Err((
                 RunStatus::Failed,
@@ -79,7 +79,7 @@ pub async fn run_once(spec: &CheckSpec) -> RunRecord {
             &diagnose(report),
             &thresholds,
         ),
-        Seen::Dns(report) => dns_record(&name, started_ms, duration_ms, &diagnose_dns(report)),
+        Seen::Dns(report) => dns_record(&name, started_ms, duration_ms, &diagnose_dns(*report)),
     })
     .await;
     checked.unwrap_or_else(|_| {
