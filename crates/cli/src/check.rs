@@ -6,7 +6,7 @@ use smtp_doctor_dnsauth::dns::HickoryDns;
 use smtp_doctor_dnsauth::report::{check_domain, CheckOptions, DomainReport};
 use smtp_doctor_model::probe::ProbeReport;
 use smtp_doctor_model::Stage;
-use smtp_doctor_monitor::config::read_bounded;
+use smtp_doctor_monitor::config::{read_bounded, read_secret};
 use smtp_doctor_monitor::diagnose;
 use smtp_doctor_probe::{
     probe, Auth, AuthMechanism, IpVersion, ProbeOptions, Target, Timeouts, TlsPolicy,
@@ -19,8 +19,6 @@ use std::io::{self, BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Largest password or token file read.
-const MAX_SECRET_FILE: u64 = 64 * 1024;
 /// Deadline of each DNS query of the DNS checks of a mail domain (`dns`'s default `--timeout`).
 const DNS_TIMEOUT: Duration = Duration::from_secs(5);
 /// Largest CA file read.
@@ -250,13 +248,8 @@ impl Args {
             return Ok(Secret::new(value));
         }
         if let Some(path) = &self.auth_password_file {
-            let bytes = read_bounded(path, MAX_SECRET_FILE)
-                .with_context(|| format!("cannot read the password file {}", path.display()))?;
-            let text = String::from_utf8(bytes).map_err(|_| {
-                anyhow::anyhow!("the password file {} is not UTF-8", path.display())
-            })?;
-            let first = text.lines().next().unwrap_or_default().to_string();
-            return Ok(Secret::new(first));
+            return read_secret(path)
+                .with_context(|| format!("cannot read the password file {}", path.display()));
         }
         if io::stdin().is_terminal() && io::stderr().is_terminal() {
             return prompt();
@@ -332,7 +325,7 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
     }
     let mut checked = diagnose(report);
     if let Some(r) = domain_report {
-        add_dns(&mut checked, crate::dns::diagnose(r));
+        add_dns(&mut checked, smtp_doctor_monitor::diagnose_dns(r));
     }
     let mut out = io::BufWriter::new(io::stdout().lock());
     match format {

@@ -5,10 +5,10 @@ use crate::check::runtime;
 use crate::{EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{Context, Result};
 use smtp_doctor_dnsauth::dns::{DnsOptions, HickoryDns, TrustAnchors};
-use smtp_doctor_dnsauth::mtasts::fetch::FetchOptions;
-use smtp_doctor_dnsauth::report::{check_domain, CheckOptions, DomainReport};
+use smtp_doctor_dnsauth::report::{check_domain, CheckOptions};
+use smtp_doctor_monitor::{diagnose_dns, dns_options};
 use smtp_doctor_render::check::Verdict;
-use smtp_doctor_render::dns::{self, DnsCheck, DnsFinding};
+use smtp_doctor_render::dns;
 use smtp_doctor_render::{dns_json, Palette};
 use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr};
@@ -83,36 +83,6 @@ impl DnsArgs {
     }
 }
 
-/// The longest SPF evaluation allowed (RFC 7208 4.6.4 asks for at least 20 seconds).
-const SPF_TIME_LIMIT: Duration = Duration::from_secs(20);
-
-/// Classifies every piece of evidence of the report with THE classifier and picks the verdict:
-/// healthy when no finding is a failure, else the first failure.
-pub(crate) fn diagnose(report: DomainReport) -> DnsCheck {
-    let evidence = report.evidence();
-    let findings: Vec<DnsFinding> = if evidence.is_empty() {
-        Vec::new()
-    } else {
-        let kb = smtp_doctor_kb::builtin();
-        evidence
-            .into_iter()
-            .map(|ev| DnsFinding {
-                finding: kb.classify(&ev),
-                observed: ev.text,
-            })
-            .collect()
-    };
-    let verdict = match findings.iter().position(|f| f.finding.is_failure()) {
-        Some(finding) => Verdict::Problem { finding },
-        None => Verdict::Healthy,
-    };
-    DnsCheck {
-        report,
-        findings,
-        verdict,
-    }
-}
-
 /// The resolver and the options of the checks (no sending IP, common DKIM selectors, no
 /// blocklist): what `dns` starts from and `check DOMAIN` uses as is.
 pub(crate) fn setup(
@@ -126,25 +96,17 @@ pub(crate) fn setup(
         dnssec: dns.trust_anchors()?,
     })
     .context("cannot set up the DNS resolver")?;
-    let options = CheckOptions {
-        ip: None,
-        selectors: Vec::new(),
-        spf_time_limit: Some(SPF_TIME_LIMIT),
-        dnsbl_zones: Vec::new(),
-        mta_sts_fetch: FetchOptions {
-            https_port: dns.mta_sts_port,
-            ca_pem: ca.map(crate::check::read_ca).transpose()?,
-            connect_timeout: timeout,
-            tls_timeout: timeout,
-            total_timeout: timeout.saturating_mul(3),
-        },
-    };
+    let options = dns_options(
+        timeout,
+        ca.map(crate::check::read_ca).transpose()?,
+        dns.mta_sts_port,
+    );
     Ok((resolver, options))
 }
 
 /// True when `domain` can be checked: a valid name with at least one dot.
 pub(crate) fn is_mail_domain(domain: &str) -> bool {
-    smtp_doctor_dnsauth::dns::is_valid_name(domain) && domain.contains('.')
+    smtp_doctor_monitor::mail_domain(domain).is_some()
 }
 
 /// Runs `dns` and returns the exit code.
@@ -159,7 +121,7 @@ pub(crate) fn run(args: &Args, colour: bool) -> Result<u8> {
     options.dnsbl_zones = args.dnsbl.clone();
     tracing::debug!(domain, server = ?args.dns.dns_server, "checking the DNS records");
     let report = runtime()?.block_on(check_domain(&resolver, domain, &options));
-    let checked = diagnose(report);
+    let checked = diagnose_dns(report);
     let mut out = io::BufWriter::new(io::stdout().lock());
     if args.json {
         let mut buf = Vec::new();

@@ -4,7 +4,7 @@ use crate::check::runtime;
 use crate::{EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{Context, Result};
 use smtp_doctor_monitor::alert;
-use smtp_doctor_monitor::config::{CheckKind, ConfigError, MonitorConfig};
+use smtp_doctor_monitor::config::{ConfigError, MonitorConfig};
 use smtp_doctor_monitor::schedule::Monitor;
 use smtp_doctor_monitor::serve;
 use smtp_doctor_monitor::store::{PgStore, RunRecord, SqliteStore, Store};
@@ -129,8 +129,8 @@ fn write_summary(
 ) -> std::io::Result<()> {
     for spec in &config.checks {
         let run = runs.iter().find(|r| r.check == spec.name);
-        match (run, &spec.kind) {
-            (Some(r), _) => writeln!(
+        match run {
+            Some(r) => writeln!(
                 out,
                 "{:<9} {}  {} ms  {}{}",
                 r.status.as_str(),
@@ -142,12 +142,7 @@ fn write_summary(
                     .map(|why| format!("  {why}"))
                     .unwrap_or_default()
             )?,
-            (None, CheckKind::Dns { domain }) => writeln!(
-                out,
-                "{:<9} {}  dns check of {domain}: not yet supported",
-                "skipped", spec.name
-            )?,
-            (None, _) => writeln!(out, "{:<9} {}", "not run", spec.name)?,
+            None => writeln!(out, "{:<9} {}", "not run", spec.name)?,
         }
     }
     let failed = runs.iter().filter(|r| r.status.is_failure()).count();
@@ -162,18 +157,7 @@ fn write_summary(
 /// The configuration, or `None` after every mistake in it was printed.
 fn load(args: &Args) -> Option<MonitorConfig> {
     match MonitorConfig::load(&args.config) {
-        Ok(config) => {
-            for w in &config.warnings {
-                eprintln!(
-                    "{}:{}:{}: warning: {}",
-                    config.path.display(),
-                    w.line,
-                    w.column,
-                    w.message
-                );
-            }
-            Some(config)
-        }
+        Ok(config) => Some(config),
         Err(ConfigError::Invalid { path, problems }) => {
             for p in &problems {
                 eprintln!(

@@ -1,39 +1,14 @@
 //! `smtp-doctor monitor` (issue 8): the configuration check, `--once` against the lab and the
 //! metrics server.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{run_env, LabProcess, BIN};
-
-/// A fresh directory under the system's temporary one, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let dir =
-            std::env::temp_dir().join(format!("smtp-doctor-monitor-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        TempDir(dir)
-    }
-
-    fn write(&self, name: &str, text: &str) -> String {
-        let path = self.0.join(name);
-        std::fs::write(&path, text).expect("write");
-        path.to_string_lossy().into_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+#[path = "../../dnsauth/tests/policy_server/mod.rs"]
+mod policy_server;
+use common::{get, listen, need_lab_dns, run_env, sample, webhook, LabProcess, TempDir, LAB_DNS};
+use policy_server::{PolicyServer, GOOD_POLICY};
 
 #[test]
 fn check_config_reports_every_mistake_with_its_line_and_column() {
@@ -58,7 +33,7 @@ fn check_config_reports_every_mistake_with_its_line_and_column() {
 }
 
 #[test]
-fn check_config_accepts_a_good_file_and_warns_of_dns_checks() {
+fn check_config_accepts_a_good_file_with_a_dns_check() {
     let dir = TempDir::new("good");
     let file = dir.write(
         "monitor.toml",
@@ -68,10 +43,7 @@ fn check_config_accepts_a_good_file_and_warns_of_dns_checks() {
     let out = run_env(&["monitor", "--config", &file, "--check-config"], &[]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(
-        err.contains(":7:7: warning: dns checks are not yet supported"),
-        "{err}"
-    );
+    assert!(err.is_empty(), "{err}");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("2 check(s)"), "{text}");
     assert!(text.contains("monitor.db"), "{text}");
@@ -127,38 +99,6 @@ fn once_runs_every_check_and_exits_with_the_worst_status() {
     assert!(text.contains("2 check(s) run, 1 ok, 1 failing"), "{text}");
 }
 
-/// `GET path` on `addr`, the body of a 200 answer.
-fn get(addr: &str, path: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut reply = String::new();
-    s.take(4 * 1024 * 1024)
-        .read_to_string(&mut reply)
-        .expect("read");
-    let status = reply
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = reply
-        .split_once("\r\n\r\n")
-        .map_or("", |(_, b)| b)
-        .to_string();
-    (status, body)
-}
-
-/// The value of the sample `name{labels}` (labels exactly as written), if any.
-fn sample(text: &str, series: &str) -> Option<f64> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
-}
-
 #[test]
 fn metrics_and_probe_are_served_for_lab_targets() {
     let lab = LabProcess::start(&[], &["--only", "healthy", "--only", "greeting-421"]);
@@ -171,24 +111,7 @@ fn metrics_and_probe_are_served_for_lab_targets() {
             ("busy", "greeting-421", "none"),
         ],
     );
-    let mut child = Command::new(BIN)
-        .args(["monitor", "--config", &file, "--listen", "127.0.0.1:0"])
-        .env("SMTP_DOCTOR_CONFIG", "")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("monitor starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the address line");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on http://")
-        .and_then(|a| a.strip_suffix("/metrics"))
-        .unwrap_or_else(|| panic!("{line:?}"))
-        .to_string();
+    let (mut child, addr) = listen(&["--config", &file], &[], Stdio::null());
     // Scrape until both checks have run twice (bounded).
     let start = Instant::now();
     let good = "{check=\"good\",site=\"lab\"}";
@@ -269,6 +192,177 @@ fn metrics_and_probe_are_served_for_lab_targets() {
             "{l}"
         );
     }
+}
+
+/// The `[[check]]`s of the DNS checks of the lab's Knot server: the healthy `lab.test` (its
+/// MTA-STS policy served by `policy`), the broken `nomx.lab.test`, and `lab.test` with the
+/// sending IP 192.0.2.10 against the listing and the refusing blocklist zones.
+fn dns_config(dir: &TempDir, policy: &PolicyServer, hook: &str) -> String {
+    let common = format!(
+        "dns-server = \"{LAB_DNS}\"\nmta-sts-port = {}\nca = \"{}\"\ninterval = \"2s\"\n\
+         timeout = \"2s\"\nlabels = {{ site = \"lab\" }}\n",
+        policy.port,
+        policy.ca.display()
+    );
+    dir.write(
+        "monitor.toml",
+        &format!(
+            "[[check]]\nname = \"domain\"\ndns = \"lab.test\"\n{common}\
+             [[check]]\nname = \"nomx\"\ndns = \"nomx.lab.test\"\n{common}\
+             [[check]]\nname = \"listed\"\ndns = \"lab.test\"\nip = \"192.0.2.10\"\n\
+             dnsbl = [\"dnsbl.lab.test\", \"dnsbl-refuse.lab.test\"]\n{common}\
+             [[alert]]\nname = \"hook\"\nwebhook = \"{hook}\"\n"
+        ),
+    )
+}
+
+#[test]
+fn dns_checks_run_into_the_store_metrics_api_page_and_alerts() {
+    if !need_lab_dns("dns_checks_run_into_the_store_metrics_api_page_and_alerts") {
+        return;
+    }
+    let policy = PolicyServer::new(GOOD_POLICY, "monitor");
+    let (hook, bodies) = webhook();
+    let dir = TempDir::new("dns");
+    let file = dns_config(&dir, &policy, &hook);
+    // --once: each status in the summary and the history.
+    let once_db = dir.0.join("once.db").to_string_lossy().into_owned();
+    let out = run_env(
+        &["monitor", "--config", &file, "--once", "--store", &once_db],
+        &[],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("ok        domain"), "{text}");
+    assert!(text.contains("failed    nomx"), "{text}");
+    assert!(text.contains("hostunknown"), "{text}");
+    assert!(text.contains("failed    listed"), "{text}");
+    assert!(text.contains("3 check(s) run, 1 ok, 2 failing"), "{text}");
+
+    // --listen, a fresh history: metrics, the JSON API, the page, /probe and the alerts.
+    let (mut child, addr) = listen(&["--config", &file], &[], Stdio::null());
+    let start = Instant::now();
+    let series = |check: &str| format!("{{check=\"{check}\",site=\"lab\"}}");
+    let text = loop {
+        let (status, text) = get(&addr, "/metrics");
+        assert_eq!(status, 200);
+        let runs = |c: &str| sample(&text, &format!("smtp_doctor_check_runs_total{}", series(c)));
+        if ["domain", "nomx"].iter().all(|c| runs(c) >= Some(1.0)) && runs("listed") >= Some(3.0) {
+            break text;
+        }
+        assert!(start.elapsed() < Duration::from_secs(90), "{text}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let (_, api) = get(&addr, "/api/checks");
+    let (_, report) = get(&addr, "/api/checks/listed");
+    let (_, page) = get(&addr, "/");
+    let (_, probed) = get(&addr, "/probe?target=lab.test&module=listed");
+    let (_, clean) = get(&addr, "/probe?target=lab.test&module=domain");
+    let (bad, _) = get(&addr, "/probe?target=nodot&module=domain");
+    let _ = child.kill();
+    let _ = child.wait();
+    let success = |c: &str| sample(&text, &format!("smtp_doctor_check_success{}", series(c)));
+    assert_eq!(success("domain"), Some(1.0), "{text}");
+    assert_eq!(success("nomx"), Some(0.0), "{text}");
+    assert_eq!(success("listed"), Some(0.0), "{text}");
+    let listed = |zone: &str| {
+        sample(
+            &text,
+            &format!("smtp_doctor_dnsbl_listed{{check=\"listed\",site=\"lab\",zone=\"{zone}\"}}"),
+        )
+    };
+    assert_eq!(listed("dnsbl.lab.test"), Some(1.0), "{text}");
+    // The refusing zone's error code is not a listing.
+    assert_eq!(listed("dnsbl-refuse.lab.test"), Some(0.0), "{text}");
+    assert!(
+        !text.contains("smtp_doctor_dnsbl_listed{check=\"domain\""),
+        "{text}"
+    );
+    assert!(
+        sample(
+            &text,
+            "smtp_doctor_check_findings{check=\"nomx\",site=\"lab\",category=\"hostunknown\"}"
+        )
+        .is_some_and(|n| n >= 1.0),
+        "{text}"
+    );
+    // The JSON API: the kind, the blocklists, and the `dns --json` document.
+    let api: serde_json::Value = serde_json::from_str(&api).expect("JSON");
+    let entry = api
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["name"] == "listed"))
+        .expect("the listed check");
+    assert_eq!(entry["kind"], "dns", "{entry:#}");
+    assert_eq!(entry["target"], "lab.test", "{entry:#}");
+    assert_eq!(
+        entry["last"]["dnsbl"]["dnsbl.lab.test"], "listed",
+        "{entry:#}"
+    );
+    assert_eq!(
+        entry["last"]["dnsbl"]["dnsbl-refuse.lab.test"], "query_refused",
+        "{entry:#}"
+    );
+    let report: serde_json::Value = serde_json::from_str(&report).expect("JSON");
+    assert_eq!(report["schema"], "smtp-doctor/dns/v1", "{report:#}");
+    assert_eq!(report["dnsbl"][0]["status"], "listed", "{report:#}");
+    assert_eq!(report["verdict"]["status"], "problem", "{report:#}");
+    // The page shows each blocklist's answer.
+    assert!(
+        page.contains("data-zone=\"dnsbl.lab.test\" data-listed=\"true\""),
+        "{page}"
+    );
+    assert!(
+        page.contains("data-zone=\"dnsbl-refuse.lab.test\" data-listed=\"false\""),
+        "{page}"
+    );
+    // /probe with a dns module checks the target domain with that check's options.
+    assert_eq!(sample(&probed, "probe_success"), Some(0.0), "{probed}");
+    assert_eq!(
+        sample(
+            &probed,
+            "smtp_doctor_probe_dnsbl_listed{zone=\"dnsbl.lab.test\"}"
+        ),
+        Some(1.0),
+        "{probed}"
+    );
+    assert_eq!(sample(&clean, "probe_success"), Some(1.0), "{clean}");
+    assert_eq!(bad, 400);
+    // Alerts: "listed" failing and newly listed, once each over its three runs; "nomx"
+    // failing; nothing for the healthy domain.
+    let mut events = Vec::new();
+    while let Ok(body) = bodies.recv_timeout(Duration::from_secs(2)) {
+        let v: serde_json::Value = serde_json::from_str(&body).expect("a JSON alert");
+        events.push(v);
+    }
+    let count = |check: &str, event: &str| {
+        events
+            .iter()
+            .filter(|v| v["check"] == check && v["event"] == event)
+            .count()
+    };
+    assert_eq!(count("listed", "listed"), 1, "{events:#?}");
+    assert_eq!(count("listed", "failing"), 1, "{events:#?}");
+    assert_eq!(count("nomx", "failing"), 1, "{events:#?}");
+    assert!(events.iter().all(|v| v["check"] != "domain"), "{events:#?}");
+    let listing = events
+        .iter()
+        .find(|v| v["event"] == "listed")
+        .expect("a listing alert");
+    assert_eq!(
+        listing["dnsbl_listed"],
+        serde_json::json!(["dnsbl.lab.test"])
+    );
+    assert!(
+        listing["summary"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("listed is newly listed by a blocklist")),
+        "{listing:#}"
+    );
 }
 
 /// `psql` on a URL, one query; its unaligned output.

@@ -1,11 +1,11 @@
-//! Alerts on state change: a check that starts failing, recovers, or whose certificate crosses
-//! its threshold (either way) alerts once; a state that stays bad is alerted again every
-//! `remind` when set. Alerts go to every channel: a JSON POST (hyper, over rustls for
+//! Alerts on state change: a check that starts failing, recovers, whose certificate crosses
+//! its threshold (either way), or whose sending IP a blocklist zone starts (or stops) listing
+//! alerts once; a state that stays bad is alerted again every `remind` when set. Alerts go to every channel: a JSON POST (hyper, over rustls for
 //! `https://`) or a mail through an SMTP relay (lettre).
 
 use crate::config::{AlertChannel, CheckSpec};
 use crate::schedule::Monitor;
-use crate::store::{RunRecord, RunStatus};
+use crate::store::{RunRecord, RunStatus, DNSBL_LISTED, DNSBL_NOT_LISTED};
 use http_body_util::Full;
 use hyper::body::Bytes;
 use lettre::message::header::ContentType;
@@ -14,7 +14,7 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde::Serialize;
 use smtp_doctor_probe::TlsPolicy;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -37,6 +37,10 @@ pub enum AlertKind {
     CertExpiring,
     /// The certificate's days left are at or above the threshold again.
     CertRenewed,
+    /// A blocklist zone that did not list the sending IP lists it now.
+    Listed,
+    /// A blocklist zone that listed the sending IP does not any more.
+    Delisted,
     /// The check is still failing (or its certificate still expiring) after `remind`.
     Reminder,
 }
@@ -49,24 +53,40 @@ impl AlertKind {
             AlertKind::Recovered => "recovered",
             AlertKind::CertExpiring => "cert-expiring",
             AlertKind::CertRenewed => "cert-renewed",
+            AlertKind::Listed => "listed",
+            AlertKind::Delisted => "delisted",
             AlertKind::Reminder => "reminder",
         }
     }
 }
 
 /// The alertable state of a check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AlertState {
     /// Its last run failed or timed out (a degraded run is not failing).
     pub failing: bool,
     /// Its certificate has fewer days left than its threshold.
     pub cert_low: bool,
+    /// The blocklist zones that list its sending IP (`dns` checks).
+    pub listed: BTreeSet<String>,
 }
 
 impl AlertState {
-    /// The state after `run`; what the run could not tell (no certificate seen) is kept from
-    /// `before`.
-    pub fn after(before: AlertState, spec: &CheckSpec, run: &RunRecord) -> AlertState {
+    /// The state after `run`; what the run could not tell (no certificate seen, a blocklist
+    /// that gave no verdict or was not asked) is kept from `before`.
+    pub fn after(before: &AlertState, spec: &CheckSpec, run: &RunRecord) -> AlertState {
+        let mut listed = before.listed.clone();
+        for (zone, status) in &run.dnsbl {
+            match status.as_str() {
+                DNSBL_LISTED => {
+                    listed.insert(zone.clone());
+                }
+                DNSBL_NOT_LISTED => {
+                    listed.remove(zone);
+                }
+                _ => {}
+            }
+        }
         let cert_low = match (spec.thresholds.cert_days, run.cert_days_left) {
             (Some(min), Some(left)) => left < i64::from(min),
             (None, _) => false,
@@ -77,15 +97,16 @@ impl AlertState {
             // has its own alerts.
             failing: matches!(run.status, RunStatus::Failed | RunStatus::TimedOut),
             cert_low,
+            listed,
         }
     }
 
-    fn is_bad(self) -> bool {
-        self.failing || self.cert_low
+    fn is_bad(&self) -> bool {
+        self.failing || self.cert_low || !self.listed.is_empty()
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct Tracked {
     state: AlertState,
     /// When the last alert of this check was raised (the run's start, ms since the epoch).
@@ -111,15 +132,15 @@ impl Tracker {
     /// Takes a run as the check's known state without alerting (the store's last run).
     pub fn seed(&mut self, spec: &CheckSpec, run: &RunRecord) {
         let t = self.checks.entry(spec.name.clone()).or_default();
-        t.state = AlertState::after(t.state, spec, run);
+        t.state = AlertState::after(&t.state, spec, run);
     }
 
     /// The alerts a new run raises: one per change, or a reminder when a bad state lasted
     /// `remind` since its last alert; nothing for a state that did not change.
     pub fn observe(&mut self, spec: &CheckSpec, run: &RunRecord) -> Vec<AlertKind> {
         let t = self.checks.entry(spec.name.clone()).or_default();
-        let before = t.state;
-        let now = AlertState::after(before, spec, run);
+        let before = std::mem::take(&mut t.state);
+        let now = AlertState::after(&before, spec, run);
         let mut kinds = Vec::new();
         match (before.failing, now.failing) {
             (false, true) => kinds.push(AlertKind::Failing),
@@ -130,6 +151,12 @@ impl Tracker {
             (false, true) => kinds.push(AlertKind::CertExpiring),
             (true, false) => kinds.push(AlertKind::CertRenewed),
             _ => {}
+        }
+        if now.listed.difference(&before.listed).next().is_some() {
+            kinds.push(AlertKind::Listed);
+        }
+        if before.listed.difference(&now.listed).next().is_some() {
+            kinds.push(AlertKind::Delisted);
         }
         if kinds.is_empty() && now.is_bad() {
             let due = match (self.remind, t.last_alert_ms) {
@@ -180,6 +207,8 @@ pub struct Alert {
     pub cert_days_left: Option<i64>,
     /// The certificate threshold.
     pub cert_days_threshold: Option<u32>,
+    /// The blocklist zones that list the sending IP in this run (`dns` checks).
+    pub dnsbl_listed: Vec<String>,
     /// When the run started (RFC 3339).
     pub started: String,
     /// The check's labels.
@@ -189,6 +218,7 @@ pub struct Alert {
 impl Alert {
     /// The alert of `kind` for a check's run.
     pub fn new(kind: AlertKind, spec: &CheckSpec, run: &RunRecord) -> Alert {
+        let listed: Vec<String> = run.listed_zones().map(str::to_string).collect();
         let what = match kind {
             AlertKind::Failing => "is failing".to_string(),
             AlertKind::Recovered => "has recovered".to_string(),
@@ -202,10 +232,22 @@ impl Alert {
                 },
                 spec.thresholds.cert_days.unwrap_or_default()
             ),
+            AlertKind::Listed | AlertKind::Delisted => match listed.as_slice() {
+                [] => "is listed by no blocklist any more".to_string(),
+                zones if kind == AlertKind::Listed => {
+                    format!(
+                        "is newly listed by a blocklist; listed by {}",
+                        zones.join(", ")
+                    )
+                }
+                zones => format!("left a blocklist; still listed by {}", zones.join(", ")),
+            },
             AlertKind::Reminder => format!("is still {}", run.status.as_str()),
         };
         let summary = match &run.reason {
-            Some(why) if kind != AlertKind::Recovered => format!("{} {what}: {why}", spec.name),
+            Some(why) if !matches!(kind, AlertKind::Recovered | AlertKind::Delisted) => {
+                format!("{} {what}: {why}", spec.name)
+            }
             _ => format!("{} {what}", spec.name),
         };
         Alert {
@@ -219,6 +261,7 @@ impl Alert {
             reply_code: run.reply_code,
             cert_days_left: run.cert_days_left,
             cert_days_threshold: spec.thresholds.cert_days,
+            dnsbl_listed: listed,
             started: jiff::Timestamp::from_millisecond(run.started_ms)
                 .map(|t| t.to_string())
                 .unwrap_or_default(),
@@ -464,6 +507,7 @@ mod tests {
             cert_days_left,
             stages: Vec::new(),
             findings: BTreeMap::new(),
+            dnsbl: BTreeMap::new(),
             report: String::new(),
         }
     }
@@ -552,6 +596,41 @@ mod tests {
         assert!(t
             .observe(&plain, &run(0, RunStatus::Ok, Some(1)))
             .is_empty());
+    }
+
+    #[test]
+    fn a_new_listing_alerts_once_and_a_query_without_verdict_changes_nothing() {
+        let s = spec("");
+        let mut t = Tracker::new(None);
+        let with = |at: i64, zones: &[(&str, &str)]| RunRecord {
+            dnsbl: zones
+                .iter()
+                .map(|(z, st)| (z.to_string(), st.to_string()))
+                .collect(),
+            ..run(at, RunStatus::Ok, None)
+        };
+        let clean = [("a.example", "not_listed"), ("b.example", "not_listed")];
+        assert!(t.observe(&s, &with(0, &clean)).is_empty());
+        let listed = [("a.example", DNSBL_LISTED), ("b.example", "query_refused")];
+        assert_eq!(t.observe(&s, &with(60, &listed)), [AlertKind::Listed]);
+        // Still listed, the other list still refusing, a timed-out run: no repeat.
+        assert!(t.observe(&s, &with(120, &listed)).is_empty());
+        assert!(t.observe(&s, &with(180, &[])).is_empty());
+        // A second zone lists it: a new listing.
+        let both = [("a.example", DNSBL_LISTED), ("b.example", DNSBL_LISTED)];
+        assert_eq!(t.observe(&s, &with(240, &both)), [AlertKind::Listed]);
+        let a = Alert::new(AlertKind::Listed, &s, &with(240, &both));
+        assert_eq!(a.dnsbl_listed, ["a.example", "b.example"]);
+        assert!(
+            a.summary.contains("listed by a.example, b.example"),
+            "{}",
+            a.summary
+        );
+        assert_eq!(t.observe(&s, &with(300, &clean)), [AlertKind::Delisted]);
+        assert!(t.observe(&s, &with(360, &clean)).is_empty());
+        // A refusing list never makes a listing.
+        let refused = [("b.example", "query_refused")];
+        assert!(t.observe(&s, &with(420, &refused)).is_empty());
     }
 
     #[test]

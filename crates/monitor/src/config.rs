@@ -21,6 +21,25 @@
 //! thresholds = { latency = { banner = "2s", ehlo = "1s" }, cert-days = 14 }
 //! labels = { site = "paris" }
 //!
+//! [[check]]
+//! name = "submission"
+//! check = "smtp.example.org:587"
+//! tls = "starttls"
+//! auth = "PLAIN"           # PLAIN, LOGIN, CRAM-MD5, XOAUTH2 (the secret is the token)
+//! auth-user = "probe@example.org"
+//! auth-password-env = "SUBMISSION_PASSWORD"   # or auth-password-file = "probe.secret" (its first line)
+//!
+//! [[check]]
+//! name = "domain"
+//! dns = "example.org"      # the DNS checks of `smtp-doctor dns example.org`
+//! dns-server = "192.0.2.53:53"   # default: the system's resolvers
+//! ip = "192.0.2.25"        # a sending IP: SPF for it, and the blocklists below about it
+//! dnsbl = ["zen.spamhaus.org", "bl.spamcop.net"]
+//! selectors = ["s1", "s2"] # DKIM selectors (default: common ones)
+//! query-timeout = "5s"     # each DNS query (default 5s)
+//! mta-sts-port = 443       # ca = "FILE" trusts other roots for the MTA-STS policy fetch
+//! interval = "15m"
+//!
 //! [[alert]]
 //! name = "ops"
 //! webhook = "https://hooks.example.org/smtp"
@@ -32,13 +51,20 @@
 //!
 //! The file is walked with toml_edit's spans rather than deserialised with serde: serde stops at
 //! the first mistake, and `--check-config` reports every one, each with its line and column.
+//!
+//! A password is never written in the file (`auth-password` is refused): it is read from the
+//! environment variable or the file named, once, when the configuration is loaded, and held in
+//! a [`Secret`] from then on.
 
+use smtp_doctor_dnsauth::dns::DnsOptions;
+use smtp_doctor_dnsauth::report::CheckOptions;
 use smtp_doctor_model::Stage;
-use smtp_doctor_probe::{ProbeOptions, Target, Timeouts, TlsPolicy};
+use smtp_doctor_probe::{Auth, AuthMechanism, ProbeOptions, Target, Timeouts, TlsPolicy};
+use smtp_doctor_wire::Secret;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::Read;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -48,6 +74,10 @@ use toml_edit::{ImDocument, Item, TableLike};
 pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// Largest CA file a check may name.
 const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
+/// Largest password or token file read.
+pub const MAX_SECRET_FILE: u64 = 64 * 1024;
+/// Default deadline of each DNS query of a `dns` check (`smtp-doctor dns`'s `--timeout`).
+pub const DEFAULT_QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default interval between two runs of a check.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(300);
 /// Default per-check timeout.
@@ -74,8 +104,6 @@ pub struct MonitorConfig {
     pub checks: Vec<CheckSpec>,
     /// The alert channels.
     pub alerts: Vec<AlertChannel>,
-    /// What was accepted but deserves a word (a `dns` check, not yet supported).
-    pub warnings: Vec<Problem>,
 }
 
 /// One scheduled check.
@@ -110,10 +138,14 @@ pub enum CheckKind {
         /// The probe's options.
         options: Box<ProbeOptions>,
     },
-    /// The DNS checks of a mail domain (`smtp-doctor dns`, not yet supported: never run).
+    /// The DNS checks of a mail domain, as `smtp-doctor dns` runs them.
     Dns {
         /// The domain.
         domain: String,
+        /// The resolver: its server (the system's when unset) and each query's deadline.
+        resolver: DnsOptions,
+        /// The checks' options (sending IP, DKIM selectors, blocklists, MTA-STS fetch).
+        options: Box<CheckOptions>,
     },
 }
 
@@ -161,7 +193,7 @@ impl AlertChannel {
     }
 }
 
-/// One mistake (or warning) in the file, at its place.
+/// One mistake in the file, at its place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// 1-based line.
@@ -222,6 +254,16 @@ pub fn read_bounded(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// The password or token in the first line of a file (at most [`MAX_SECRET_FILE`] bytes).
+pub fn read_secret(path: &Path) -> std::io::Result<Secret> {
+    let bytes = read_bounded(path, MAX_SECRET_FILE)?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8"))?;
+    Ok(Secret::new(
+        text.lines().next().unwrap_or_default().to_string(),
+    ))
+}
+
 impl MonitorConfig {
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<MonitorConfig, ConfigError> {
@@ -255,7 +297,6 @@ impl MonitorConfig {
             src: text,
             dir: path.parent().unwrap_or(Path::new("")).to_path_buf(),
             problems: Vec::new(),
-            warnings: Vec::new(),
         };
         let doc = match ImDocument::parse(text) {
             Ok(doc) => doc,
@@ -350,7 +391,6 @@ impl MonitorConfig {
             concurrency,
             checks,
             alerts,
-            warnings: w.warnings,
         })
     }
 }
@@ -367,7 +407,6 @@ struct Walker<'a> {
     src: &'a str,
     dir: PathBuf,
     problems: Vec<Problem>,
-    warnings: Vec<Problem>,
 }
 
 /// Where an item is, or the start of the file when toml_edit kept no span.
@@ -391,11 +430,6 @@ impl Walker<'_> {
     fn err(&mut self, span: Range<usize>, message: String) {
         let p = self.problem(span, message);
         self.problems.push(p);
-    }
-
-    fn warn(&mut self, span: Range<usize>, message: String) {
-        let p = self.problem(span, message);
-        self.warnings.push(p);
     }
 
     /// Reports every key of `table` that is not in `allowed`.
@@ -633,7 +667,17 @@ impl Walker<'_> {
             "ca",
             "insecure",
             "timeouts",
+            "auth",
+            "auth-user",
+            "auth-password-env",
+            "auth-password-file",
+            "auth-password",
             "dns-server",
+            "ip",
+            "selectors",
+            "dnsbl",
+            "query-timeout",
+            "mta-sts-port",
             "interval",
             "jitter",
             "timeout",
@@ -682,24 +726,13 @@ impl Walker<'_> {
             .unwrap_or_default();
         let labels = self.opt(t, "labels", Walker::labels).unwrap_or_default();
         let kind = match self.one_of(t, ["check", "dns"], span.clone(), "a check") {
-            Some((0, target)) => self.smtp(t, target, timeout),
+            Some((0, target)) => {
+                self.foreign(t, DNS_ONLY, "a `dns` check", "a `check`");
+                self.smtp(t, target, timeout)
+            }
             Some((_, domain)) => {
-                let domain = self.nonempty(domain)?;
-                let dns_span = t.get("dns").map_or(span.clone(), span_of);
-                for key in ["port", "tls", "from", "to", "quit-after", "ca", "timeouts"] {
-                    if let Some(i) = t.get(key) {
-                        self.err(
-                            span_of(i),
-                            format!("{key} belongs to a `check`, not a `dns` check"),
-                        );
-                    }
-                }
-                self.warn(
-                    dns_span,
-                    "dns checks are not yet supported (smtp-doctor dns has not landed): parsed, never run"
-                        .into(),
-                );
-                Some(CheckKind::Dns { domain })
+                self.foreign(t, SMTP_ONLY, "a `check`", "a `dns` check");
+                self.dns(t, domain, timeout)
             }
             None => None,
         };
@@ -714,6 +747,185 @@ impl Walker<'_> {
             timeout,
             thresholds,
             labels,
+        })
+    }
+
+    /// Reports each key of `keys` that `t` has as belonging to `owner`, not to `kind`.
+    fn foreign(&mut self, t: &dyn TableLike, keys: &[&str], owner: &str, kind: &str) {
+        for key in keys {
+            if let Some(i) = t.get(key) {
+                self.err(span_of(i), format!("{key} belongs to {owner}, not {kind}"));
+            }
+        }
+    }
+
+    /// The domain and the options of a `dns` check.
+    fn dns(&mut self, t: &dyn TableLike, domain: &Item, timeout: Duration) -> Option<CheckKind> {
+        let text = self.nonempty(domain)?;
+        let name = crate::mail_domain(&text);
+        if name.is_none() {
+            self.err(span_of(domain), format!("{text:?} is not a domain name"));
+        }
+        let query = self
+            .opt(t, "query-timeout", Walker::duration)
+            .unwrap_or(DEFAULT_QUERY_TIMEOUT.min(timeout));
+        if query.is_zero() || query > timeout {
+            self.err(
+                t.get("query-timeout").map_or(0..0, span_of),
+                "query-timeout must be above 0 and at most the check's timeout".into(),
+            );
+        }
+        let port = self
+            .opt(t, "mta-sts-port", |w, i| w.int(i, 1, 65_535))
+            .and_then(|n| u16::try_from(n).ok())
+            .unwrap_or(443);
+        let mut options = crate::dns_options(query, self.ca(t), port);
+        options.ip = t.get("ip").and_then(|i| {
+            let ip = i.as_str().and_then(|s| s.parse::<IpAddr>().ok());
+            if ip.is_none() {
+                self.err(span_of(i), "ip is an IPv4 or IPv6 address".into());
+            }
+            ip
+        });
+        options.selectors = self
+            .opt(t, "selectors", Walker::strings)
+            .unwrap_or_default();
+        if let Some(zones) = t.get("dnsbl") {
+            for zone in self.strings(zones).unwrap_or_default() {
+                match crate::mail_domain(&zone) {
+                    Some(z) => options.dnsbl_zones.push(z),
+                    None => self.err(span_of(zones), format!("{zone:?} is not a zone name")),
+                }
+            }
+            if t.get("ip").is_none() {
+                self.err(
+                    span_of(zones),
+                    "dnsbl needs ip: the blocklists are asked about the sending IP".into(),
+                );
+            }
+        }
+        Some(CheckKind::Dns {
+            domain: name?,
+            resolver: DnsOptions {
+                server: self.opt(t, "dns-server", Walker::socket),
+                timeout: query,
+                dnssec: None,
+            },
+            options: Box::new(options),
+        })
+    }
+
+    /// `dns-server = "IP:PORT"`.
+    fn socket(&mut self, item: &Item) -> Option<SocketAddr> {
+        let a = item.as_str().and_then(|s| s.parse::<SocketAddr>().ok());
+        if a.is_none() {
+            self.err(
+                span_of(item),
+                "dns-server is IP:PORT (\"127.0.0.1:53\", \"[::1]:53\")".into(),
+            );
+        }
+        a
+    }
+
+    /// The PEM certificates of the file `ca` names (beside the configuration unless absolute).
+    fn ca(&mut self, t: &dyn TableLike) -> Option<Vec<u8>> {
+        let ca = t.get("ca")?;
+        let name = self.nonempty(ca)?;
+        let file = self.dir.join(name);
+        match read_bounded(&file, MAX_CA_FILE) {
+            Ok(pem) if pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") => Some(pem),
+            Ok(_) => {
+                self.err(
+                    span_of(ca),
+                    format!("{} holds no PEM certificate", file.display()),
+                );
+                None
+            }
+            Err(e) => {
+                self.err(
+                    span_of(ca),
+                    format!("cannot read the CA file {}: {e}", file.display()),
+                );
+                None
+            }
+        }
+    }
+
+    /// `auth`, `auth-user` and the password's source: the credentials of a `check`.
+    fn auth(&mut self, t: &dyn TableLike) -> Option<Auth> {
+        if let Some(i) = t.get("auth-password") {
+            self.err(
+                span_of(i),
+                "a password is never written in the configuration: name its source with \
+                 auth-password-env = \"VAR\" or auth-password-file = \"FILE\""
+                    .into(),
+            );
+        }
+        let Some(mech) = t.get("auth") else {
+            for key in ["auth-user", "auth-password-env", "auth-password-file"] {
+                if let Some(i) = t.get(key) {
+                    self.err(span_of(i), format!("{key} needs auth = \"MECHANISM\""));
+                }
+            }
+            return None;
+        };
+        let mechanism = match mech.as_str().map(str::to_ascii_uppercase).as_deref() {
+            Some("PLAIN") => Some(AuthMechanism::Plain),
+            Some("LOGIN") => Some(AuthMechanism::Login),
+            Some("CRAM-MD5") => Some(AuthMechanism::CramMd5),
+            Some("XOAUTH2") => Some(AuthMechanism::XOAuth2),
+            _ => {
+                self.err(
+                    span_of(mech),
+                    "auth is one of \"PLAIN\", \"LOGIN\", \"CRAM-MD5\", \"XOAUTH2\"".into(),
+                );
+                None
+            }
+        };
+        let user = self.opt(t, "auth-user", Walker::nonempty);
+        if t.get("auth-user").is_none() {
+            self.err(span_of(mech), "auth needs auth-user".into());
+        }
+        let source = self.one_of(
+            t,
+            ["auth-password-env", "auth-password-file"],
+            span_of(mech),
+            "an AUTH check",
+        );
+        let secret = match source {
+            Some((0, var)) => {
+                let name = self.nonempty(var)?;
+                match std::env::var(&name) {
+                    Ok(value) => Some(Secret::new(value)),
+                    Err(_) => {
+                        self.err(
+                            span_of(var),
+                            format!("the environment variable {name} is not set (or not UTF-8)"),
+                        );
+                        None
+                    }
+                }
+            }
+            Some((_, file)) => {
+                let name = self.nonempty(file)?;
+                let path = self.dir.join(name);
+                match read_secret(&path) {
+                    Ok(secret) => Some(secret),
+                    Err(e) => {
+                        self.err(
+                            span_of(file),
+                            format!("cannot read the password file {}: {e}", path.display()),
+                        );
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        Some(Auth {
+            mechanism: mechanism?,
+            user: user?,
+            secret: secret?,
         })
     }
 
@@ -771,33 +983,9 @@ impl Walker<'_> {
                 ),
             }
         }
-        if let Some(server) = t.get("dns-server") {
-            match server.as_str().map(str::parse::<SocketAddr>) {
-                Some(Ok(a)) => o.dns_server = Some(a),
-                _ => self.err(
-                    span_of(server),
-                    "dns-server is IP:PORT (\"127.0.0.1:53\", \"[::1]:53\")".into(),
-                ),
-            }
-        }
-        if let Some(ca) = t.get("ca") {
-            if let Some(file) = self.nonempty(ca) {
-                let file = self.dir.join(file);
-                match read_bounded(&file, MAX_CA_FILE) {
-                    Ok(pem) if pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") => {
-                        o.ca_pem = Some(pem);
-                    }
-                    Ok(_) => self.err(
-                        span_of(ca),
-                        format!("{} holds no PEM certificate", file.display()),
-                    ),
-                    Err(e) => self.err(
-                        span_of(ca),
-                        format!("cannot read the CA file {}: {e}", file.display()),
-                    ),
-                }
-            }
-        }
+        o.dns_server = self.opt(t, "dns-server", Walker::socket);
+        o.ca_pem = self.ca(t);
+        o.auth = self.auth(t);
         // The probe's own total deadline stays within the check's timeout.
         o.timeouts = Timeouts {
             total: timeout,
@@ -995,7 +1183,30 @@ impl Walker<'_> {
 }
 
 /// Label names the monitor sets itself.
-const RESERVED_LABELS: &[&str] = &["check", "stage", "category", "target", "module"];
+const RESERVED_LABELS: &[&str] = &[
+    "check", "stage", "category", "target", "module", "status", "zone",
+];
+
+/// The keys of a `check` that a `dns` check does not take.
+const SMTP_ONLY: &[&str] = &[
+    "port",
+    "tls",
+    "require-tls",
+    "from",
+    "to",
+    "quit-after",
+    "ehlo",
+    "sni",
+    "insecure",
+    "timeouts",
+    "auth",
+    "auth-user",
+    "auth-password-env",
+    "auth-password-file",
+];
+
+/// The keys of a `dns` check that a `check` does not take.
+const DNS_ONLY: &[&str] = &["ip", "selectors", "dnsbl", "query-timeout", "mta-sts-port"];
 
 /// A Prometheus label name.
 fn is_label_name(s: &str) -> bool {
@@ -1030,6 +1241,19 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The domain, resolver and options of a `dns` check.
+    fn dns_parts(kind: &CheckKind) -> (&str, &DnsOptions, &CheckOptions) {
+        let CheckKind::Dns {
+            domain,
+            resolver,
+            options,
+        } = kind
+        else {
+            panic!("a dns check");
+        };
+        (domain, resolver, options)
+    }
 
     fn parse(text: &str) -> Result<MonitorConfig, Vec<Problem>> {
         MonitorConfig::parse(text, Path::new("/etc/smtp-doctor/monitor.toml"))
@@ -1103,11 +1327,13 @@ email = { relay = "relay.example.org:587", from = "monitor@example.org", to = "o
         assert_eq!(options.quit_after, Some(Stage::Rcpt));
         assert_eq!(options.timeouts.banner, Duration::from_millis(3500));
         assert_eq!(options.timeouts.total, DEFAULT_TIMEOUT);
-        assert!(matches!(c.checks[1].kind, CheckKind::Dns { .. }));
+        let (domain, resolver, options) = dns_parts(&c.checks[1].kind);
+        assert_eq!(domain, "example.org");
+        assert_eq!(resolver.server, None);
+        assert_eq!(resolver.timeout, DEFAULT_QUERY_TIMEOUT);
+        assert_eq!(options.mta_sts_fetch.https_port, 443);
+        assert!(options.dnsbl_zones.is_empty() && options.ip.is_none());
         assert_eq!(c.checks[1].interval, Duration::from_secs(600));
-        assert_eq!(c.warnings.len(), 1);
-        assert_eq!(c.warnings[0].line, 21);
-        assert!(c.warnings[0].message.contains("not yet supported"));
         assert_eq!(c.alerts.len(), 2);
         assert!(
             matches!(&c.alerts[1], AlertChannel::Email { to, tls: TlsPolicy::StartTls, .. } if to.len() == 1)
@@ -1196,6 +1422,94 @@ webhook = "ftp://example.org"
         assert_eq!(p[0].line, 2);
         let p = parse("").expect_err("nothing to monitor");
         assert!(p[0].message.contains("no [[check]]"));
+    }
+
+    #[test]
+    fn a_dns_check_takes_the_options_of_dns_and_refuses_those_of_check() {
+        let c = parse(
+            "[[check]]\nname = \"d\"\ndns = \"Lab.Test.\"\ndns-server = \"127.0.0.1:5353\"\n\
+             ip = \"192.0.2.10\"\ndnsbl = [\"dnsbl.lab.test\", \"dnsbl-refuse.lab.test\"]\n\
+             selectors = \"s1\"\nquery-timeout = \"2s\"\nmta-sts-port = 8443\n",
+        )
+        .expect("valid");
+        let (domain, resolver, options) = dns_parts(&c.checks[0].kind);
+        assert_eq!(domain, "lab.test");
+        assert_eq!(
+            resolver.server,
+            Some("127.0.0.1:5353".parse().expect("addr"))
+        );
+        assert_eq!(resolver.timeout, Duration::from_secs(2));
+        assert_eq!(options.ip, Some("192.0.2.10".parse().expect("ip")));
+        assert_eq!(
+            options.dnsbl_zones,
+            ["dnsbl.lab.test", "dnsbl-refuse.lab.test"]
+        );
+        assert_eq!(options.selectors, ["s1"]);
+        assert_eq!(options.mta_sts_fetch.https_port, 8443);
+        let problems = parse(
+            "[[check]]\nname = \"d\"\ndns = \"nodot\"\ntls = \"none\"\ndnsbl = \"x.example\"\n\
+             ip = \"not an ip\"\n[[check]]\nname = \"s\"\ncheck = \"mx.example.org\"\nip = \"192.0.2.1\"\n",
+        )
+        .expect_err("invalid");
+        let at: Vec<(usize, usize)> = problems.iter().map(|p| (p.line, p.column)).collect();
+        assert_eq!(at, [(3, 7), (4, 7), (6, 6), (10, 6)], "{problems:#?}");
+        assert!(problems[1].message.contains("belongs to a `check`"));
+        assert!(problems[3].message.contains("belongs to a `dns` check"));
+    }
+
+    #[test]
+    fn auth_takes_its_password_from_the_environment_or_a_file_never_the_file_itself() {
+        let dir = std::env::temp_dir().join(format!("smtp-doctor-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("pw"), "s3cret\nsecond line\n").expect("pw");
+        let at = |text: &str| MonitorConfig::parse(text, &dir.join("m.toml"));
+        let base = "[[check]]\nname = \"a\"\ncheck = \"mx.example.org\"\n";
+        let c = at(&format!(
+            "{base}auth = \"login\"\nauth-user = \"u\"\nauth-password-file = \"pw\"\n"
+        ))
+        .expect("valid");
+        let CheckKind::Smtp { options, .. } = &c.checks[0].kind else {
+            panic!("smtp");
+        };
+        let auth = options.auth.as_ref().expect("auth");
+        assert_eq!(auth.mechanism, AuthMechanism::Login);
+        assert_eq!(auth.user, "u");
+        assert_eq!(auth.secret.expose(), "s3cret");
+        // The secret never shows in the configuration's debug form.
+        assert!(!format!("{c:?}").contains("s3cret"));
+        let problems = at(&format!(
+            "{base}auth = \"PLAIN\"\nauth-user = \"u\"\nauth-password = \"hunter2\"\n\
+             auth-password-env = \"SMTP_DOCTOR_TEST_SURELY_UNSET_VARIABLE\"\n"
+        ))
+        .expect_err("invalid");
+        let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [6, 7], "{problems:#?}");
+        assert!(problems[0].message.contains("never written"));
+        assert!(problems[1].message.contains("is not set"));
+        let problems = at(&format!(
+            "{base}auth = \"GSSAPI\"\nauth-password-file = \"missing\"\n[[check]]\nname = \"b\"\n\
+             check = \"mx.example.org\"\nauth-user = \"u\"\n"
+        ))
+        .expect_err("invalid");
+        let text: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert!(
+            text.iter().any(|m| m.contains("auth is one of")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter().any(|m| m.contains("auth needs auth-user")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter()
+                .any(|m| m.contains("cannot read the password file")),
+            "{text:?}"
+        );
+        assert!(
+            text.iter().any(|m| m.contains("auth-user needs auth")),
+            "{text:?}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

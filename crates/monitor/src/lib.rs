@@ -1,5 +1,6 @@
-//! smtp-doctor's monitor: the check pipeline that `check` and `monitor` share (probe report →
-//! evidence → THE classifier → verdict), and the monitor's schedule, history and metrics.
+//! smtp-doctor's monitor: the check pipelines that `check`, `dns` and `monitor` share (probe
+//! report or DNS checks → evidence → THE classifier → verdict), and the monitor's schedule,
+//! history, metrics and alerts.
 
 #![forbid(unsafe_code)]
 
@@ -12,10 +13,17 @@ pub mod schedule;
 pub mod serve;
 pub mod store;
 
+use smtp_doctor_dnsauth::mtasts::fetch::FetchOptions;
+use smtp_doctor_dnsauth::report::{CheckOptions, DomainReport};
 use smtp_doctor_model::probe::ProbeReport;
 use smtp_doctor_model::{Evidence, Source, Stage};
 use smtp_doctor_probe::{evidence, observations, resolution_evidence};
 use smtp_doctor_render::check::{CheckFinding, CheckReport, Verdict};
+use smtp_doctor_render::dns::{DnsCheck, DnsFinding};
+use std::time::Duration;
+
+/// The longest SPF evaluation allowed (RFC 7208 4.6.4 asks for at least 20 seconds).
+pub const SPF_TIME_LIMIT: Duration = Duration::from_secs(20);
 
 /// Classifies every piece of evidence of a report with THE classifier and picks the verdict.
 pub fn diagnose(report: ProbeReport) -> CheckReport {
@@ -70,6 +78,59 @@ pub fn diagnose(report: ProbeReport) -> CheckReport {
         findings,
         verdict,
         dns: None,
+    }
+}
+
+/// The name `text` writes, lower case and without its final dot, when it is a valid DNS name
+/// with at least one dot (a mail domain, a blocklist zone).
+pub fn mail_domain(text: &str) -> Option<String> {
+    let name = text.trim().trim_end_matches('.').to_ascii_lowercase();
+    (smtp_doctor_dnsauth::dns::is_valid_name(&name) && name.contains('.')).then_some(name)
+}
+
+/// Classifies every piece of evidence of a domain's DNS checks with THE classifier and picks
+/// the verdict: healthy when no finding is a failure, else the first failure.
+pub fn diagnose_dns(report: DomainReport) -> DnsCheck {
+    let evidence = report.evidence();
+    let findings: Vec<DnsFinding> = if evidence.is_empty() {
+        Vec::new()
+    } else {
+        let kb = smtp_doctor_kb::builtin();
+        evidence
+            .into_iter()
+            .map(|ev| DnsFinding {
+                finding: kb.classify(&ev),
+                observed: ev.text,
+            })
+            .collect()
+    };
+    let verdict = match findings.iter().position(|f| f.finding.is_failure()) {
+        Some(finding) => Verdict::Problem { finding },
+        None => Verdict::Healthy,
+    };
+    DnsCheck {
+        report,
+        findings,
+        verdict,
+    }
+}
+
+/// The options of the DNS checks with no sending IP, the common DKIM selectors and no
+/// blocklist: `timeout` per query, the MTA-STS policy fetched from `mta_sts_port` and trusted
+/// through `ca_pem` (the WebPKI roots when `None`).
+pub fn dns_options(timeout: Duration, ca_pem: Option<Vec<u8>>, mta_sts_port: u16) -> CheckOptions {
+    CheckOptions {
+        ip: None,
+        selectors: Vec::new(),
+        spf_time_limit: Some(SPF_TIME_LIMIT),
+        dnsbl_zones: Vec::new(),
+        mta_sts_fetch: FetchOptions {
+            https_port: mta_sts_port,
+            ca_pem,
+            connect_timeout: timeout,
+            tls_timeout: timeout,
+            total_timeout: timeout.saturating_mul(3),
+        },
     }
 }
 

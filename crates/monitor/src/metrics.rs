@@ -2,7 +2,7 @@
 //! few gauges, no client library needed. Every metric name is a documented constant.
 
 use crate::schedule::CheckState;
-use crate::store::{RunRecord, RunStatus};
+use crate::store::{RunRecord, RunStatus, DNSBL_LISTED};
 use std::fmt::Write;
 
 /// 1 when the check's last run was ok (no failure, thresholds kept), else 0.
@@ -19,6 +19,9 @@ pub const CHECK_LAST_REPLY_CODE: &str = "smtp_doctor_check_last_reply_code";
 pub const CHECK_CERT_DAYS_LEFT: &str = "smtp_doctor_check_certificate_days_left";
 /// Findings of the check's last run, by category (informational ones included).
 pub const CHECK_FINDINGS: &str = "smtp_doctor_check_findings";
+/// `dns` checks: 1 when the blocklist `zone` lists the sending IP in the check's last run, else
+/// 0 (not listed, or no verdict: the list refused the query, answered nonsense or failed).
+pub const CHECK_DNSBL_LISTED: &str = "smtp_doctor_dnsbl_listed";
 /// When the check's last run started, in seconds since the Unix epoch.
 pub const CHECK_LAST_RUN: &str = "smtp_doctor_check_last_run_timestamp_seconds";
 /// Runs of the check done by this process.
@@ -35,6 +38,8 @@ pub const PROBE_LAST_REPLY_CODE: &str = "smtp_doctor_probe_last_reply_code";
 pub const PROBE_CERT_DAYS_LEFT: &str = "smtp_doctor_probe_certificate_days_left";
 /// `/probe`: findings by category.
 pub const PROBE_FINDINGS: &str = "smtp_doctor_probe_findings";
+/// `/probe` of a `dns` module: 1 when the blocklist `zone` lists the sending IP, else 0.
+pub const PROBE_DNSBL_LISTED: &str = "smtp_doctor_probe_dnsbl_listed";
 
 /// The statuses, in the order `CHECK_STATUS` lists them.
 const STATUSES: [RunStatus; 4] = [
@@ -52,6 +57,7 @@ struct Names {
     reply: &'static str,
     days: &'static str,
     findings: &'static str,
+    listed: &'static str,
 }
 
 const CHECK_NAMES: Names = Names {
@@ -61,6 +67,7 @@ const CHECK_NAMES: Names = Names {
     reply: CHECK_LAST_REPLY_CODE,
     days: CHECK_CERT_DAYS_LEFT,
     findings: CHECK_FINDINGS,
+    listed: CHECK_DNSBL_LISTED,
 };
 
 const PROBE_NAMES: Names = Names {
@@ -70,6 +77,7 @@ const PROBE_NAMES: Names = Names {
     reply: PROBE_LAST_REPLY_CODE,
     days: PROBE_CERT_DAYS_LEFT,
     findings: PROBE_FINDINGS,
+    listed: PROBE_DNSBL_LISTED,
 };
 
 /// The metrics of every check, from their last runs (checks that never ran have only
@@ -160,9 +168,18 @@ fn write_family(out: &mut String, n: &Names, runs: &[(&str, &RunRecord)]) {
         "How long each stage of the last run took, in seconds",
     );
     for (labels, run) in runs {
+        // A stage that ran twice (EHLO again after STARTTLS) is one series, its times summed:
+        // a scrape must not hold two samples of one series.
+        let mut stages: Vec<(&str, u64)> = Vec::new();
         for s in &run.stages {
-            let l = join(labels, &label_set(&[("stage", s.stage.as_str())]));
-            sample(out, n.stage, &l, s.duration_ms as f64 / 1000.0);
+            match stages.iter_mut().find(|(name, _)| *name == s.stage) {
+                Some((_, ms)) => *ms += s.duration_ms,
+                None => stages.push((&s.stage, s.duration_ms)),
+            }
+        }
+        for (stage, ms) in stages {
+            let l = join(labels, &label_set(&[("stage", stage)]));
+            sample(out, n.stage, &l, ms as f64 / 1000.0);
         }
     }
     let optional =
@@ -193,6 +210,18 @@ fn write_family(out: &mut String, n: &Names, runs: &[(&str, &RunRecord)]) {
         for (category, count) in &run.findings {
             let l = join(labels, &label_set(&[("category", category.as_str())]));
             sample(out, n.findings, &l, count);
+        }
+    }
+    header(
+        out,
+        n.listed,
+        "gauge",
+        "1 when the blocklist zone lists the sending IP, else 0",
+    );
+    for (labels, run) in runs {
+        for (zone, status) in &run.dnsbl {
+            let l = join(labels, &label_set(&[("zone", zone.as_str())]));
+            sample(out, n.listed, &l, u8::from(status == DNSBL_LISTED));
         }
     }
 }
@@ -255,11 +284,18 @@ mod tests {
             reason: None,
             reply_code: Some(450),
             cert_days_left: Some(12),
-            stages: vec![StageTiming {
-                stage: "banner".into(),
-                duration_ms: 20,
-            }],
+            stages: [("banner", 20), ("ehlo", 5), ("starttls", 1), ("ehlo", 7)]
+                .into_iter()
+                .map(|(stage, duration_ms)| StageTiming {
+                    stage: stage.into(),
+                    duration_ms,
+                })
+                .collect(),
             findings: BTreeMap::from([("greylisted".to_string(), 2)]),
+            dnsbl: BTreeMap::from([
+                ("bl.example".to_string(), DNSBL_LISTED.to_string()),
+                ("refuse.example".to_string(), "query_refused".to_string()),
+            ]),
             report: String::new(),
         }
     }
@@ -271,7 +307,12 @@ mod tests {
         assert!(text.contains("\nprobe_duration_seconds 0.25\n"), "{text}");
         assert!(text.contains("smtp_doctor_probe_stage_duration_seconds{stage=\"banner\"} 0.02\n"));
         assert!(text.contains("smtp_doctor_probe_last_reply_code 450\n"));
+        // EHLO before and after STARTTLS: one series.
+        assert!(text.contains("smtp_doctor_probe_stage_duration_seconds{stage=\"ehlo\"} 0.012\n"));
+        assert_eq!(text.matches("stage=\"ehlo\"").count(), 1, "{text}");
         assert!(text.contains("smtp_doctor_probe_findings{category=\"greylisted\"} 2\n"));
+        assert!(text.contains("smtp_doctor_probe_dnsbl_listed{zone=\"bl.example\"} 1\n"));
+        assert!(text.contains("smtp_doctor_probe_dnsbl_listed{zone=\"refuse.example\"} 0\n"));
         // Every line is a comment or `name{labels} value`.
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let (_, value) = line.rsplit_once(' ').expect("a value");

@@ -1,9 +1,10 @@
 //! The monitor's web page, written server-side: every check's status, a latency chart per
-//! stage over time (inline SVG), the last transcript and findings, the history of state
-//! changes. Its style and one small script are embedded (`include_str!`): no external asset.
+//! stage over time (inline SVG), the last transcript (or, for a `dns` check, the blocklists'
+//! answers) and findings, the history of state changes. Its style and one small script are embedded (`include_str!`): no external asset.
 
+use crate::config::CheckKind;
 use crate::schedule::CheckState;
-use crate::store::RunRecord;
+use crate::store::{RunRecord, DNSBL_LISTED};
 use std::fmt::Write;
 
 /// The page's style sheet.
@@ -110,8 +111,11 @@ fn section(h: &mut String, c: &CheckView<'_>) {
                 .map_or_else(String::new, |why| format!("; {}", escape(why)))
         );
     }
-    h.push_str("<h3>Latency per stage</h3>");
-    h.push_str(&latency_svg(c.runs));
+    let dns = matches!(c.state.spec.kind, CheckKind::Dns { .. });
+    if !dns {
+        h.push_str("<h3>Latency per stage</h3>");
+        h.push_str(&latency_svg(c.runs));
+    }
     h.push_str("<h3>State changes</h3><ul class=\"changes\">");
     let changes = state_changes(c.runs);
     if changes.is_empty() {
@@ -129,11 +133,33 @@ fn section(h: &mut String, c: &CheckView<'_>) {
     h.push_str("</ul>");
     if let Some(r) = last {
         report_parts(h, &r.report);
+        if dns {
+            blocklists(h, r);
+        }
     }
     h.push_str("</section>");
 }
 
-/// The findings and the first attempt's transcript of a stored `check --json` document.
+/// What each blocklist zone said of the sending IP in a `dns` check's run.
+fn blocklists(h: &mut String, r: &RunRecord) {
+    h.push_str("<h3>Blocklists</h3><ul class=\"dnsbl\">");
+    if r.dnsbl.is_empty() {
+        h.push_str("<li>none asked</li>");
+    }
+    for (zone, status) in &r.dnsbl {
+        let _ = write!(
+            h,
+            "<li data-zone=\"{z}\" data-listed=\"{}\">{z}: {}</li>",
+            status == DNSBL_LISTED,
+            escape(&status.replace('_', " ")),
+            z = escape(zone)
+        );
+    }
+    h.push_str("</ul>");
+}
+
+/// The findings and, for a `check --json` document, the first attempt's transcript of a stored
+/// report.
 fn report_parts(h: &mut String, report: &str) {
     let Ok(doc) = serde_json::from_str::<serde_json::Value>(report) else {
         return;
@@ -157,9 +183,14 @@ fn report_parts(h: &mut String, report: &str) {
             escape(f["observed"].as_str().unwrap_or("")),
         );
     }
-    h.push_str("</ul><h3>Last transcript</h3><pre class=\"transcript\">");
-    let lines = doc["attempts"][0]["transcript"]
-        .as_array()
+    h.push_str("</ul>");
+    let Some(attempts) = doc["attempts"].as_array() else {
+        return;
+    };
+    h.push_str("<h3>Last transcript</h3><pre class=\"transcript\">");
+    let lines = attempts
+        .first()
+        .and_then(|a| a["transcript"].as_array())
         .map_or(&[][..], Vec::as_slice);
     for l in lines.iter().take(MAX_TRANSCRIPT_LINES) {
         let (class, arrow) = match l["dir"].as_str() {
@@ -319,6 +350,7 @@ mod tests {
                 },
             ],
             findings: BTreeMap::new(),
+            dnsbl: BTreeMap::new(),
             report: String::new(),
         }
     }

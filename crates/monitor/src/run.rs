@@ -1,11 +1,16 @@
-//! One run of one check: the probe under the check's timeout, [`crate::diagnose`], the
-//! thresholds, and the record stored.
+//! One run of one check: the probe (or the DNS checks) under the check's timeout,
+//! [`crate::diagnose`] (or [`crate::diagnose_dns`]), the thresholds, and the record stored.
 
 use crate::config::{CheckKind, CheckSpec, Thresholds};
-use crate::diagnose;
 use crate::store::{now_ms, RunRecord, RunStatus, StageTiming};
+use crate::{diagnose, diagnose_dns};
+use smtp_doctor_dnsauth::dns::HickoryDns;
+use smtp_doctor_dnsauth::report::{check_domain, DomainReport};
+use smtp_doctor_model::probe::ProbeReport;
+use smtp_doctor_model::Category;
 use smtp_doctor_render::check::{diagnosed_category, CheckReport, Verdict};
-use smtp_doctor_render::check_json;
+use smtp_doctor_render::dns::DnsCheck;
+use smtp_doctor_render::{check_json, dns_json};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -15,63 +20,154 @@ const GRACE: Duration = Duration::from_secs(2);
 /// Longest reason kept.
 const MAX_REASON: usize = 300;
 
-/// Runs a check once; `None` for a kind that is not supported yet (`dns`).
-pub async fn run_once(spec: &CheckSpec) -> Option<RunRecord> {
-    let CheckKind::Smtp {
-        parsed, options, ..
-    } = &spec.kind
-    else {
-        return None;
-    };
+/// What a check's run saw, before the diagnosis.
+enum Seen {
+    Probe(ProbeReport),
+    Dns(Box<DomainReport>),
+}
+
+/// Runs a check once.
+pub async fn run_once(spec: &CheckSpec) -> RunRecord {
     let started_ms = now_ms();
     let clock = Instant::now();
-    let probed = tokio::time::timeout(
-        spec.timeout + GRACE,
-        smtp_doctor_probe::probe(parsed, options),
-    )
-    .await;
+    let late = || {
+        format!(
+            "no result within the check's timeout of {}s",
+            spec.timeout.as_secs_f64()
+        )
+    };
+    let seen = match &spec.kind {
+        CheckKind::Smtp {
+            parsed, options, ..
+        } => tokio::time::timeout(
+            spec.timeout + GRACE,
+            smtp_doctor_probe::probe(parsed, options),
+        )
+        .await
+        .map(Seen::Probe)
+        .map_err(|_| (RunStatus::TimedOut, late())),
+        CheckKind::Dns {
+            domain,
+            resolver,
+            options,
+        } => match HickoryDns::new(resolver) {
+            // The DNS checks have no deadline of their own, only each query's.
+            Ok(dns) => tokio::time::timeout(spec.timeout, check_domain(&dns, domain, options))
+                .await
+                .map(|r| Seen::Dns(Box::new(r)))
+                .map_err(|_| (RunStatus::TimedOut, late())),
+            Err(e) => Err((
+                RunStatus::Failed,
+                format!("cannot set up the DNS resolver: {e}"),
+            )),
+        },
+    };
     let duration_ms = u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Some(match probed {
-        Ok(report) => {
-            // The classifier is CPU work (and loads the knowledge base once): off the reactor.
-            let checked = tokio::task::spawn_blocking(move || diagnose(report)).await;
-            match checked {
-                Ok(checked) => record(
-                    &spec.name,
-                    started_ms,
-                    duration_ms,
-                    &checked,
-                    &spec.thresholds,
-                ),
-                Err(_) => timed_out(spec, started_ms, duration_ms, "the diagnosis failed"),
-            }
+    let seen = match seen {
+        Ok(seen) => seen,
+        Err((status, why)) => {
+            return unfinished(spec, started_ms, duration_ms, status, why.as_str())
         }
-        Err(_) => timed_out(
+    };
+    // The classifier is CPU work (and loads the knowledge base once): off the reactor.
+    let (name, thresholds) = (spec.name.clone(), spec.thresholds.clone());
+    let checked = tokio::task::spawn_blocking(move || match seen {
+        Seen::Probe(report) => record(
+            &name,
+            started_ms,
+            duration_ms,
+            &diagnose(report),
+            &thresholds,
+        ),
+        Seen::Dns(report) => dns_record(&name, started_ms, duration_ms, &diagnose_dns(*report)),
+    })
+    .await;
+    checked.unwrap_or_else(|_| {
+        unfinished(
             spec,
             started_ms,
             duration_ms,
-            &format!(
-                "no result within the check's timeout of {}s",
-                spec.timeout.as_secs_f64()
-            ),
-        ),
+            RunStatus::TimedOut,
+            "the diagnosis failed",
+        )
     })
 }
 
-fn timed_out(spec: &CheckSpec, started_ms: i64, duration_ms: u64, why: &str) -> RunRecord {
+/// The record of a run that ended without a report.
+fn unfinished(
+    spec: &CheckSpec,
+    started_ms: i64,
+    duration_ms: u64,
+    status: RunStatus,
+    why: &str,
+) -> RunRecord {
     RunRecord {
         check: spec.name.clone(),
         started_ms,
         duration_ms,
-        status: RunStatus::TimedOut,
+        status,
         category: None,
         reason: Some(why.to_string()),
         reply_code: None,
         cert_days_left: None,
         stages: Vec::new(),
         findings: BTreeMap::new(),
+        dnsbl: BTreeMap::new(),
         report: String::new(),
     }
+}
+
+/// How many findings of each category.
+fn count(categories: impl Iterator<Item = Category>) -> BTreeMap<String, u32> {
+    let mut findings = BTreeMap::new();
+    for c in categories {
+        *findings.entry(c.as_str().to_string()).or_insert(0u32) += 1;
+    }
+    findings
+}
+
+/// The record of a `dns` check's diagnosed run: failed on a failure finding (a listing
+/// among them), with each blocklist zone's answer and the `dns --json` document.
+pub fn dns_record(check: &str, started_ms: i64, duration_ms: u64, checked: &DnsCheck) -> RunRecord {
+    let deciding = checked.deciding();
+    let mut report = Vec::new();
+    dns_json::write_dns(&mut report, checked);
+    RunRecord {
+        check: check.to_string(),
+        started_ms,
+        duration_ms,
+        status: match checked.verdict {
+            Verdict::Healthy => RunStatus::Ok,
+            Verdict::Problem { .. } => RunStatus::Failed,
+        },
+        category: Some(
+            deciding
+                .map_or(Category::Delivered, |f| f.finding.category)
+                .as_str()
+                .to_string(),
+        ),
+        reason: deciding
+            .map(|f| truncate(format!("{}: {}", f.finding.summary, f.observed), MAX_REASON)),
+        reply_code: None,
+        cert_days_left: None,
+        stages: Vec::new(),
+        findings: count(checked.findings.iter().map(|f| f.finding.category)),
+        dnsbl: checked
+            .report
+            .dnsbl
+            .iter()
+            .map(|d| (d.zone.clone(), dnsbl_status(d.status)))
+            .collect(),
+        report: String::from_utf8_lossy(&report).into_owned(),
+    }
+}
+
+/// A blocklist answer's status as `dns --json` names it.
+fn dnsbl_status(s: smtp_doctor_dnsauth::dnsbl::DnsblStatus) -> String {
+    serde_json::to_value(s)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| s.as_str().to_string())
 }
 
 /// The record of a diagnosed run, its thresholds applied.
@@ -109,12 +205,7 @@ pub fn record(
         .iter()
         .filter_map(|a| a.tls.as_ref()?.chain.first())
         .find_map(|c| days_left(&c.not_after, started_ms));
-    let mut findings = BTreeMap::new();
-    for f in &checked.findings {
-        *findings
-            .entry(f.finding.category.as_str().to_string())
-            .or_insert(0u32) += 1;
-    }
+    let findings = count(checked.findings.iter().map(|f| f.finding.category));
     let (mut status, mut reason) = match checked.verdict {
         Verdict::Healthy => (RunStatus::Ok, None),
         Verdict::Problem { .. } => (
@@ -160,6 +251,7 @@ pub fn record(
         cert_days_left,
         stages,
         findings,
+        dnsbl: BTreeMap::new(),
         report: String::from_utf8_lossy(&report).into_owned(),
     }
 }

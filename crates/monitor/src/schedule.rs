@@ -3,7 +3,7 @@
 //! hanging target holds one permit for at most its timeout and never delays another check's
 //! schedule. The schedule resumes from the store's last run times after a restart.
 
-use crate::config::{CheckKind, CheckSpec, MonitorConfig};
+use crate::config::{CheckSpec, MonitorConfig};
 use crate::run::run_once;
 use crate::store::{now_ms, RunRecord, Store, StoreError};
 use std::collections::BTreeMap;
@@ -113,7 +113,7 @@ impl Monitor {
         Ok(run)
     }
 
-    /// Runs every supported check once (at most `concurrency` at a time), stores each run,
+    /// Runs every check once (at most `concurrency` at a time), stores each run,
     /// and returns them in the configuration's order.
     pub async fn run_all_once(self: &Arc<Self>) -> Result<Vec<Arc<RunRecord>>, StoreError> {
         let gate = Arc::new(Semaphore::new(self.concurrency));
@@ -122,17 +122,13 @@ impl Monitor {
             let (me, spec, gate) = (Arc::clone(self), Arc::clone(spec), Arc::clone(&gate));
             set.spawn(async move {
                 let _permit = gate.acquire_owned().await;
-                match run_once(&spec).await {
-                    Some(run) => me.finish(run).await.map(|r| Some((i, r))),
-                    None => Ok(None),
-                }
+                let run = run_once(&spec).await;
+                me.finish(run).await.map(|r| (i, r))
             });
         }
         let mut out = Vec::new();
         while let Some(done) = set.join_next().await {
-            if let Some(run) = done.map_err(|e| StoreError::Backend(Box::new(e)))?? {
-                out.push(run);
-            }
+            out.push(done.map_err(|e| StoreError::Backend(Box::new(e)))??);
         }
         out.sort_by_key(|(i, _)| *i);
         Ok(out.into_iter().map(|(_, r)| r).collect())
@@ -150,9 +146,6 @@ impl Monitor {
         };
         let mut set = JoinSet::new();
         for spec in &self.checks {
-            if !matches!(spec.kind, CheckKind::Smtp { .. }) {
-                continue;
-            }
             let first = first_delay(spec.interval, last.get(&spec.name).copied(), now_ms());
             let (me, spec, gate) = (Arc::clone(self), Arc::clone(spec), Arc::clone(&gate));
             set.spawn(async move { me.check_loop(spec, first, gate).await });
@@ -176,10 +169,8 @@ impl Monitor {
             };
             let run = run_once(&spec).await;
             drop(permit);
-            if let Some(run) = run {
-                if let Err(e) = self.finish(run).await {
-                    tracing::warn!("check {}: the run was not stored: {e}", spec.name);
-                }
+            if let Err(e) = self.finish(run).await {
+                tracing::warn!("check {}: the run was not stored: {e}", spec.name);
             }
             // The next slot on the grid; slots missed while this run was long are skipped.
             due += spec.interval;

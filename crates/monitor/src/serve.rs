@@ -1,8 +1,9 @@
 //! The monitor's HTTP server (axum): `/metrics` with every check's last run, a
-//! blackbox-style `/probe?target=...&module=...` that probes a target once with the options of
-//! the check named by `module`, unstored; the web page at `/`, and the JSON API: `/api/checks`
-//! (every check's last run) and `/api/checks/NAME` (its last report, the `check --json`
-//! document).
+//! blackbox-style `/probe?target=...&module=...` that checks a target once with the options of
+//! the check named by `module` (a `check` probes the target as a mail server, a `dns` check
+//! runs the DNS checks of the target as a domain), unstored; the web page at `/`, and the JSON
+//! API: `/api/checks` (every check's last run) and `/api/checks/NAME` (its last report, the
+//! `check --json` or `dns --json` document).
 
 use crate::config::{CheckKind, CheckSpec};
 use crate::metrics::{exposition, probe_exposition};
@@ -70,10 +71,6 @@ async fn probe(State(app): State<App>, Query(q): Query<HashMap<String, String>>)
     let Some(target) = q.get("target") else {
         return text(StatusCode::BAD_REQUEST, "target= is missing\n".into());
     };
-    let parsed = match Target::parse(target) {
-        Ok(t) => t,
-        Err(e) => return text(StatusCode::BAD_REQUEST, format!("bad target: {e}\n")),
-    };
     let module = q.get("module").map_or("", String::as_str);
     let Some(spec) = app.monitor.check(module) else {
         return text(
@@ -83,28 +80,40 @@ async fn probe(State(app): State<App>, Query(q): Query<HashMap<String, String>>)
             ),
         );
     };
-    let CheckKind::Smtp { options, .. } = &spec.kind else {
-        return text(
-            StatusCode::BAD_REQUEST,
-            format!("module {module:?} is not an smtp check\n"),
-        );
+    let kind = match &spec.kind {
+        CheckKind::Smtp { options, .. } => match Target::parse(target) {
+            Ok(parsed) => CheckKind::Smtp {
+                target: target.clone(),
+                parsed,
+                options: options.clone(),
+            },
+            Err(e) => return text(StatusCode::BAD_REQUEST, format!("bad target: {e}\n")),
+        },
+        CheckKind::Dns {
+            resolver, options, ..
+        } => match crate::mail_domain(target) {
+            Some(domain) => CheckKind::Dns {
+                domain,
+                resolver: resolver.clone(),
+                options: options.clone(),
+            },
+            None => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    format!("bad target: {target:?} is not a domain name\n"),
+                )
+            }
+        },
     };
     let one = CheckSpec {
         name: module.to_string(),
-        kind: CheckKind::Smtp {
-            target: target.clone(),
-            parsed,
-            options: options.clone(),
-        },
+        kind,
         ..(*spec).clone()
     };
     let Ok(_permit) = app.probes.acquire().await else {
         return text(StatusCode::SERVICE_UNAVAILABLE, "shutting down\n".into());
     };
-    match run_once(&one).await {
-        Some(run) => text(StatusCode::OK, probe_exposition(&run)),
-        None => text(StatusCode::BAD_REQUEST, "nothing to probe\n".into()),
-    }
+    text(StatusCode::OK, probe_exposition(&run_once(&one).await))
 }
 
 async fn page(State(app): State<App>) -> Response {
@@ -157,9 +166,20 @@ async fn api_checks(State(app): State<App>) -> Response {
                     "cert_days_left": r.cert_days_left,
                     "stages": r.stages,
                     "findings": r.findings,
+                    "dnsbl": r.dnsbl,
                 })
             });
-            serde_json::json!({ "name": s.spec.name, "labels": s.spec.labels, "last": last })
+            let (kind, target) = match &s.spec.kind {
+                CheckKind::Smtp { target, .. } => ("check", target),
+                CheckKind::Dns { domain, .. } => ("dns", domain),
+            };
+            serde_json::json!({
+                "name": s.spec.name,
+                "kind": kind,
+                "target": target,
+                "labels": s.spec.labels,
+                "last": last,
+            })
         })
         .collect();
     json(
@@ -168,7 +188,7 @@ async fn api_checks(State(app): State<App>) -> Response {
     )
 }
 
-/// A check's last report: the document `check --json` writes.
+/// A check's last report: the document `check --json` (or `dns --json`) writes.
 async fn api_check(State(app): State<App>, Path(name): Path<String>) -> Response {
     let Some(state) = app
         .monitor

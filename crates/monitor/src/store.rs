@@ -1,5 +1,5 @@
-//! The history of runs behind one trait: SQLite now ([`SqliteStore`]); PostgreSQL later, so the
-//! trait names no SQLite type.
+//! The history of runs behind one trait: SQLite ([`SqliteStore`]) and PostgreSQL
+//! ([`PgStore`]); the trait names no backend's type.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -82,8 +82,29 @@ pub struct RunRecord {
     pub stages: Vec<StageTiming>,
     /// How many findings of each category (informational ones included).
     pub findings: BTreeMap<String, u32>,
-    /// The whole report, as `check --json` writes it (`smtp-doctor/check/v1`); empty when timed out.
+    /// What each DNS blocklist zone said of the sending IP (`dns` checks): its status as
+    /// `dns --json` names it ([`DNSBL_LISTED`], [`DNSBL_NOT_LISTED`], `query_refused`,
+    /// `broken`, `lookup_failed`).
+    #[serde(default)]
+    pub dnsbl: BTreeMap<String, String>,
+    /// The whole report, as `check --json` (`smtp-doctor/check/v1`) or `dns --json`
+    /// (`smtp-doctor/dns/v1`) writes it; empty when timed out.
     pub report: String,
+}
+
+/// The [`RunRecord::dnsbl`] status of a listing.
+pub const DNSBL_LISTED: &str = "listed";
+/// The [`RunRecord::dnsbl`] status of an address a zone does not list.
+pub const DNSBL_NOT_LISTED: &str = "not_listed";
+
+impl RunRecord {
+    /// The blocklist zones that list the sending IP.
+    pub fn listed_zones(&self) -> impl Iterator<Item = &str> {
+        self.dnsbl
+            .iter()
+            .filter(|(_, status)| *status == DNSBL_LISTED)
+            .map(|(zone, _)| zone.as_str())
+    }
 }
 
 /// Why the store failed.
@@ -121,7 +142,8 @@ pub trait Store: Send + Sync {
 /// The migrations, in order: version i+1 is `MIGRATIONS[i]` on SQLite and
 /// `PG_MIGRATIONS[i]` on PostgreSQL (the same schema in each dialect). Never edit one that
 /// shipped.
-const MIGRATIONS: &[&str] = &["CREATE TABLE runs (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE runs (
         id INTEGER PRIMARY KEY,
         check_name TEXT NOT NULL,
         started_ms INTEGER NOT NULL,
@@ -136,10 +158,14 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE runs (
         report TEXT NOT NULL
     );
     CREATE INDEX runs_by_check ON runs (check_name, started_ms);
-    CREATE INDEX runs_by_start ON runs (started_ms);"];
+    CREATE INDEX runs_by_start ON runs (started_ms);",
+    // 2: the blocklist answers of `dns` checks.
+    "ALTER TABLE runs ADD COLUMN dnsbl TEXT NOT NULL DEFAULT '{}';",
+];
 
 /// [`MIGRATIONS`] in PostgreSQL's dialect, version for version.
-const PG_MIGRATIONS: &[&str] = &["CREATE TABLE runs (
+const PG_MIGRATIONS: &[&str] = &[
+    "CREATE TABLE runs (
         id BIGSERIAL PRIMARY KEY,
         check_name TEXT NOT NULL,
         started_ms BIGINT NOT NULL,
@@ -154,7 +180,9 @@ const PG_MIGRATIONS: &[&str] = &["CREATE TABLE runs (
         report TEXT NOT NULL
     );
     CREATE INDEX runs_by_check ON runs (check_name, started_ms);
-    CREATE INDEX runs_by_start ON runs (started_ms);"];
+    CREATE INDEX runs_by_start ON runs (started_ms);",
+    "ALTER TABLE runs ADD COLUMN dnsbl TEXT NOT NULL DEFAULT '{}';",
+];
 
 const _: () = assert!(MIGRATIONS.len() == PG_MIGRATIONS.len());
 
@@ -170,12 +198,13 @@ struct StoredRow {
     cert_days_left: Option<i64>,
     stages: String,
     findings: String,
+    dnsbl: String,
     report: String,
 }
 
 /// The columns [`StoredRow`] reads, in its order.
 const RUN_COLUMNS: &str = "check_name, started_ms, duration_ms, status, category, reason, \
-                           reply_code, cert_days_left, stages, findings, report";
+                           reply_code, cert_days_left, stages, findings, dnsbl, report";
 
 impl StoredRow {
     fn into_record(self) -> Result<RunRecord, StoreError> {
@@ -185,6 +214,7 @@ impl StoredRow {
             status: RunStatus::parse(&self.status).ok_or_else(|| corrupt("the status"))?,
             stages: serde_json::from_str(&self.stages).map_err(|_| corrupt("the stages"))?,
             findings: serde_json::from_str(&self.findings).map_err(|_| corrupt("the findings"))?,
+            dnsbl: serde_json::from_str(&self.dnsbl).map_err(|_| corrupt("the blocklists"))?,
             reply_code: match self.reply_code {
                 Some(c) => Some(u16::try_from(c).map_err(|_| corrupt("the reply code"))?),
                 None => None,
@@ -300,8 +330,8 @@ impl Store for SqliteStore {
         let tx = conn.transaction().map_err(backend)?;
         tx.execute(
             "INSERT INTO runs (check_name, started_ms, duration_ms, status, category, reason,
-                 reply_code, cert_days_left, stages, findings, report)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 reply_code, cert_days_left, stages, findings, dnsbl, report)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             rusqlite::params![
                 run.check,
                 run.started_ms,
@@ -313,6 +343,7 @@ impl Store for SqliteStore {
                 run.cert_days_left,
                 to_json(&run.stages),
                 to_json(&run.findings),
+                to_json(&run.dnsbl),
                 run.report,
             ],
         )
@@ -354,7 +385,8 @@ impl Store for SqliteStore {
                         cert_days_left: r.get(7)?,
                         stages: r.get(8)?,
                         findings: r.get(9)?,
-                        report: r.get(10)?,
+                        dnsbl: r.get(10)?,
+                        report: r.get(11)?,
                     })
                 },
             )
@@ -478,14 +510,15 @@ impl Store for PgStore {
     fn record(&self, run: &RunRecord) -> Result<(), StoreError> {
         let stages = to_json(&run.stages);
         let findings = to_json(&run.findings);
+        let dnsbl = to_json(&run.dnsbl);
         let duration = i64::try_from(run.duration_ms).unwrap_or(i64::MAX);
         let code = run.reply_code.map(i32::from);
         self.with(|c| {
             let mut tx = c.transaction()?;
             tx.execute(
                 "INSERT INTO runs (check_name, started_ms, duration_ms, status, category, reason,
-                     reply_code, cert_days_left, stages, findings, report)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                     reply_code, cert_days_left, stages, findings, dnsbl, report)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
                 &[
                     &run.check,
                     &run.started_ms,
@@ -497,6 +530,7 @@ impl Store for PgStore {
                     &run.cert_days_left,
                     &stages,
                     &findings,
+                    &dnsbl,
                     &run.report,
                 ],
             )?;
@@ -538,7 +572,8 @@ impl Store for PgStore {
                     cert_days_left: r.get(7),
                     stages: r.get(8),
                     findings: r.get(9),
-                    report: r.get(10),
+                    dnsbl: r.get(10),
+                    report: r.get(11),
                 }
                 .into_record()
             })
@@ -570,6 +605,10 @@ mod tests {
                 duration_ms: 4,
             }],
             findings: BTreeMap::from([("greylisted".to_string(), 1)]),
+            dnsbl: BTreeMap::from([
+                ("dnsbl.example".to_string(), DNSBL_LISTED.to_string()),
+                ("other.example".to_string(), "not_listed".to_string()),
+            ]),
             report: "x".repeat(report_bytes),
         }
     }
@@ -740,6 +779,32 @@ mod tests {
         assert_eq!(s.prune(1_600).expect("prune"), 2);
         assert_eq!(s.runs("a", 10).expect("runs").len(), 1);
         assert!(s.runs("b", 10).expect("runs").is_empty());
+    }
+
+    #[test]
+    fn a_version_1_history_is_migrated_and_its_runs_kept() {
+        let db = TempDb::new("v1");
+        {
+            let c = rusqlite::Connection::open(&db.0).expect("open");
+            c.execute_batch(&format!(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_ms INTEGER NOT NULL);
+                 INSERT INTO schema_migrations VALUES (1, 0);
+                 {}
+                 INSERT INTO runs (check_name, started_ms, duration_ms, status, stages, findings, report)
+                 VALUES ('old', 5, 1, 'ok', '[]', '{{}}', '');",
+                MIGRATIONS[0]
+            ))
+            .expect("a version 1 store");
+        }
+        let s = SqliteStore::open(&db.0).expect("migrated");
+        assert_eq!(s.schema_version().expect("version"), 2);
+        let runs = s.runs("old", 5).expect("runs");
+        assert_eq!(runs.len(), 1);
+        assert!(runs[0].dnsbl.is_empty());
+        assert_eq!(
+            run("x", 0, 0).listed_zones().collect::<Vec<_>>(),
+            ["dnsbl.example"]
+        );
     }
 
     #[test]

@@ -193,6 +193,7 @@ async fn an_alert_mailed_through_the_lab_postfix_is_queued() {
         cert_days_left: None,
         stages: Vec::new(),
         findings: Default::default(),
+        dnsbl: Default::default(),
         report: String::new(),
     };
     let alert = Alert::new(AlertKind::Failing, &cfg.checks[0], &run);
