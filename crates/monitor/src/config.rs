@@ -652,32 +652,14 @@ impl Walker<'_> {
         span: Range<usize>,
         defaults: &Schedule,
     ) -> Option<CheckSpec> {
-        const KEYS: &[&str] = &[
+        /// The keys every check takes (beside [`SMTP_ONLY`] and [`DNS_ONLY`]).
+        const COMMON: &[&str] = &[
             "name",
             "check",
             "dns",
-            "port",
-            "tls",
-            "require-tls",
-            "from",
-            "to",
-            "quit-after",
-            "ehlo",
-            "sni",
             "ca",
-            "insecure",
-            "timeouts",
-            "auth",
-            "auth-user",
-            "auth-password-env",
-            "auth-password-file",
             "auth-password",
             "dns-server",
-            "ip",
-            "selectors",
-            "dnsbl",
-            "query-timeout",
-            "mta-sts-port",
             "interval",
             "jitter",
             "timeout",
@@ -685,7 +667,7 @@ impl Walker<'_> {
             "labels",
         ];
         let before = self.problems.len();
-        self.keys(t, KEYS, "a [[check]]");
+        self.keys(t, &[COMMON, SMTP_ONLY, DNS_ONLY].concat(), "a [[check]]");
         let name = self.opt(t, "name", Walker::nonempty);
         if t.get("name").is_none() {
             self.err(span.clone(), "this check has no name".into());
