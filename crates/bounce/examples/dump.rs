@@ -11,7 +11,7 @@ fn main() {
             continue;
         };
         for m in &msgs {
-            let Some(r) = parse(&m.bytes) else {
+            let Some(r) = parse(m.bytes()) else {
                 println!("{arg}\t-\tnone");
                 continue;
             };

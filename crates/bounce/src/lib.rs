@@ -161,6 +161,15 @@ pub fn parse(bytes: &[u8]) -> Option<Report> {
     parse_at(bytes, 0)
 }
 
+/// Builds what decoding builds on first use (the knowledge base, the MIME parser's settings, the
+/// marker automata), so that a caller can have it done on a thread of its own while it reads its
+/// input, rather than by the first [`parse`].
+pub fn warm_up() {
+    smtp_doctor_kb::builtin();
+    LazyLock::force(&PARSER);
+    vendor::warm_up();
+}
+
 /// [`parse`] of a message found `depth` reports deep.
 fn parse_at(bytes: &[u8], depth: usize) -> Option<Report> {
     let mut notes = Vec::new();
@@ -204,7 +213,7 @@ static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
 /// The parts of a message that decoding looks at, borrowing from the parsed message.
 #[derive(Debug, Default)]
 struct Parts<'a> {
-    /// Top-level header fields (name, value on one line), in order.
+    /// Top-level header fields but `Received` (name, value on one line), in order.
     headers: Vec<(&'a str, Cow<'a, str>)>,
     /// Decoded subject.
     subject: String,
@@ -250,8 +259,12 @@ impl<'a> Parts<'a> {
                 .unwrap_or_default(),
             ..Parts::default()
         };
+        // `Received` fields say nothing of the failure and are the longest folded ones: they are
+        // left out rather than joined.
         for (name, value) in message.headers_raw() {
-            p.headers.push((name, unfold(value)));
+            if !name.eq_ignore_ascii_case("received") {
+                p.headers.push((name, unfold(value)));
+            }
         }
         let mut html = String::new();
         let mut plain_parts = 0;

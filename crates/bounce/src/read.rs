@@ -4,7 +4,9 @@
 //! [`crate::MAX_MESSAGE`] by [`crate::parse`].
 
 use std::io::Read;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The most bytes read from one file or stream (after decompression).
 pub const MAX_INPUT: u64 = 1024 * 1024 * 1024;
@@ -40,14 +42,25 @@ pub enum ReadError {
 }
 
 /// One message found in the input.
+///
+/// The messages of one file share its bytes: splitting an mbox copies nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawMessage {
     /// The file it came from (`-` for standard input).
-    pub origin: PathBuf,
+    pub origin: Arc<Path>,
     /// Its position in that file: 0 for a file of one message, 0, 1, ... in an mbox.
     pub index: usize,
+    /// The whole file, as read (decompressed, line endings normalised).
+    file: Arc<Vec<u8>>,
+    /// Where the message is in `file` (the mbox `From ` line left out).
+    range: Range<usize>,
+}
+
+impl RawMessage {
     /// Its bytes, as read (the mbox `From ` line removed).
-    pub bytes: Vec<u8>,
+    pub fn bytes(&self) -> &[u8] {
+        &self.file[self.range.clone()]
+    }
 }
 
 /// Every file under `path` (or `path` itself when it is a file), sorted, recursively. Dot files,
@@ -105,17 +118,25 @@ fn walk(path: &Path, depth: usize, out: &mut Vec<PathBuf>, errors: &mut Vec<Read
 
 /// Reads one file (decompressing `.gz`) and splits it into messages.
 pub fn read_file(path: &Path) -> Result<Vec<RawMessage>, ReadError> {
-    let file = std::fs::File::open(path).map_err(|source| ReadError::Io {
+    let io_error = |source| ReadError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    read_from(file, path)
+    };
+    let file = std::fs::File::open(path).map_err(io_error)?;
+    // The size, when the system knows it, so that the buffer is allocated once.
+    let size = file.metadata().map_or(0, |m| m.len().min(MAX_INPUT + 1));
+    read_sized(file, path, usize::try_from(size).unwrap_or(0))
 }
 
 /// Reads a stream (decompressing gzip data, recognised by its magic bytes) and splits it into
 /// messages; `origin` names it in the results.
 pub fn read_from(reader: impl Read, origin: &Path) -> Result<Vec<RawMessage>, ReadError> {
-    let mut bytes = Vec::new();
+    read_sized(reader, origin, 0)
+}
+
+/// [`read_from`], with room for `size` bytes made at once.
+fn read_sized(reader: impl Read, origin: &Path, size: usize) -> Result<Vec<RawMessage>, ReadError> {
+    let mut bytes = Vec::with_capacity(size.saturating_add(1));
     let mut limited = reader.take(MAX_INPUT + 1);
     limited
         .read_to_end(&mut bytes)
@@ -140,14 +161,20 @@ pub fn read_from(reader: impl Read, origin: &Path) -> Result<Vec<RawMessage>, Re
         });
     }
     // Bare-CR files (old Mac) have no LF for the mbox splitter to see.
-    let bytes = crate::text::normalise_line_endings(&bytes);
-    Ok(split_mbox(&bytes)
+    let normal = match crate::text::normalise_line_endings(&bytes) {
+        std::borrow::Cow::Owned(normal) => Some(normal),
+        std::borrow::Cow::Borrowed(_) => None,
+    };
+    let file = Arc::new(normal.unwrap_or(bytes));
+    let origin: Arc<Path> = origin.into();
+    Ok(message_ranges(&file)
         .into_iter()
         .enumerate()
-        .map(|(index, m)| RawMessage {
-            origin: origin.to_path_buf(),
+        .map(|(index, range)| RawMessage {
+            origin: Arc::clone(&origin),
             index,
-            bytes: m.to_vec(),
+            file: Arc::clone(&file),
+            range,
         })
         .collect())
 }
@@ -159,11 +186,19 @@ pub fn read_from(reader: impl Read, origin: &Path) -> Result<Vec<RawMessage>, Re
 /// it. mboxrd and mboxo alike; `>From ` quoting is left as it is. Input that does not start with
 /// `From ` is one message. Empty messages are dropped.
 pub fn split_mbox(bytes: &[u8]) -> Vec<&[u8]> {
+    message_ranges(bytes)
+        .into_iter()
+        .map(|r| &bytes[r])
+        .collect()
+}
+
+/// Where [`split_mbox`]'s messages are in `bytes`.
+fn message_ranges(bytes: &[u8]) -> Vec<Range<usize>> {
     if !bytes.starts_with(b"From ") {
         return if bytes.is_empty() {
             Vec::new()
         } else {
-            vec![bytes]
+            std::iter::once(0..bytes.len()).collect()
         };
     }
     let mut starts = vec![0];
@@ -181,13 +216,12 @@ pub fn split_mbox(bytes: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::with_capacity(starts.len());
     for (k, &s) in starts.iter().enumerate() {
         let e = starts.get(k + 1).copied().unwrap_or(bytes.len());
-        let msg = &bytes[s..e];
         // Drop the `From ` separator line.
-        let body = match memchr::memchr(b'\n', msg) {
-            Some(nl) => &msg[nl + 1..],
-            None => &[][..],
+        let body = match memchr::memchr(b'\n', &bytes[s..e]) {
+            Some(nl) => s + nl + 1..e,
+            None => e..e,
         };
-        if body.iter().any(|b| !b.is_ascii_whitespace()) {
+        if bytes[body.clone()].iter().any(|b| !b.is_ascii_whitespace()) {
             out.push(body);
         }
     }
@@ -276,7 +310,7 @@ From b@example.org Thu Jul  2 12:05:06 2020\nSubject: 2\n";
         let gz = enc.finish().unwrap_or_default();
         let msgs = read_from(&gz[..], Path::new("x.gz")).unwrap_or_default();
         assert_eq!(msgs.len(), 1);
-        assert_eq!(msgs[0].bytes, b"Subject: x\n\nbody\n");
+        assert_eq!(msgs[0].bytes(), b"Subject: x\n\nbody\n");
         assert!(read_from(&[0x1f, 0x8b, 0][..], Path::new("bad.gz")).is_err());
     }
 }

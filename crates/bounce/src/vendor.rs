@@ -365,6 +365,14 @@ static STAGE_AUTOMATON: LazyLock<Option<(Automaton, Vec<StagePattern>)>> = LazyL
     Some((automaton, patterns))
 });
 
+/// Builds the automata and tables of this module ([`crate::warm_up`]).
+pub(crate) fn warm_up() {
+    LazyLock::force(&STAGE_AUTOMATON);
+    LazyLock::force(&FORMAT_AUTOMATON);
+    LazyLock::force(&BOUNCE_PHRASE_AUTOMATON);
+    LazyLock::force(&MARKER_FIRST_BYTES);
+}
+
 /// An overlapping-search automaton of (pattern, value) pairs; a pattern listed twice keeps its
 /// first value. `None` for an empty or unbuildable table.
 fn automaton<'a>(patterns: impl Iterator<Item = (&'a str, usize)>) -> Option<Automaton> {
@@ -394,9 +402,6 @@ pub(crate) fn detect_format(p: &Parts) -> &'static str {
     let section = error_section(p);
     let mut hay = String::with_capacity(4096 + section.len());
     for (n, v) in &p.headers {
-        if n.eq_ignore_ascii_case("received") {
-            continue;
-        }
         hay.push_str(n);
         hay.push(':');
         hay.push_str(v);

@@ -67,7 +67,7 @@ fn decode(path: &Path) -> Vec<Recipient> {
         return Vec::new();
     };
     msgs.iter()
-        .filter_map(|m| parse(&m.bytes))
+        .filter_map(|m| parse(m.bytes()))
         .flat_map(|r| r.recipients)
         .collect()
 }

@@ -12,6 +12,7 @@ use smtp_doctor_render::json::{push_string, FindingView, JsonObject};
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Arguments of `bounce`.
 #[derive(Debug, clap::Args)]
@@ -52,7 +53,9 @@ pub(crate) fn run(args: &Args, _colour: bool) -> Result<u8> {
         }
         inputs.push(PathBuf::from("-"));
     }
-    let mut decoded: Vec<(PathBuf, usize, Report)> = Vec::new();
+    // The knowledge base and the decoders' tables are built beside the reading of the input.
+    std::thread::spawn(smtp_doctor_bounce::warm_up);
+    let mut decoded: Vec<(Arc<Path>, usize, Report)> = Vec::new();
     let jobs = args.jobs.map_or_else(parallel::default_jobs, usize::from);
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let mut json_failures = 0usize;
@@ -82,7 +85,7 @@ pub(crate) fn run(args: &Args, _colour: bool) -> Result<u8> {
             |chunk| {
                 Ok(chunk
                     .into_iter()
-                    .filter_map(|m| parse(&m.bytes).map(|r| (m.origin, m.index, r)))
+                    .filter_map(|m| parse(m.bytes()).map(|r| (m.origin.clone(), m.index, r)))
                     .collect::<Vec<_>>())
             },
             |r| {
@@ -127,7 +130,7 @@ pub(crate) fn run(args: &Args, _colour: bool) -> Result<u8> {
 /// Appends one message's `--json` lines to `lines` and returns how many of its recipients are
 /// failures (nothing for a message that is not a report).
 fn json_lines(m: &RawMessage, lines: &mut Vec<u8>) -> usize {
-    let Some(report) = parse(&m.bytes) else {
+    let Some(report) = parse(m.bytes()) else {
         return 0;
     };
     for recipient in &report.recipients {
