@@ -361,7 +361,7 @@ impl<'a> Parts<'a> {
                     if !p.body.is_empty() {
                         p.body.push('\n');
                     }
-                    p.body.push_str(&String::from_utf8_lossy(b));
+                    p.body.push_str(&utf8_lossy(b));
                     plain_parts += 1;
                 }
                 PartType::Binary(_) | PartType::InlineBinary(_) | PartType::Multipart(_) => {}
@@ -422,10 +422,16 @@ fn strip_brackets(s: &str) -> String {
 fn part_text<'a>(body: &'a PartType<'_>) -> Cow<'a, str> {
     match body {
         PartType::Text(t) | PartType::Html(t) => Cow::Borrowed(t.as_ref()),
-        PartType::Binary(b) | PartType::InlineBinary(b) => String::from_utf8_lossy(b),
-        PartType::Message(m) => String::from_utf8_lossy(m.raw_message()),
+        PartType::Binary(b) | PartType::InlineBinary(b) => utf8_lossy(b),
+        PartType::Message(m) => utf8_lossy(m.raw_message()),
         PartType::Multipart(_) => Cow::Borrowed(""),
     }
+}
+
+/// `bytes` as text, invalid UTF-8 replaced: checked by the fast validator first, since the lossy
+/// decoder walks every byte even when there is nothing to replace.
+fn utf8_lossy(bytes: &[u8]) -> Cow<'_, str> {
+    std::str::from_utf8(bytes).map_or_else(|_| String::from_utf8_lossy(bytes), Cow::Borrowed)
 }
 
 /// Decides what the message is and builds its report. A bounce without a DSN of its own that
@@ -849,7 +855,7 @@ fn before_dsn_fields(section: &str) -> &str {
 /// True when `d` says nothing: fewer than three letters and no enhanced code (`250 2.1.5 Ok`
 /// says something; an exit status such as `X-Unix; 255` does not).
 fn diagnostic_is_empty(d: &str) -> bool {
-    let letters = d.chars().filter(|c| c.is_alphabetic()).count();
+    let letters = d.chars().filter(|c| c.is_alphabetic()).take(3).count();
     letters < 3 && smtp_doctor_kb::extract(d).enhanced_code.is_none()
 }
 

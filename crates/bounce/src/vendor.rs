@@ -481,8 +481,18 @@ pub(crate) fn original_start(body: &str) -> Option<usize> {
             .get(..m.len())
             .is_some_and(|h| h.eq_ignore_ascii_case(m.as_bytes()))
     };
+    let b = body.as_bytes();
+    let ends = memchr::memchr_iter(b'\n', b).map(|i| i + 1);
     let mut offset = 0;
-    for line in body.split_inclusive('\n') {
+    for end in ends.chain((b.last() != Some(&b'\n')).then_some(b.len())) {
+        let (at, line) = (offset, &body[offset..end]);
+        offset = end;
+        // Most lines are rejected on their first byte, found without trimming them.
+        if first_byte_trimmed(line.as_bytes())
+            .is_some_and(|c| !MARKER_FIRST_BYTES[usize::from(c.to_ascii_lowercase())])
+        {
+            continue;
+        }
         // Quote marks and the rules drawn around a marker (`|----- Message text follows: ---|`).
         let t = line.trim().trim_start_matches(['>', ' ', '|', '-']);
         let first = t.as_bytes().first().map(u8::to_ascii_lowercase);
@@ -492,22 +502,57 @@ pub(crate) fn original_start(body: &str) -> Option<usize> {
             let header_like = starts(t, "return-path:")
                 || starts(t, "received: from")
                 || starts(t, "x-original-to:");
-            if !header_like || offset > 80 {
-                return Some(offset);
+            if !header_like || at > 80 {
+                return Some(at);
             }
         }
-        offset += line.len();
     }
     None
+}
+
+/// The first byte of `line` after [`original_start`]'s trimming (white space, then quote marks,
+/// spaces and rules), a line break when nothing is left; `None` when the white space at its
+/// start is not all ASCII, which only the exact trimming decides.
+fn first_byte_trimmed(line: &[u8]) -> Option<u8> {
+    let ws = line
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+        .unwrap_or(line.len());
+    if line.get(ws).is_some_and(|b| !b.is_ascii()) {
+        return None;
+    }
+    let rest = &line[ws..];
+    let marks = rest
+        .iter()
+        .position(|b| !matches!(b, b'>' | b' ' | b'|' | b'-'))
+        .unwrap_or(rest.len());
+    Some(rest.get(marks).copied().unwrap_or(b'\n'))
 }
 
 /// True when the header block at the start of `text` has a `Content-Type: multipart/report`
 /// (a report copied into a report's text).
 pub(crate) fn is_report_header(text: &str) -> bool {
     let head = text.split("\n\n").next().unwrap_or(text);
+    // The field parse only for a block that names the type somewhere.
+    if !contains_ignore_case(head.as_bytes(), b"multipart/report") {
+        return false;
+    }
     crate::dsn::first_group(head).is_some_and(|g| {
         g.get("Content-Type")
             .is_some_and(|c| c.to_ascii_lowercase().starts_with("multipart/report"))
+    })
+}
+
+/// True when `needle` (lower case, with a `/` in it) is in `hay` in any ASCII case: found at
+/// the `/` bytes, which are few in a header block.
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    let Some(slash) = needle.iter().position(|&b| b == b'/') else {
+        return false;
+    };
+    memchr::memchr_iter(b'/', hay).any(|at| {
+        at.checked_sub(slash)
+            .and_then(|start| hay.get(start..start + needle.len()))
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
     })
 }
 
@@ -728,6 +773,39 @@ fn has_code(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_first_byte_shortcut_agrees_with_the_exact_trimming() {
+        for line in [
+            "",
+            "\n",
+            "  > | --- Below this line is a copy\n",
+            ">> x\n",
+            "> \tfoo\n",
+            " >  \n",
+            "\u{a0}Below this line\n",
+            "> \u{3000}x\n",
+            "-----Original message-----",
+        ] {
+            let exact = line.trim().trim_start_matches(['>', ' ', '|', '-']);
+            match first_byte_trimmed(line.as_bytes()) {
+                Some(b'\n') => assert!(exact.is_empty(), "{line:?}"),
+                Some(c) => assert_eq!(exact.as_bytes().first(), Some(&c), "{line:?}"),
+                None => assert!(line.trim_start().len() < line.len(), "{line:?}"),
+            }
+        }
+        let body = "Hello\n\n  ----- Original message -----\nFrom: a@example.org\n";
+        assert_eq!(original_start(body), Some(7));
+        assert!(contains_ignore_case(
+            b"Content-Type: Multipart/Report;",
+            b"multipart/report"
+        ));
+        assert!(!contains_ignore_case(
+            b"Content-Type: multipart/mixed",
+            b"multipart/report"
+        ));
+        assert!(!contains_ignore_case(b"/report", b"multipart/report"));
+    }
 
     #[test]
     fn blocks_stop_at_other_recipients() {
