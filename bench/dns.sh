@@ -29,7 +29,7 @@ if ! "$venv/bin/python3" -c 'import checkdmarc' 2>/dev/null; then
 fi
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (Debian package time)" >&2; exit 2; }
 cargo build --profile dist -q -p smtp-doctor
-bin=target/dist/smtp-doctor
+bin=${CARGO_TARGET_DIR:-target}/dist/smtp-doctor
 version=$("$venv/bin/pip" show checkdmarc | sed -n 's/^Version: //p')
 
 # timed NAME CMD...: appends "NAME wall-microseconds cpu-seconds" to $work/times. Both tools exit

@@ -35,7 +35,7 @@ if [ ! -s "$log" ] || [ ! -s "$truth" ]; then
   mv "$log.tmp" "$log"
 fi
 cargo build --profile dist -q -p smtp-doctor
-bin=target/dist/smtp-doctor
+bin=${CARGO_TARGET_DIR:-target}/dist/smtp-doctor
 bytes=$(stat -c %s "$log")
 echo "input: $log, $(wc -l < "$log") lines, $((bytes / 1000000)) MB"
 

@@ -38,7 +38,7 @@ if ! (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   exit 2
 fi
 cargo build --release -q -p smtp-doctor
-bin=$PWD/target/release/smtp-doctor
+bin=$(cd "${CARGO_TARGET_DIR:-target}" && pwd)/release/smtp-doctor
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
