@@ -553,10 +553,14 @@ fn dnssec_states_from_the_zones_trust_anchor() {
     };
     let addr = zone.addr.to_string();
     let anchors = zone.anchors.to_str().expect("UTF-8 path");
-    let json = |extra: &[&str]| -> (Value, i32) {
-        let mut args = vec!["dns", signed_zone::ZONE, "--dns-server", &addr, "--json"];
+    // `dns` on the signed zone through its server, with `extra` arguments.
+    let dns = |extra: &[&str]| {
+        let mut args = vec!["dns", signed_zone::ZONE, "--dns-server", &addr];
         args.extend_from_slice(extra);
-        let out = run(&args);
+        run(&args)
+    };
+    let json = |extra: &[&str]| -> (Value, i32) {
+        let out = dns(&[&["--json"], extra].concat());
         let v: Value = serde_json::from_slice(&out.stdout)
             .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&out)));
         let errors: Vec<String> = validator().iter_errors(&v).map(|e| e.to_string()).collect();
@@ -584,16 +588,7 @@ fn dnssec_states_from_the_zones_trust_anchor() {
         !common::strings(good, "problems", "kind").contains(&"not_validated"),
         "{good:#}"
     );
-    let out = run(&[
-        "dns",
-        signed_zone::ZONE,
-        "--dns-server",
-        &addr,
-        "--trust-anchor",
-        anchors,
-        "--color",
-        "never",
-    ]);
+    let out = dns(&["--trust-anchor", anchors, "--color", "never"]);
     assert!(
         text(&out).contains(
             "    DNSSEC: MX secure; TLSA _25._tcp.mx.dane.test secure, _25._tcp.bad.dane.test bogus"
@@ -609,14 +604,7 @@ fn dnssec_states_from_the_zones_trust_anchor() {
     let ds = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("ds-anchor-{}.txt", std::process::id()));
     std::fs::write(&ds, "dane.test. 300 IN DS 1234 13 2 00ff\n").expect("DS file");
-    let out = run(&[
-        "dns",
-        signed_zone::ZONE,
-        "--dns-server",
-        &addr,
-        "--trust-anchor",
-        ds.to_str().expect("UTF-8 path"),
-    ]);
+    let out = dns(&["--trust-anchor", ds.to_str().expect("UTF-8 path")]);
     assert_eq!(code(&out), 2, "{}", text(&out));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("no DNSKEY record"),
