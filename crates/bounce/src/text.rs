@@ -136,7 +136,7 @@ pub(crate) fn html_to_text(html: &str) -> String {
         // Tag names are compared in any case, without a lower-case copy of each.
         let is = |n: &str| name.eq_ignore_ascii_case(n);
         if (is("script") || is("style")) && !tag.starts_with('/') {
-            rest = find_ignore_case(rest, "</", name).map_or("", |i| &rest[i..]);
+            rest = find_ignore_case(rest, &format!("</{name}")).map_or("", |i| &rest[i..]);
             continue;
         }
         if [
@@ -154,15 +154,18 @@ pub(crate) fn html_to_text(html: &str) -> String {
     decode_entities(out)
 }
 
-/// The first byte offset in `text` where `prefix` followed by `name` stands, in any case.
-fn find_ignore_case(text: &str, prefix: &str, name: &str) -> Option<usize> {
-    let (b, p, n) = (text.as_bytes(), prefix.as_bytes(), name.as_bytes());
-    memchr::memchr_iter(p.first().copied()?, b).find(|&i| {
-        b.get(i..i + p.len())
-            .is_some_and(|h| h.eq_ignore_ascii_case(p))
-            && b.get(i + p.len()..i + p.len() + n.len())
+/// The first byte offset in `text` where `needle` stands, in any ASCII case; `None` also when
+/// `needle` is all letters. The search starts from the places of its first byte that is not a
+/// letter (one `memchr` pass), so no lower-case copy of `text` is made.
+pub(crate) fn find_ignore_case(text: &str, needle: &str) -> Option<usize> {
+    let (b, n) = (text.as_bytes(), needle.as_bytes());
+    let k = n.iter().position(|c| !c.is_ascii_alphabetic())?;
+    memchr::memchr_iter(n[k], b)
+        .filter_map(|i| i.checked_sub(k))
+        .find(|&s| {
+            b.get(s..s + n.len())
                 .is_some_and(|h| h.eq_ignore_ascii_case(n))
-    })
+        })
 }
 
 /// The HTML entities [`html_to_text`] decodes, and their text.

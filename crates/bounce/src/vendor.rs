@@ -534,25 +534,12 @@ fn first_byte_trimmed(line: &[u8]) -> Option<u8> {
 pub(crate) fn is_report_header(text: &str) -> bool {
     let head = text.split("\n\n").next().unwrap_or(text);
     // The field parse only for a block that names the type somewhere.
-    if !contains_ignore_case(head.as_bytes(), b"multipart/report") {
+    if text::find_ignore_case(head, "multipart/report").is_none() {
         return false;
     }
     crate::dsn::first_group(head).is_some_and(|g| {
         g.get("Content-Type")
             .is_some_and(|c| c.to_ascii_lowercase().starts_with("multipart/report"))
-    })
-}
-
-/// True when `needle` (lower case, with a `/` in it) is in `hay` in any ASCII case: found at
-/// the `/` bytes, which are few in a header block.
-fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
-    let Some(slash) = needle.iter().position(|&b| b == b'/') else {
-        return false;
-    };
-    memchr::memchr_iter(b'/', hay).any(|at| {
-        at.checked_sub(slash)
-            .and_then(|start| hay.get(start..start + needle.len()))
-            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
     })
 }
 
@@ -796,15 +783,11 @@ mod tests {
         }
         let body = "Hello\n\n  ----- Original message -----\nFrom: a@example.org\n";
         assert_eq!(original_start(body), Some(7));
-        assert!(contains_ignore_case(
-            b"Content-Type: Multipart/Report;",
-            b"multipart/report"
-        ));
-        assert!(!contains_ignore_case(
-            b"Content-Type: multipart/mixed",
-            b"multipart/report"
-        ));
-        assert!(!contains_ignore_case(b"/report", b"multipart/report"));
+        let find = |t: &str| text::find_ignore_case(t, "multipart/report");
+        assert_eq!(find("Content-Type: Multipart/Report;"), Some(14));
+        assert_eq!(find("Content-Type: multipart/mixed"), None);
+        assert_eq!(find("/report"), None);
+        assert_eq!(text::find_ignore_case("a</SCRIPT>", "</script"), Some(1));
     }
 
     #[test]
