@@ -168,6 +168,50 @@ pub(crate) fn find_ignore_case(text: &str, needle: &str) -> Option<usize> {
         })
 }
 
+/// Quoted-printable (RFC 2045, 6.7) decoded leniently, as mail-parser decodes the parts it
+/// decodes itself: soft line breaks (`=` at the end of a line) joined, `=XX` octets decoded, blanks
+/// at the end of a line dropped, malformed escapes and 8-bit bytes kept as they are.
+///
+/// Written here because the crates' slice decoders do not read bounces as they come: mail-parser's
+/// gives up on a malformed escape and quoted_printable's drops 8-bit bytes and writes CRLF.
+pub(crate) fn decode_quoted_printable(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len());
+    // Blanks before this length of `out` were written as escapes or ended a joined line: kept.
+    let mut kept = 0;
+    let mut rest = input;
+    while let Some(i) = memchr::memchr2(b'=', b'\n', rest) {
+        out.extend_from_slice(&rest[..i]);
+        let after = &rest[i + 1..];
+        if rest[i] == b'\n' {
+            while out.len() > kept && matches!(out.last(), Some(b' ' | b'\t')) {
+                out.pop();
+            }
+            out.push(b'\n');
+            kept = out.len();
+            rest = after;
+            continue;
+        }
+        let blanks = after
+            .iter()
+            .take_while(|c| matches!(c, b' ' | b'\t' | b'\r'))
+            .count();
+        let hex = |c: Option<&u8>| c.and_then(|c| (*c as char).to_digit(16));
+        if after.get(blanks) == Some(&b'\n') {
+            rest = &after[blanks + 1..];
+        } else if let (Some(high), Some(low)) = (hex(after.first()), hex(after.get(1))) {
+            // Both digits are below 16, so the octet fits.
+            out.push((high * 16 + low) as u8);
+            rest = &after[2..];
+        } else {
+            out.push(b'=');
+            rest = after;
+        }
+        kept = out.len();
+    }
+    out.extend_from_slice(rest);
+    out
+}
+
 /// The HTML entities [`html_to_text`] decodes, and their text.
 const ENTITIES: &[(&str, &str)] = &[
     ("&nbsp;", " "),
@@ -219,6 +263,19 @@ pub(crate) fn decode_iso2022jp(text: &str) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn quoted_printable_is_decoded_leniently() {
+        let decode = |s: &str| decode_quoted_printable(s.as_bytes());
+        assert_eq!(
+            decode("caf=C3=A9 =\nsoft=20 \nhard  \n"),
+            "café soft \nhard\n".as_bytes()
+        );
+        // Malformed escapes, a lone `=` at the end and 8-bit bytes pass through.
+        assert_eq!(decode("a=G1 b=4 c=3Dd é="), "a=G1 b=4 c=d é=".as_bytes());
+        // A soft break with blanks after the `=`, lower-case hex.
+        assert_eq!(decode("x= \t\ny=e9"), b"xy\xe9");
+    }
+
     use super::*;
 
     #[test]
