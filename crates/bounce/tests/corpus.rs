@@ -32,15 +32,7 @@ struct Row {
 }
 
 fn corpus_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/bounces");
-    if dir.join("expected.tsv").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("corpus missing at {} under CI=true", dir.display());
-    }
-    eprintln!("SKIPPED: bounce corpus not found at {}", dir.display());
-    None
+    smtp_doctor_testkit::shared("corpus/bounces", &["expected.tsv"])
 }
 
 fn rows(dir: &Path) -> Vec<Row> {

@@ -140,16 +140,9 @@ fn summary_counts_by_category_domain_and_codes() {
 
 #[test]
 fn corpus_output_matches_the_schema() {
-    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/bounces/maildir");
-    if !corpus.is_dir() {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "corpus missing under CI=true"
-        );
-        eprintln!("SKIPPED: bounce corpus not found at {}", corpus.display());
+    let Some(corpus) = smtp_doctor_testkit::shared("corpus/bounces/maildir", &[]) else {
         return;
-    }
+    };
     let out = run(&["bounce", "--json", corpus.to_str().expect("path")], None);
     let objs = json_lines(&out);
     assert!(objs.len() > 700, "only {} results", objs.len());

@@ -106,11 +106,9 @@ fn check_survives_every_hostile_server() {
     let time = if std::path::Path::new("/usr/bin/time").exists() {
         "/usr/bin/time"
     } else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "GNU time is missing (scripts/setup.sh installs it)"
+        smtp_doctor_testkit::skip(
+            "/usr/bin/time (GNU time) is missing: scripts/setup.sh installs it",
         );
-        eprintln!("SKIPPED: /usr/bin/time (GNU time) is missing: scripts/setup.sh installs it");
         return;
     };
     for Case {

@@ -22,9 +22,7 @@ use std::time::Duration;
 
 const KNOT: &str = "127.0.0.1:5353";
 
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
+use smtp_doctor_testkit::in_ci as ci;
 
 fn knot_answers() -> bool {
     let addr: SocketAddr = KNOT.parse().expect("address");

@@ -17,17 +17,7 @@ const MIN_TESTS: usize = 203;
 const MAX_BLITIRI_DIFFS: usize = 7;
 
 fn corpus_file(name: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus/spf")
-        .join(name);
-    if path.is_file() {
-        return Some(path);
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("corpus missing at {} under CI=true", path.display());
-    }
-    eprintln!("SKIPPED: SPF corpus not found at {}", path.display());
-    None
+    smtp_doctor_testkit::shared("corpus/spf", &[name]).map(|dir| dir.join(name))
 }
 
 /// A scalar as text (the suite writes some values as numbers).

@@ -13,20 +13,10 @@ const REPLY_ROWS: usize = 61;
 const ENHANCED_ROWS: usize = 81;
 
 fn knowledge() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/knowledge");
-    if p.join("reply-codes.tsv").exists() && p.join("enhanced-status-codes.tsv").exists() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but {} is missing",
-        p.display()
-    );
-    eprintln!(
-        "NOTICE: {} is missing; reference-table coverage skipped",
-        p.display()
-    );
-    None
+    smtp_doctor_testkit::shared(
+        "corpus/knowledge",
+        &["reply-codes.tsv", "enhanced-status-codes.tsv"],
+    )
 }
 
 /// The data rows of a TSV file (header dropped), split into fields.

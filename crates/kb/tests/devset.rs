@@ -33,17 +33,7 @@ const MAPPING: &[(&str, &[&str])] = &[
 const NOT_SCORED: &[&str] = &["feedback", "vacation", "suppressed", ""];
 
 fn corpus() -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/bounces");
-    if p.join("expected.tsv").exists() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but {} is missing",
-        p.display()
-    );
-    eprintln!("NOTICE: {} is missing; dev-set score skipped", p.display());
-    None
+    smtp_doctor_testkit::shared("corpus/bounces", &["expected.tsv"])
 }
 
 /// The `Diagnostic-Code` values of a message, unfolded, in order.

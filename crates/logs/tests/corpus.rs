@@ -8,17 +8,7 @@ use smtp_doctor_logs::{parse_prefix, Analyzer, Event, Exim, LineParser, Options,
 use std::path::{Path, PathBuf};
 
 fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/logs");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but {} is missing",
-        dir.display()
-    );
-    eprintln!("SKIPPED: {} not found", dir.display());
-    None
+    smtp_doctor_testkit::shared("corpus/logs", &[])
 }
 
 /// The `results:` block of a grok test vector: `key: value` pairs, values unquoted.

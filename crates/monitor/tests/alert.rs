@@ -37,10 +37,6 @@ impl Drop for TempDir {
     }
 }
 
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
 /// A webhook receiver on 127.0.0.1: every body it is posted, in order.
 async fn receiver() -> (SocketAddr, mpsc::UnboundedReceiver<Bytes>) {
     let (tx, rx) = mpsc::unbounded_channel::<Bytes>();
@@ -167,13 +163,9 @@ fn lab_dir() -> PathBuf {
 async fn an_alert_mailed_through_the_lab_postfix_is_queued() {
     let relay = SocketAddr::from(([127, 0, 0, 1], 2525));
     if TcpStream::connect_timeout(&relay, Duration::from_secs(2)).is_err() {
-        assert!(
-            !ci(),
-            "CI=true but the lab Postfix is not listening on {relay}"
-        );
-        eprintln!(
-            "SKIP: the lab Postfix is not listening on {relay} (../shared/lab/start-mtas.sh)"
-        );
+        smtp_doctor_testkit::skip(&format!(
+            "the lab Postfix is not listening on {relay} (../shared/lab/start-mtas.sh)"
+        ));
         return;
     }
     let dir = TempDir::new("alert-mail");

@@ -348,9 +348,7 @@ pub(crate) fn finding_fields() -> Vec<String> {
 pub(crate) const START_LIMIT: Duration = Duration::from_secs(900);
 
 /// True under `CI=true` (or `CI=1`): missing lab servers are failures, not skips.
-pub(crate) fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
+pub(crate) use smtp_doctor_testkit::in_ci as ci;
 
 /// True when the tests run as root (the lab scripts need it).
 pub(crate) fn is_root() -> bool {

@@ -61,9 +61,7 @@ pub struct SignedZone {
     pid: Option<u32>,
 }
 
-fn ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
+use smtp_doctor_testkit::in_ci as ci;
 
 /// The signed zone, or `None` after a `SKIPPED` notice (a panic under CI) when it cannot run.
 pub fn need_signed_zone(test: &str) -> Option<SignedZone> {
