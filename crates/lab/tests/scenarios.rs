@@ -32,6 +32,17 @@ async fn bounded<F: Future<Output = ()>>(body: F) {
     timeout(TEST_LIMIT, body).await.expect("test timed out");
 }
 
+/// Runs `test` against a lab of the scenario `name` alone, within [`TEST_LIMIT`], then shuts the
+/// lab down.
+async fn on_lab(name: &str, test: impl AsyncFnOnce(&Lab, SocketAddr)) {
+    bounded(async {
+        let (lab, addr) = lab(name).await;
+        test(&lab, addr).await;
+        lab.shutdown().await;
+    })
+    .await;
+}
+
 async fn lab(name: &str) -> (Lab, SocketAddr) {
     let lab = Lab::start_only(&[name]).await.expect("lab starts");
     let addr = lab.scenario(name).expect("scenario runs").addr;
@@ -287,10 +298,9 @@ async fn the_lab_listens_on_ipv6_loopback_at_fixed_ports_and_never_beyond_loopba
 
 #[tokio::test]
 async fn healthy_sends_its_certificate_with_the_intermediate_ca() {
-    bounded(async {
-        let (lab, addr) = lab("healthy").await;
+    on_lab("healthy", async |lab, addr| {
         // Trusting only the root: the intermediate the server sends completes the chain.
-        let tls = tls_connect(&lab, ready_for_tls(addr).await, ip_name())
+        let tls = tls_connect(lab, ready_for_tls(addr).await, ip_name())
             .await
             .expect("verified through the intermediate");
         let chain = tls
@@ -333,15 +343,13 @@ async fn healthy_sends_its_certificate_with_the_intermediate_ca() {
         assert!(verifier
             .verify_server_cert(&chain[0], &chain[1..], &ip_name(), &[], now)
             .is_ok());
-        lab.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn healthy_speaks_esmtp_with_starttls_auth_and_data() {
-    bounded(async {
-        let (lab, addr) = lab("healthy").await;
+    on_lab("healthy", async |lab, addr| {
         let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
         let banner = c.reply().await;
         assert_eq!(code(&banner), 220);
@@ -362,7 +370,7 @@ async fn healthy_speaks_esmtp_with_starttls_auth_and_data() {
         assert_eq!(code(&refused), 503);
 
         assert_eq!(code(&c.cmd(Command::StartTls).await), 220);
-        let tls = tls_connect(&lab, c.stream, ip_name())
+        let tls = tls_connect(lab, c.stream, ip_name())
             .await
             .expect("handshake trusting the lab CA");
         let mut c = Client::new(tls);
@@ -386,17 +394,15 @@ async fn healthy_speaks_esmtp_with_starttls_auth_and_data() {
         assert_eq!(code(&c.cmd(Command::Noop).await), 250);
         assert_eq!(code(&c.cmd(Command::Quit).await), 221);
         c.expect_eof().await;
-        lab.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn healthy_certificate_is_valid_for_the_lab_name_and_auth_login_checks_the_password() {
-    bounded(async {
-        let (lab, addr) = lab("healthy").await;
+    on_lab("healthy", async |lab, addr| {
         let name = ServerName::try_from(LAB_HOSTNAME).expect("a DNS name");
-        let tls = tls_connect(&lab, ready_for_tls(addr).await, name)
+        let tls = tls_connect(lab, ready_for_tls(addr).await, name)
             .await
             .expect("valid for the lab name");
         let mut c = Client::new(tls);
@@ -408,15 +414,13 @@ async fn healthy_certificate_is_valid_for_the_lab_name_and_auth_login_checks_the
         let wrong = Secret::new("not-the-password".into());
         let failed = c.cmd(Command::auth_login_password(&wrong)).await;
         assert_eq!((code(&failed), enhanced(&failed).as_str()), (535, "5.7.8"));
-        lab.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn healthy_answers_pipelined_commands_in_order_and_bounds_lines_and_errors() {
-    bounded(async {
-        let (lab, addr) = lab("healthy").await;
+    on_lab("healthy", async |_, addr| {
         let mut c = greeted(addr).await;
         c.stream
             .write_all(b"MAIL FROM:<a@lab.invalid>\r\nRCPT TO:<b@lab.invalid>\r\nDATA\r\n")
@@ -450,7 +454,6 @@ async fn healthy_answers_pipelined_commands_in_order_and_bounds_lines_and_errors
         }
         assert_eq!(code(&last), 421);
         c.expect_eof().await;
-        lab.shutdown().await;
     })
     .await;
 }
@@ -483,19 +486,16 @@ async fn silent_never_sends_a_banner_and_the_lifetime_cap_ends_it() {
 
 #[tokio::test]
 async fn close_closes_right_after_accept() {
-    bounded(async {
-        let (lab, addr) = lab("close").await;
+    on_lab("close", async |_, addr| {
         let mut tcp = TcpStream::connect(addr).await.expect("connect");
         assert!(read_to_end(&mut tcp, 1024).await.is_empty());
-        lab.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn http_answers_like_an_http_server() {
-    bounded(async {
-        let (lab, addr) = lab("http").await;
+    on_lab("http", async |_, addr| {
         let mut tcp = TcpStream::connect(addr).await.expect("connect");
         let got = read_to_end(&mut tcp, 64 * 1024).await;
         assert!(got.starts_with(b"HTTP/1.1 400 Bad Request\r\n"), "{got:?}");
@@ -505,15 +505,13 @@ async fn http_answers_like_an_http_server() {
             reader.push(&got).is_err(),
             "wire must not take HTTP for SMTP"
         );
-        lab.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn ssh_sends_an_openssh_banner_and_refuses_smtp() {
-    bounded(async {
-        let (lab, addr) = lab("ssh").await;
+    on_lab("ssh", async |_, addr| {
         let mut tcp = TcpStream::connect(addr).await.expect("connect");
         let mut buf = [0u8; 256];
         let n = timeout(READ_LIMIT, tcp.read(&mut buf))
@@ -527,15 +525,13 @@ async fn ssh_sends_an_openssh_banner_and_refuses_smtp() {
             .expect("write");
         let rest = read_to_end(&mut tcp, 1024).await;
         assert_eq!(rest, b"Invalid SSH identification string.\r\n");
-        lab.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn tls_on_plain_waits_for_a_client_hello() {
-    bounded(async {
-        let (lab, addr) = lab("tls-on-plain").await;
+    on_lab("tls-on-plain", async |lab, addr| {
         let mut tcp = TcpStream::connect(addr).await.expect("connect");
         assert_silent(&mut tcp, Duration::from_millis(500)).await;
         tcp.write_all(b"EHLO client.lab.invalid\r\n")
@@ -549,24 +545,22 @@ async fn tls_on_plain_waits_for_a_client_hello() {
         );
         // A TLS client gets SMTP inside TLS, with AUTH and without STARTTLS.
         let tcp = TcpStream::connect(addr).await.expect("connect");
-        let tls = tls_connect(&lab, tcp, ip_name())
+        let tls = tls_connect(lab, tcp, ip_name())
             .await
             .expect("implicit TLS");
         let mut c = Client::new(tls);
         assert_eq!(code(&c.reply().await), 220);
         let caps = EhloCapabilities::parse(&c.cmd(ehlo()).await).expect("EHLO");
         assert!(caps.supports_auth("PLAIN") && !caps.has("STARTTLS"));
-        lab.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn plain_on_tls_greets_in_plain_text() {
-    bounded(async {
-        let (lab, addr) = lab("plain-on-tls").await;
+    on_lab("plain-on-tls", async |lab, addr| {
         let tcp = TcpStream::connect(addr).await.expect("connect");
-        let err = tls_connect(&lab, tcp, ip_name())
+        let err = tls_connect(lab, tcp, ip_name())
             .await
             .expect_err("no TLS server there");
         let kind = tls_error(&err);
@@ -576,21 +570,18 @@ async fn plain_on_tls_greets_in_plain_text() {
         );
         let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
         assert_eq!(code(&c.reply().await), 220);
-        lab.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn greeting_421_refuses_and_closes() {
-    bounded(async {
-        let (lab, addr) = lab("greeting-421").await;
+    on_lab("greeting-421", async |_, addr| {
         let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
         let banner = c.reply().await;
         assert_eq!((code(&banner), enhanced(&banner).as_str()), (421, "4.7.0"));
         assert!(banner.text().contains("Too many connections"));
         c.expect_eof().await;
-        lab.shutdown().await;
     })
     .await;
 }
@@ -639,9 +630,8 @@ async fn tarpit_paces_its_banner() {
 
 #[tokio::test]
 async fn greylist_answers_451_at_rcpt() {
-    bounded(async {
-        let (lab, addr) = lab("greylist").await;
-        let (mut c, _) = starttls(&lab, addr).await;
+    on_lab("greylist", async |lab, addr| {
+        let (mut c, _) = starttls(lab, addr).await;
         assert_eq!(code(&c.cmd(mail()).await), 250);
         let reply = c.cmd(rcpt("postmaster@lab.invalid")).await;
         assert_eq!((code(&reply), enhanced(&reply).as_str()), (451, "4.7.1"));
@@ -649,15 +639,13 @@ async fn greylist_answers_451_at_rcpt() {
             reply.text(),
             "4.7.1 Greylisted, please try again in 300 seconds"
         );
-        lab.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn user_unknown_answers_550_at_rcpt() {
-    bounded(async {
-        let (lab, addr) = lab("user-unknown").await;
+    on_lab("user-unknown", async |_, addr| {
         let mut c = greeted(addr).await;
         assert_eq!(code(&c.cmd(mail()).await), 250);
         let reply = c.cmd(rcpt("nobody@lab.invalid")).await;
@@ -667,16 +655,14 @@ async fn user_unknown_answers_550_at_rcpt() {
             "5.1.1 <nobody@lab.invalid>: Recipient address rejected: \
              User unknown in local recipient table"
         );
-        lab.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn auth_required_answers_530_at_mail_until_authenticated() {
-    bounded(async {
-        let (lab, addr) = lab("auth-required").await;
-        let (mut c, caps) = starttls(&lab, addr).await;
+    on_lab("auth-required", async |lab, addr| {
+        let (mut c, caps) = starttls(lab, addr).await;
         assert!(caps.supports_auth("PLAIN"));
         let refused = c.cmd(mail()).await;
         assert_eq!(
@@ -690,28 +676,25 @@ async fn auth_required_answers_530_at_mail_until_authenticated() {
             235
         );
         assert_eq!(code(&c.cmd(mail()).await), 250);
-        lab.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn starttls_broken_answers_220_then_no_handshake() {
-    bounded(async {
-        let (lab, addr) = lab("starttls-broken").await;
+    on_lab("starttls-broken", async |lab, addr| {
         let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
         c.reply().await;
         let caps = EhloCapabilities::parse(&c.cmd(ehlo()).await).expect("EHLO");
         assert!(caps.has("STARTTLS"));
         assert_eq!(code(&c.cmd(Command::StartTls).await), 220);
-        let err = tls_connect(&lab, c.stream, ip_name())
+        let err = tls_connect(lab, c.stream, ip_name())
             .await
             .expect_err("no handshake");
         assert!(
             matches!(tls_error(&err), Some(rustls::Error::InvalidMessage(_))),
             "{err:?}"
         );
-        lab.shutdown().await;
     })
     .await;
 }
@@ -787,8 +770,7 @@ async fn cert_wrong_name_fails_verification_for_the_lab_names_only() {
 
 #[tokio::test]
 async fn multiline_banner_has_three_lines() {
-    bounded(async {
-        let (lab, addr) = lab("multiline-banner").await;
+    on_lab("multiline-banner", async |_, addr| {
         let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
         let banner = c.reply().await;
         assert_eq!(code(&banner), 220);
@@ -796,15 +778,13 @@ async fn multiline_banner_has_three_lines() {
         assert!(banner.anomalies.is_empty(), "{:?}", banner.anomalies);
         assert!(c.raw.starts_with(b"220-mx.lab.invalid"));
         assert_eq!(code(&c.cmd(ehlo()).await), 250);
-        lab.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn garbage_sends_exactly_its_cap_of_printable_bytes_then_closes() {
-    bounded(async {
-        let (lab, addr) = lab("garbage").await;
+    on_lab("garbage", async |_, addr| {
         let mut tcp = TcpStream::connect(addr).await.expect("connect");
         let got = read_to_end(&mut tcp, GARBAGE_BYTES + 1024).await;
         assert_eq!(got.len(), GARBAGE_BYTES);
@@ -815,7 +795,6 @@ async fn garbage_sends_exactly_its_cap_of_printable_bytes_then_closes() {
         // wire's bounded reader refuses it rather than buffering 10 MiB.
         let mut reader = ReplyReader::new();
         assert!(reader.push(&got[..128 * 1024]).is_err());
-        lab.shutdown().await;
     })
     .await;
 }
@@ -974,8 +953,7 @@ async fn dropping_the_lab_stops_its_servers() {
 
 #[tokio::test]
 async fn flood_sends_100_mib_without_a_newline() {
-    bounded(async {
-        let (lab, addr) = lab("flood").await;
+    on_lab("flood", async |_, addr| {
         let mut tcp = TcpStream::connect(addr).await.expect("connect");
         // Counted, not kept.
         let (mut total, mut newlines) = (0usize, 0usize);
@@ -996,7 +974,6 @@ async fn flood_sends_100_mib_without_a_newline() {
             }
         }
         assert_eq!((total, newlines), (FLOOD_BYTES, 0));
-        lab.shutdown().await;
     })
     .await;
 }
@@ -1043,8 +1020,7 @@ async fn drip_sends_continuation_lines_and_never_the_last_one() {
 
 #[tokio::test]
 async fn reset_sends_half_a_greeting_then_a_reset() {
-    bounded(async {
-        let (lab, addr) = lab("reset").await;
+    on_lab("reset", async |_, addr| {
         let mut tcp = TcpStream::connect(addr).await.expect("connect");
         let mut raw = Vec::new();
         let mut buf = [0u8; 512];
@@ -1060,15 +1036,13 @@ async fn reset_sends_half_a_greeting_then_a_reset() {
         };
         assert_eq!(err.kind(), io::ErrorKind::ConnectionReset, "{err:?}");
         assert!(raw.starts_with(b"220-mx.lab.invalid ESMTP\r\n"), "{raw:?}");
-        lab.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn nul_banner_greets_with_nul_bytes() {
-    bounded(async {
-        let (lab, addr) = lab("nul-banner").await;
+    on_lab("nul-banner", async |_, addr| {
         let mut c = Client::new(TcpStream::connect(addr).await.expect("connect"));
         let banner = c.reply().await;
         assert_eq!(code(&banner), 220);
@@ -1080,7 +1054,6 @@ async fn nul_banner_greets_with_nul_bytes() {
             "{banner:?}"
         );
         assert_eq!(code(&c.cmd(ehlo()).await), 250);
-        lab.shutdown().await;
     })
     .await;
 }
@@ -1129,23 +1102,20 @@ async fn ehlo_flood_sends_100_000_continuation_lines() {
 
 #[tokio::test]
 async fn tls_stall_stops_half_way_through_the_handshake() {
-    bounded(async {
-        let (lab, addr) = lab("tls-stall").await;
+    on_lab("tls-stall", async |lab, addr| {
         let tcp = ready_for_tls(addr).await;
-        let connect = TlsConnector::from(tls_config(&lab)).connect(ip_name(), tcp);
+        let connect = TlsConnector::from(tls_config(lab)).connect(ip_name(), tcp);
         assert!(
             timeout(Duration::from_secs(2), connect).await.is_err(),
             "the handshake neither completes nor fails"
         );
-        lab.shutdown().await;
     })
     .await;
 }
 
 #[tokio::test]
 async fn starttls_plain_goes_on_in_plain_text_after_its_220() {
-    bounded(async {
-        let (lab, addr) = lab("starttls-plain").await;
+    on_lab("starttls-plain", async |lab, addr| {
         let mut c = greeted(addr).await;
         assert_eq!(code(&c.cmd(Command::StartTls).await), 220);
         // A plain-text reply came with the 220, before any handshake.
@@ -1154,14 +1124,13 @@ async fn starttls_plain_goes_on_in_plain_text_after_its_220() {
             (code(&after), after.text().as_str()),
             (250, "2.0.0 still in plain text")
         );
-        let err = tls_connect(&lab, c.stream, ip_name())
+        let err = tls_connect(lab, c.stream, ip_name())
             .await
             .expect_err("no handshake");
         assert!(
             matches!(tls_error(&err), Some(rustls::Error::InvalidMessage(_))),
             "{err:?}"
         );
-        lab.shutdown().await;
     })
     .await;
 }
