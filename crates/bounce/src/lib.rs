@@ -168,7 +168,6 @@ pub fn parse(bytes: &[u8]) -> Option<Report> {
 pub fn warm_up() {
     smtp_doctor_kb::builtin();
     LazyLock::force(&PARSER);
-    LazyLock::force(&DECODING_PARSER);
     vendor::warm_up();
 }
 

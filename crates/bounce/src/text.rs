@@ -263,6 +263,8 @@ pub(crate) fn decode_iso2022jp(text: &str) -> Cow<'_, str> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn quoted_printable_is_decoded_leniently() {
         let decode = |s: &str| decode_quoted_printable(s.as_bytes());
@@ -275,8 +277,6 @@ mod tests {
         // A soft break with blanks after the `=`, lower-case hex.
         assert_eq!(decode("x= \t\ny=e9"), b"xy\xe9");
     }
-
-    use super::*;
 
     #[test]
     fn addresses_are_found_and_cleaned() {
