@@ -43,14 +43,14 @@ pub enum ReadError {
 
 /// One message found in the input.
 ///
-/// The messages of one file share its bytes: splitting an mbox copies nothing.
+/// The messages read in one block share its bytes: splitting an mbox copies nothing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawMessage {
     /// The file it came from (`-` for standard input).
     pub origin: Arc<Path>,
     /// Its position in that file: 0 for a file of one message, 0, 1, ... in an mbox.
     pub index: usize,
-    /// The whole file, as read (decompressed, line endings normalised).
+    /// The block of the input it was read in (decompressed, line endings normalised).
     file: Arc<Vec<u8>>,
     /// Where the message is in `file` (the mbox `From ` line left out).
     range: Range<usize>,
@@ -116,67 +116,256 @@ fn walk(path: &Path, depth: usize, out: &mut Vec<PathBuf>, errors: &mut Vec<Read
     }
 }
 
-/// Reads one file (decompressing `.gz`) and splits it into messages.
+/// Reads one file (decompressing `.gz`) and splits it into messages: [`open`], collected.
 pub fn read_file(path: &Path) -> Result<Vec<RawMessage>, ReadError> {
-    let io_error = |source| ReadError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(io_error)?;
-    // The size, when the system knows it, so that the buffer is allocated once.
-    let size = file.metadata().map_or(0, |m| m.len().min(MAX_INPUT + 1));
-    read_sized(file, path, usize::try_from(size).unwrap_or(0))
+    open(path)?.collect()
 }
 
 /// Reads a stream (decompressing gzip data, recognised by its magic bytes) and splits it into
-/// messages; `origin` names it in the results.
+/// messages; `origin` names it in the results: [`Messages::new`], collected.
 pub fn read_from(reader: impl Read, origin: &Path) -> Result<Vec<RawMessage>, ReadError> {
-    read_sized(reader, origin, 0)
+    Messages::new(reader, origin).collect()
 }
 
-/// [`read_from`], with room for `size` bytes made at once.
-fn read_sized(reader: impl Read, origin: &Path, size: usize) -> Result<Vec<RawMessage>, ReadError> {
-    let mut bytes = Vec::with_capacity(size.saturating_add(1));
-    let mut limited = reader.take(MAX_INPUT + 1);
-    limited
-        .read_to_end(&mut bytes)
-        .map_err(|source| ReadError::Io {
-            path: origin.to_path_buf(),
+/// Opens one file to be read a message at a time.
+pub fn open(path: &Path) -> Result<Messages<'static>, ReadError> {
+    let file = std::fs::File::open(path).map_err(|source| ReadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(Messages::new(file, path))
+}
+
+/// Bytes read from the input at a time: the first messages come out once this much is read, not
+/// after the whole input, and a long mbox is held a block at a time (a message longer than a
+/// block is read whole).
+const BLOCK: usize = 1 << 20;
+
+/// The messages of one file or stream, in order, read a block at a time: gzip data (recognised
+/// by its magic bytes) is decompressed, bare-CR line endings become LF, and an mbox is split as
+/// [`split_mbox`] splits it. An error ends the messages: a read error after the messages before
+/// the block it hit, [`ReadError::TooLarge`] after the messages of the first [`MAX_INPUT`] bytes.
+pub struct Messages<'a> {
+    /// The input; `None` before its first bytes are read.
+    input: Option<std::io::Take<Input<'a>>>,
+    /// The input before its first bytes are read.
+    unread: Option<Box<dyn Read + 'a>>,
+    origin: Arc<Path>,
+    /// Bytes read and not yet split off; the next message starts at 0.
+    buf: Vec<u8>,
+    /// How much of `buf` has its line endings normalised (a CR at its end waits for the next
+    /// byte, which may be its LF).
+    normalised: usize,
+    /// Whether the input is an mbox; `None` until its first five bytes are read.
+    mbox: Option<bool>,
+    split: Split,
+    /// Bytes of the input before `buf`, to stop at [`MAX_INPUT`].
+    consumed: usize,
+    /// Messages split off and not yet handed out.
+    ready: std::vec::IntoIter<RawMessage>,
+    /// The error to report once `ready` is empty.
+    error: Option<ReadError>,
+    /// The next message's index in the input.
+    index: usize,
+    /// The input has been read to its end (or to an error).
+    done: bool,
+    /// Bytes read at a time: [`BLOCK`] (tests make it small).
+    block: usize,
+}
+
+/// The input as read: as given, or decompressed; the first bytes, read to recognise gzip, are
+/// put back in front.
+enum Input<'a> {
+    Plain(Whole<'a>),
+    Gzip(flate2::read::MultiGzDecoder<Whole<'a>>),
+}
+
+/// The input with its first bytes put back.
+type Whole<'a> = std::io::Chain<std::io::Cursor<Vec<u8>>, Box<dyn Read + 'a>>;
+
+impl Read for Input<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Input::Plain(r) => r.read(buf),
+            Input::Gzip(r) => r.read(buf),
+        }
+    }
+}
+
+impl<'a> Messages<'a> {
+    /// Reads `reader`, named `origin` in the messages.
+    pub fn new(reader: impl Read + 'a, origin: &Path) -> Self {
+        Messages {
+            input: None,
+            unread: Some(Box::new(reader)),
+            origin: origin.into(),
+            buf: Vec::new(),
+            normalised: 0,
+            mbox: None,
+            split: Split::default(),
+            consumed: 0,
+            ready: Vec::new().into_iter(),
+            error: None,
+            index: 0,
+            done: false,
+            block: BLOCK,
+        }
+    }
+
+    /// Reads one more block into `buf`; true when the input has ended.
+    fn read_block(&mut self) -> Result<bool, ReadError> {
+        let io_error = |source| ReadError::Io {
+            path: self.origin.to_path_buf(),
             source,
+        };
+        if let Some(mut reader) = self.unread.take() {
+            let mut head = Vec::with_capacity(2);
+            reader
+                .by_ref()
+                .take(2)
+                .read_to_end(&mut head)
+                .map_err(io_error)?;
+            let is_gzip = head == [0x1f, 0x8b];
+            let whole = std::io::Cursor::new(head).chain(reader);
+            let input = if is_gzip {
+                Input::Gzip(flate2::read::MultiGzDecoder::new(whole))
+            } else {
+                Input::Plain(whole)
+            };
+            self.input = Some(input.take(MAX_INPUT + 1));
+        }
+        let Some(input) = self.input.as_mut() else {
+            return Ok(true);
+        };
+        self.buf.reserve(self.block);
+        let read = input
+            .by_ref()
+            .take(self.block as u64)
+            .read_to_end(&mut self.buf);
+        let path = self.origin.to_path_buf();
+        let n = read.map_err(|source| match input.get_ref() {
+            Input::Gzip(_) => ReadError::Gzip { path, source },
+            Input::Plain(_) => ReadError::Io { path, source },
         })?;
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..])
-            .take(MAX_INPUT + 1)
-            .read_to_end(&mut out)
-            .map_err(|source| ReadError::Gzip {
-                path: origin.to_path_buf(),
-                source,
-            })?;
-        bytes = out;
+        let max = usize::try_from(MAX_INPUT).unwrap_or(usize::MAX);
+        if self.consumed + self.buf.len() > max {
+            self.buf.truncate(max - self.consumed);
+            self.error = Some(ReadError::TooLarge {
+                path: self.origin.to_path_buf(),
+            });
+            return Ok(true);
+        }
+        // `take` reads until it has a block or the input ends.
+        Ok(n < self.block)
     }
-    if bytes.len() as u64 > MAX_INPUT {
-        return Err(ReadError::TooLarge {
-            path: origin.to_path_buf(),
-        });
+
+    /// Turns the bare CRs of `buf` past `normalised` into LFs.
+    fn normalise(&mut self, ended: bool) {
+        while let Some(i) = memchr::memchr(b'\r', &self.buf[self.normalised..]) {
+            let at = self.normalised + i;
+            match self.buf.get(at + 1) {
+                Some(b'\n') => {}
+                Some(_) => self.buf[at] = b'\n',
+                None if ended => self.buf[at] = b'\n',
+                None => {
+                    self.normalised = at;
+                    return;
+                }
+            }
+            self.normalised = at + 1;
+        }
+        self.normalised = self.buf.len();
     }
-    // Bare-CR files (old Mac) have no LF for the mbox splitter to see.
-    let normal = match crate::text::normalise_line_endings(&bytes) {
-        std::borrow::Cow::Owned(normal) => Some(normal),
-        std::borrow::Cow::Borrowed(_) => None,
-    };
-    let file = Arc::new(normal.unwrap_or(bytes));
-    let origin: Arc<Path> = origin.into();
-    Ok(message_ranges(&file)
-        .into_iter()
-        .enumerate()
-        .map(|(index, range)| RawMessage {
-            origin: Arc::clone(&origin),
-            index,
-            file: Arc::clone(&file),
-            range,
-        })
-        .collect())
+
+    /// Moves the complete messages at the start of `buf` to `ready`.
+    fn split_off(&mut self, ended: bool) {
+        let mbox = match self.mbox {
+            Some(mbox) => mbox,
+            None if self.buf.len() < 5 && !ended => return,
+            None => *self.mbox.insert(self.buf.starts_with(b"From ")),
+        };
+        if !mbox {
+            // One message, which ends with the input.
+            if ended && !self.buf.is_empty() {
+                let block = std::mem::take(&mut self.buf);
+                let len = block.len();
+                self.emit(block, std::iter::once(0..len));
+            }
+            return;
+        }
+        self.split.scan(&self.buf[..self.normalised], ended);
+        let end = if ended {
+            self.buf.len()
+        } else {
+            match self.split.starts.pop() {
+                Some(last) => last,
+                None => return,
+            }
+        };
+        let mut block = std::mem::take(&mut self.buf);
+        self.buf = block[end..].to_vec();
+        block.truncate(end);
+        let bounds: Vec<usize> = std::iter::once(0)
+            .chain(self.split.starts.drain(..))
+            .chain(std::iter::once(end))
+            .collect();
+        let bodies: Vec<Range<usize>> = bounds
+            .windows(2)
+            .filter_map(|w| message_body(&block, w[0]..w[1]))
+            .collect();
+        self.emit(block, bodies);
+        self.consumed += end;
+        self.normalised -= end;
+        self.split.from = self.split.from.saturating_sub(end);
+    }
+
+    /// Queues the messages at `ranges` of `block`.
+    fn emit(&mut self, block: Vec<u8>, ranges: impl IntoIterator<Item = Range<usize>>) {
+        let block = Arc::new(block);
+        let first = self.index;
+        let msgs: Vec<RawMessage> = ranges
+            .into_iter()
+            .enumerate()
+            .map(|(k, range)| RawMessage {
+                origin: Arc::clone(&self.origin),
+                index: first + k,
+                file: Arc::clone(&block),
+                range,
+            })
+            .collect();
+        self.index += msgs.len();
+        self.ready = msgs.into_iter();
+    }
+}
+
+impl Iterator for Messages<'_> {
+    type Item = Result<RawMessage, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(m) = self.ready.next() {
+                return Some(Ok(m));
+            }
+            if let Some(e) = self.error.take() {
+                self.done = true;
+                return Some(Err(e));
+            }
+            if self.done {
+                return None;
+            }
+            match self.read_block() {
+                Ok(ended) => {
+                    self.normalise(ended);
+                    self.split_off(ended);
+                    self.done = ended;
+                }
+                Err(e) => {
+                    self.buf = Vec::new();
+                    self.error = Some(e);
+                }
+            }
+        }
+    }
 }
 
 /// Splits an mbox into its messages at `From ` lines that start the input or follow a blank
@@ -186,46 +375,81 @@ fn read_sized(reader: impl Read, origin: &Path, size: usize) -> Result<Vec<RawMe
 /// it. mboxrd and mboxo alike; `>From ` quoting is left as it is. Input that does not start with
 /// `From ` is one message. Empty messages are dropped.
 pub fn split_mbox(bytes: &[u8]) -> Vec<&[u8]> {
-    message_ranges(bytes)
-        .into_iter()
-        .map(|r| &bytes[r])
-        .collect()
-}
-
-/// Where [`split_mbox`]'s messages are in `bytes`.
-fn message_ranges(bytes: &[u8]) -> Vec<Range<usize>> {
     if !bytes.starts_with(b"From ") {
         return if bytes.is_empty() {
             Vec::new()
         } else {
-            std::iter::once(0..bytes.len()).collect()
+            vec![bytes]
         };
     }
-    let mut starts = vec![0];
-    // Only the line breaks before a `From ` line are looked at, found with one memmem pass.
-    for nl in memchr::memmem::find_iter(bytes, b"\nFrom ") {
-        let prev = &bytes[..nl];
-        let prev = prev.strip_suffix(b"\r").unwrap_or(prev);
-        if prev.ends_with(b"\n")
-            || prev.is_empty()
-            || (ends_with_closing_boundary(prev) && is_separator(&bytes[nl + 1..]))
-        {
-            starts.push(nl + 1);
+    let mut split = Split::default();
+    split.scan(bytes, true);
+    let bounds: Vec<usize> = std::iter::once(0)
+        .chain(split.starts)
+        .chain(std::iter::once(bytes.len()))
+        .collect();
+    bounds
+        .windows(2)
+        .filter_map(|w| message_body(bytes, w[0]..w[1]).map(|r| &bytes[r]))
+        .collect()
+}
+
+/// The message of the mbox entry at `entry` (from its `From ` line to the next): the entry
+/// without that line; `None` when nothing but white space is left.
+fn message_body(bytes: &[u8], entry: Range<usize>) -> Option<Range<usize>> {
+    let (s, e) = (entry.start, entry.end);
+    let body = match memchr::memchr(b'\n', &bytes[s..e]) {
+        Some(nl) => s + nl + 1..e,
+        None => e..e,
+    };
+    bytes[body.clone()]
+        .iter()
+        .any(|b| !b.is_ascii_whitespace())
+        .then_some(body)
+}
+
+/// The search for an mbox's message starts, resumable as more of the input arrives.
+#[derive(Debug, Default)]
+struct Split {
+    /// The starts found (of `From ` lines), after the one at 0.
+    starts: Vec<usize>,
+    /// Where the search goes on.
+    from: usize,
+}
+
+/// The longest separator line looked at ([`is_separator`]).
+const SEPARATOR_LINE: usize = 200;
+
+impl Split {
+    /// Finds the message starts in `bytes` past `from` ([`split_mbox`]'s rule). Unless `complete`
+    /// (the input ends with `bytes`), a `From ` line whose end has not been read yet is left for
+    /// the next call, which gets `bytes` with more after it.
+    fn scan(&mut self, bytes: &[u8], complete: bool) {
+        let base = self.from;
+        // Only the line breaks before a `From ` line are looked at, found with one memmem pass.
+        for nl in memchr::memmem::find_iter(&bytes[base..], b"\nFrom ").map(|i| base + i) {
+            let line = &bytes[nl + 1..];
+            let line = &line[..line.len().min(SEPARATOR_LINE)];
+            if !complete && line.len() < SEPARATOR_LINE && memchr::memchr(b'\n', line).is_none() {
+                self.from = nl;
+                return;
+            }
+            let prev = &bytes[..nl];
+            let prev = prev.strip_suffix(b"\r").unwrap_or(prev);
+            if prev.ends_with(b"\n")
+                || prev.is_empty()
+                || (ends_with_closing_boundary(prev) && is_separator(line))
+            {
+                self.starts.push(nl + 1);
+            }
         }
-    }
-    let mut out = Vec::with_capacity(starts.len());
-    for (k, &s) in starts.iter().enumerate() {
-        let e = starts.get(k + 1).copied().unwrap_or(bytes.len());
-        // Drop the `From ` separator line.
-        let body = match memchr::memchr(b'\n', &bytes[s..e]) {
-            Some(nl) => s + nl + 1..e,
-            None => e..e,
+        // A `\nFrom ` cut by the end of `bytes` starts in its last five bytes.
+        self.from = if complete {
+            bytes.len()
+        } else {
+            bytes.len().saturating_sub(5).max(base)
         };
-        if bytes[body.clone()].iter().any(|b| !b.is_ascii_whitespace()) {
-            out.push(body);
-        }
     }
-    out
 }
 
 /// True when the last line of `before` (no line break at its end) closes a MIME multipart:
@@ -245,7 +469,9 @@ fn is_separator(line: &[u8]) -> bool {
         b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov",
         b"Dec",
     ];
-    let end = memchr::memchr(b'\n', line).unwrap_or(line.len()).min(200);
+    let end = memchr::memchr(b'\n', line)
+        .unwrap_or(line.len())
+        .min(SEPARATOR_LINE);
     let Some(rest) = line[..end].strip_prefix(b"From ") else {
         return false;
     };
@@ -300,6 +526,40 @@ From b@example.org  Thu Jul  2 12:05:06 2020\nSubject: 2\n\nx\nFrom Monday on, s
         let copy = b"From a@example.org Thu Jul  2 12:05:05 2020\nSubject: 1\n\nBounced mail:\n\
 From b@example.org Thu Jul  2 12:05:06 2020\nSubject: 2\n";
         assert_eq!(split_mbox(copy).len(), 1);
+    }
+
+    /// Reading a block at a time finds the messages [`split_mbox`] finds in the whole input,
+    /// wherever the blocks end: in a separator line, between a CR and its LF, in a message
+    /// longer than a block.
+    #[test]
+    fn messages_read_by_blocks_are_the_messages_of_the_whole() {
+        let mut mbox = Vec::new();
+        for k in 0..12 {
+            let body = "x".repeat(1 + k * 37);
+            mbox.extend_from_slice(
+                format!(
+                    "From a{k}@example.org Thu Jul  2 12:05:05 2020\r\nSubject: {k}\r\n\r\n{body}\nFrom me, hi\n--B--\n"
+                )
+                .as_bytes(),
+            );
+        }
+        mbox.extend_from_slice(
+            b"From z@example.org Thu Jul  2 12:05:05 2020\rSubject: cr\r\rend\r",
+        );
+        let whole = split_mbox(&crate::text::normalise_line_endings(&mbox)).len();
+        assert_eq!(whole, 13);
+        let expected: Vec<Vec<u8>> = split_mbox(&crate::text::normalise_line_endings(&mbox))
+            .into_iter()
+            .map(<[u8]>::to_vec)
+            .collect();
+        for block in (1..90).chain([200, 1000, 1 << 20]) {
+            let mut msgs = Messages::new(&mbox[..], Path::new("m"));
+            msgs.block = block;
+            let got: Vec<RawMessage> = msgs.map(|m| m.unwrap_or_else(|e| panic!("{e}"))).collect();
+            let bodies: Vec<Vec<u8>> = got.iter().map(|m| m.bytes().to_vec()).collect();
+            assert_eq!(bodies, expected, "block of {block} bytes");
+            assert!(got.iter().enumerate().all(|(k, m)| m.index == k));
+        }
     }
 
     #[test]

@@ -155,16 +155,16 @@ fn json_lines(m: &RawMessage, lines: &mut Vec<u8>) -> usize {
 /// its result back costs little beside it.
 const CHUNK_MESSAGES: usize = 16;
 
-/// The messages of the inputs in order, in chunks of up to [`CHUNK_MESSAGES`], read one file at
-/// a time as they are asked for. An unreadable input is reported on stderr and counted when the
+/// The messages of the inputs in order, in chunks of up to [`CHUNK_MESSAGES`], read a block at a
+/// time as they are asked for. An unreadable input is reported on stderr and counted when the
 /// reading reaches it; the others are still read.
 struct Chunks<'a> {
     /// The inputs not yet walked.
     inputs: std::slice::Iter<'a, PathBuf>,
     /// The files of the current input not yet read.
     files: std::vec::IntoIter<PathBuf>,
-    /// The messages of the current file not yet handed out.
-    msgs: std::vec::IntoIter<RawMessage>,
+    /// The messages of the current file not yet read.
+    msgs: Option<read::Messages<'static>>,
     /// Messages read so far.
     messages: usize,
     /// Inputs (files, directories, stdin) that could not be read.
@@ -176,7 +176,7 @@ impl<'a> Chunks<'a> {
         Chunks {
             inputs: inputs.iter(),
             files: Vec::new().into_iter(),
-            msgs: Vec::new().into_iter(),
+            msgs: None,
             messages: 0,
             unreadable: 0,
         }
@@ -194,19 +194,23 @@ impl Iterator for Chunks<'_> {
     fn next(&mut self) -> Option<Self::Item> {
         let mut chunk = Vec::with_capacity(CHUNK_MESSAGES);
         while chunk.len() < CHUNK_MESSAGES {
-            if let Some(m) = self.msgs.next() {
-                chunk.push(m);
+            if let Some(msgs) = self.msgs.as_mut() {
+                match msgs.next() {
+                    Some(Ok(m)) => {
+                        self.messages += 1;
+                        chunk.push(m);
+                    }
+                    Some(Err(e)) => self.error(&e),
+                    None => self.msgs = None,
+                }
             } else if let Some(file) = self.files.next() {
                 let msgs = if file.as_os_str() == "-" {
-                    read::read_from(io::stdin().lock(), Path::new("-"))
+                    Ok(read::Messages::new(io::stdin(), &file))
                 } else {
-                    read::read_file(&file)
+                    read::open(&file)
                 };
                 match msgs {
-                    Ok(msgs) => {
-                        self.messages += msgs.len();
-                        self.msgs = msgs.into_iter();
-                    }
+                    Ok(msgs) => self.msgs = Some(msgs),
                     Err(e) => self.error(&e),
                 }
             } else if let Some(input) = self.inputs.next() {
