@@ -159,8 +159,6 @@ pub struct Messages<'a> {
     /// Whether the input is an mbox; `None` until its first five bytes are read.
     mbox: Option<bool>,
     split: Split,
-    /// Bytes of the input before `buf`, to stop at [`MAX_INPUT`].
-    consumed: usize,
     /// Messages split off and not yet handed out.
     ready: std::vec::IntoIter<RawMessage>,
     /// The error to report once `ready` is empty.
@@ -203,7 +201,6 @@ impl<'a> Messages<'a> {
             normalised: 0,
             mbox: None,
             split: Split::default(),
-            consumed: 0,
             ready: Vec::new().into_iter(),
             error: None,
             index: 0,
@@ -247,9 +244,9 @@ impl<'a> Messages<'a> {
             Input::Gzip(_) => ReadError::Gzip { path, source },
             Input::Plain(_) => ReadError::Io { path, source },
         })?;
-        let max = usize::try_from(MAX_INPUT).unwrap_or(usize::MAX);
-        if self.consumed + self.buf.len() > max {
-            self.buf.truncate(max - self.consumed);
+        if input.limit() == 0 {
+            // The byte read past MAX_INPUT, the last of `buf`, is dropped.
+            self.buf.pop();
             self.error = Some(ReadError::TooLarge {
                 path: self.origin.to_path_buf(),
             });
@@ -261,20 +258,13 @@ impl<'a> Messages<'a> {
 
     /// Turns the bare CRs of `buf` past `normalised` into LFs.
     fn normalise(&mut self, ended: bool) {
-        while let Some(i) = memchr::memchr(b'\r', &self.buf[self.normalised..]) {
-            let at = self.normalised + i;
-            match self.buf.get(at + 1) {
-                Some(b'\n') => {}
-                Some(_) => self.buf[at] = b'\n',
-                None if ended => self.buf[at] = b'\n',
-                None => {
-                    self.normalised = at;
-                    return;
-                }
-            }
-            self.normalised = at + 1;
-        }
-        self.normalised = self.buf.len();
+        // A CR at the end waits for the next block, which may start with its LF.
+        let end = match self.buf.last() {
+            Some(b'\r') if !ended => self.buf.len() - 1,
+            _ => self.buf.len(),
+        };
+        crate::text::normalise_in_place(&mut self.buf[self.normalised..end]);
+        self.normalised = end;
     }
 
     /// Moves the complete messages at the start of `buf` to `ready`.
@@ -303,18 +293,13 @@ impl<'a> Messages<'a> {
             }
         };
         let mut block = std::mem::take(&mut self.buf);
-        self.buf = block[end..].to_vec();
+        // The unfinished message at the end goes on in a buffer with room for the next block.
+        self.buf = Vec::with_capacity(block.len() - end + self.block);
+        self.buf.extend_from_slice(&block[end..]);
         block.truncate(end);
-        let bounds: Vec<usize> = std::iter::once(0)
-            .chain(self.split.starts.drain(..))
-            .chain(std::iter::once(end))
-            .collect();
-        let bodies: Vec<Range<usize>> = bounds
-            .windows(2)
-            .filter_map(|w| message_body(&block, w[0]..w[1]))
-            .collect();
+        let bodies: Vec<Range<usize>> = bodies(&block, &self.split.starts).collect();
+        self.split.starts.clear();
         self.emit(block, bodies);
-        self.consumed += end;
         self.normalised -= end;
         self.split.from = self.split.from.saturating_sub(end);
     }
@@ -384,14 +369,17 @@ pub fn split_mbox(bytes: &[u8]) -> Vec<&[u8]> {
     }
     let mut split = Split::default();
     split.scan(bytes, true);
-    let bounds: Vec<usize> = std::iter::once(0)
-        .chain(split.starts)
-        .chain(std::iter::once(bytes.len()))
-        .collect();
-    bounds
-        .windows(2)
-        .filter_map(|w| message_body(bytes, w[0]..w[1]).map(|r| &bytes[r]))
-        .collect()
+    bodies(bytes, &split.starts).map(|r| &bytes[r]).collect()
+}
+
+/// Where the messages of the mbox entries of `bytes` are: the entries run from 0, and from each
+/// of `starts`, to the next start or the end of `bytes` ([`message_body`] of each).
+fn bodies<'b>(bytes: &'b [u8], starts: &'b [usize]) -> impl Iterator<Item = Range<usize>> + 'b {
+    let ends = starts.iter().copied().chain(std::iter::once(bytes.len()));
+    std::iter::once(0)
+        .chain(starts.iter().copied())
+        .zip(ends)
+        .filter_map(|(s, e)| message_body(bytes, s..e))
 }
 
 /// The message of the mbox entry at `entry` (from its `From ` line to the next): the entry
@@ -546,12 +534,11 @@ From b@example.org Thu Jul  2 12:05:06 2020\nSubject: 2\n";
         mbox.extend_from_slice(
             b"From z@example.org Thu Jul  2 12:05:05 2020\rSubject: cr\r\rend\r",
         );
-        let whole = split_mbox(&crate::text::normalise_line_endings(&mbox)).len();
-        assert_eq!(whole, 13);
         let expected: Vec<Vec<u8>> = split_mbox(&crate::text::normalise_line_endings(&mbox))
             .into_iter()
             .map(<[u8]>::to_vec)
             .collect();
+        assert_eq!(expected.len(), 13);
         for block in (1..90).chain([200, 1000, 1 << 20]) {
             let mut msgs = Messages::new(&mbox[..], Path::new("m"));
             msgs.block = block;

@@ -4,16 +4,25 @@ use std::borrow::Cow;
 
 /// Converts bare CR line endings to LF (CRLF and LF are left alone), so MIME parsing sees lines.
 pub(crate) fn normalise_line_endings(bytes: &[u8]) -> Cow<'_, [u8]> {
-    let is_bare = |&i: &usize| bytes.get(i + 1) != Some(&b'\n');
-    let mut bare = memchr::memchr_iter(b'\r', bytes).filter(is_bare).peekable();
-    if bare.peek().is_none() {
+    if bare_crs(bytes).next().is_none() {
         return Cow::Borrowed(bytes);
     }
     let mut out = bytes.to_vec();
-    for i in bare {
-        out[i] = b'\n';
-    }
+    normalise_in_place(&mut out);
     Cow::Owned(out)
+}
+
+/// [`normalise_line_endings`] in place: a CR at the end of `bytes` counts as bare.
+pub(crate) fn normalise_in_place(bytes: &mut [u8]) {
+    let bare: Vec<usize> = bare_crs(bytes).collect();
+    for i in bare {
+        bytes[i] = b'\n';
+    }
+}
+
+/// The positions of the CRs of `bytes` that no LF follows.
+fn bare_crs(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    memchr::memchr_iter(b'\r', bytes).filter(|&i| bytes.get(i + 1) != Some(&b'\n'))
 }
 
 fn is_local_char(c: char) -> bool {
