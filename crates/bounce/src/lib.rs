@@ -165,10 +165,15 @@ pub fn parse(bytes: &[u8]) -> Option<Report> {
 /// Builds what decoding builds on first use (the knowledge base, the MIME parser's settings, the
 /// marker automata), so that a caller can have it done on a thread of its own while it reads its
 /// input, rather than by the first [`parse`].
+///
+/// The knowledge base, the longest to build and the last one decoding needs, is built on a
+/// second thread beside the rest, so that decoding can start on the first messages before it.
 pub fn warm_up() {
-    smtp_doctor_kb::builtin();
-    LazyLock::force(&PARSER);
-    vendor::warm_up();
+    std::thread::scope(|s| {
+        s.spawn(smtp_doctor_kb::builtin);
+        LazyLock::force(&PARSER);
+        vendor::warm_up();
+    });
 }
 
 /// [`parse`] of a message found `depth` reports deep.

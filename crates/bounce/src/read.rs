@@ -146,8 +146,13 @@ const BLOCK: usize = 1 << 20;
 /// [`split_mbox`] splits it. An error ends the messages: a read error after the messages before
 /// the block it hit, [`ReadError::TooLarge`] after the messages of the first [`MAX_INPUT`] bytes.
 pub struct Messages<'a> {
-    /// The input; `None` before its first bytes are read.
-    input: Option<std::io::Take<Input<'a>>>,
+    /// The input as read (as given, or decompressed), limited to [`MAX_INPUT`] and a byte; `None`
+    /// before its first bytes are read. A reader of std's (a file, stdin) stays the reader read
+    /// from, unwrapped: `read_to_end` fills a buffer without zeroing it first only through the
+    /// reader's own `read_buf`, which a wrapper of ours cannot have on stable Rust.
+    input: Option<std::io::Take<Box<dyn Read + 'a>>>,
+    /// The input is gzip data (for the error a read failure is reported as).
+    gzip: bool,
     /// The input before its first bytes are read.
     unread: Option<Box<dyn Read + 'a>>,
     origin: Arc<Path>,
@@ -171,30 +176,12 @@ pub struct Messages<'a> {
     block: usize,
 }
 
-/// The input as read: as given, or decompressed; the first bytes, read to recognise gzip, are
-/// put back in front.
-enum Input<'a> {
-    Plain(Whole<'a>),
-    Gzip(flate2::read::MultiGzDecoder<Whole<'a>>),
-}
-
-/// The input with its first bytes put back.
-type Whole<'a> = std::io::Chain<std::io::Cursor<Vec<u8>>, Box<dyn Read + 'a>>;
-
-impl Read for Input<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        match self {
-            Input::Plain(r) => r.read(buf),
-            Input::Gzip(r) => r.read(buf),
-        }
-    }
-}
-
 impl<'a> Messages<'a> {
     /// Reads `reader`, named `origin` in the messages.
     pub fn new(reader: impl Read + 'a, origin: &Path) -> Self {
         Messages {
             input: None,
+            gzip: false,
             unread: Some(Box::new(reader)),
             origin: origin.into(),
             buf: Vec::new(),
@@ -222,14 +209,17 @@ impl<'a> Messages<'a> {
                 .take(2)
                 .read_to_end(&mut head)
                 .map_err(io_error)?;
-            let is_gzip = head == [0x1f, 0x8b];
-            let whole = std::io::Cursor::new(head).chain(reader);
-            let input = if is_gzip {
-                Input::Gzip(flate2::read::MultiGzDecoder::new(whole))
+            self.gzip = head == [0x1f, 0x8b];
+            let input: Box<dyn Read + 'a> = if self.gzip {
+                let whole = std::io::Cursor::new(head).chain(reader);
+                Box::new(flate2::read::MultiGzDecoder::new(whole))
             } else {
-                Input::Plain(whole)
+                // The bytes read to look are the input's first: they start the buffer.
+                self.buf.extend_from_slice(&head);
+                reader
             };
-            self.input = Some(input.take(MAX_INPUT + 1));
+            let limit = MAX_INPUT + 1 - self.buf.len() as u64;
+            self.input = Some(input.take(limit));
         }
         let Some(input) = self.input.as_mut() else {
             return Ok(true);
@@ -240,9 +230,12 @@ impl<'a> Messages<'a> {
             .take(self.block as u64)
             .read_to_end(&mut self.buf);
         let path = self.origin.to_path_buf();
-        let n = read.map_err(|source| match input.get_ref() {
-            Input::Gzip(_) => ReadError::Gzip { path, source },
-            Input::Plain(_) => ReadError::Io { path, source },
+        let n = read.map_err(|source| {
+            if self.gzip {
+                ReadError::Gzip { path, source }
+            } else {
+                ReadError::Io { path, source }
+            }
         })?;
         if input.limit() == 0 {
             // The byte read past MAX_INPUT, the last of `buf`, is dropped.
