@@ -174,7 +174,13 @@ pub struct Messages<'a> {
     done: bool,
     /// Bytes read at a time: [`BLOCK`] (tests make it small).
     block: usize,
+    /// The last blocks handed out, up to [`KEPT_BLOCKS`]: one whose messages are all dropped is
+    /// read into again, rather than a new buffer whose every page the kernel must fault in.
+    spent: std::collections::VecDeque<Arc<Vec<u8>>>,
 }
+
+/// How many handed-out blocks [`Messages`] keeps for reuse.
+const KEPT_BLOCKS: usize = 4;
 
 impl<'a> Messages<'a> {
     /// Reads `reader`, named `origin` in the messages.
@@ -189,6 +195,7 @@ impl<'a> Messages<'a> {
             mbox: None,
             split: Split::default(),
             ready: Vec::new().into_iter(),
+            spent: std::collections::VecDeque::new(),
             error: None,
             index: 0,
             done: false,
@@ -287,7 +294,7 @@ impl<'a> Messages<'a> {
         };
         let mut block = std::mem::take(&mut self.buf);
         // The unfinished message at the end goes on in a buffer with room for the next block.
-        self.buf = Vec::with_capacity(block.len() - end + self.block);
+        self.buf = self.buffer(block.len() - end + self.block);
         self.buf.extend_from_slice(&block[end..]);
         block.truncate(end);
         let bodies: Vec<Range<usize>> = bodies(&block, &self.split.starts).collect();
@@ -297,9 +304,32 @@ impl<'a> Messages<'a> {
         self.split.from = self.split.from.saturating_sub(end);
     }
 
+    /// An empty buffer with room for `capacity` bytes: a spent block whose messages are all
+    /// dropped, else a new one.
+    fn buffer(&mut self, capacity: usize) -> Vec<u8> {
+        for _ in 0..self.spent.len() {
+            let Some(block) = self.spent.pop_front() else {
+                break;
+            };
+            match Arc::try_unwrap(block) {
+                Ok(mut buf) => {
+                    buf.clear();
+                    buf.reserve(capacity);
+                    return buf;
+                }
+                Err(block) => self.spent.push_back(block),
+            }
+        }
+        Vec::with_capacity(capacity)
+    }
+
     /// Queues the messages at `ranges` of `block`.
     fn emit(&mut self, block: Vec<u8>, ranges: impl IntoIterator<Item = Range<usize>>) {
         let block = Arc::new(block);
+        if self.spent.len() == KEPT_BLOCKS {
+            self.spent.pop_front();
+        }
+        self.spent.push_back(Arc::clone(&block));
         let first = self.index;
         let msgs: Vec<RawMessage> = ranges
             .into_iter()
