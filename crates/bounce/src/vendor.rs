@@ -547,11 +547,16 @@ pub(crate) fn is_report_header(text: &str) -> bool {
 /// level taken off; `None` when no quoted run starts with a header block naming `From` and
 /// `Subject`.
 pub(crate) fn quoted_message(body: &str) -> Option<String> {
+    // The first quoted line, found with one search rather than line by line.
+    let start = if body.starts_with('>') {
+        0
+    } else {
+        memchr::memmem::find(body.as_bytes(), b"\n>")? + 1
+    };
     let mut out = String::new();
-    for line in body.split_inclusive('\n') {
+    for line in body[start..].split_inclusive('\n') {
         match line.strip_prefix('>') {
             Some(rest) => out.push_str(rest.strip_prefix(' ').unwrap_or(rest)),
-            None if out.is_empty() => {}
             None => break,
         }
     }
