@@ -136,7 +136,9 @@ fn groups_up_to(text: &str, max: usize) -> Vec<Group<'_>> {
             }
             continue;
         }
-        let Some((name, value)) = line.split_once(':') else {
+        let Some((name, value)) =
+            memchr::memchr(b':', line.as_bytes()).map(|i| (&line[..i], &line[i + 1..]))
+        else {
             last_was_field = false;
             continue;
         };

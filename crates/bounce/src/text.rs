@@ -163,6 +163,20 @@ pub(crate) fn html_to_text(html: &str) -> String {
     decode_entities(out)
 }
 
+/// `text` up to its first blank line (`\n\n`), or all of it.
+pub(crate) fn before_blank_line(text: &str) -> &str {
+    memchr::memmem::find(text.as_bytes(), b"\n\n").map_or(text, |i| &text[..i])
+}
+
+/// `s` in ASCII lower case, copied only when it has an upper-case letter.
+pub(crate) fn ascii_lower(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
 /// The first byte offset in `text` where `needle` stands, in any ASCII case; `None` also when
 /// `needle` is all letters. The search starts from the places of its first byte that is not a
 /// letter (one `memchr` pass), so no lower-case copy of `text` is made.

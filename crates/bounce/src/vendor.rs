@@ -532,7 +532,7 @@ fn first_byte_trimmed(line: &[u8]) -> Option<u8> {
 /// True when the header block at the start of `text` has a `Content-Type: multipart/report`
 /// (a report copied into a report's text).
 pub(crate) fn is_report_header(text: &str) -> bool {
-    let head = text.split("\n\n").next().unwrap_or(text);
+    let head = text::before_blank_line(text);
     // The field parse only for a block that names the type somewhere.
     if text::find_ignore_case(head, "multipart/report").is_none() {
         return false;
@@ -560,7 +560,7 @@ pub(crate) fn quoted_message(body: &str) -> Option<String> {
             None => break,
         }
     }
-    let group = crate::dsn::first_group(out.split("\n\n").next().unwrap_or(""))?;
+    let group = crate::dsn::first_group(text::before_blank_line(&out))?;
     (group.get("From").is_some() && group.get("Subject").is_some()).then_some(out)
 }
 
@@ -705,7 +705,7 @@ const MAX_LINES_ABOVE: usize = 3;
 /// same paragraph are taken in too.
 fn block_at<'a>(section: &'a str, lower: &str, at: usize, other_lines: &[String]) -> &'a str {
     let start = lower[..at].rfind('\n').map_or(0, |i| i + 1);
-    let below = block_below(section, start, other_lines);
+    let below = block_below(section, lower, start, other_lines);
     if crate::reason::says_more_than_addresses(below) {
         return below;
     }
@@ -725,13 +725,15 @@ fn block_at<'a>(section: &'a str, lower: &str, at: usize, other_lines: &[String]
 }
 
 /// The lines from byte `start` (a line start) on: up to a blank line once a code has been seen
-/// (or after two paragraphs), or up to a line naming another recipient.
-fn block_below<'a>(section: &'a str, start: usize, other_lines: &[String]) -> &'a str {
+/// (or after two paragraphs), or up to a line naming another recipient. `lower` is `section` in
+/// lower case.
+fn block_below<'a>(section: &'a str, lower: &str, start: usize, other_lines: &[String]) -> &'a str {
     let mut end = start;
     let mut paragraphs = 0;
     let mut first = true;
     for line in section[start..].split_inclusive('\n') {
-        let l = line.to_ascii_lowercase();
+        // ASCII lower-casing keeps every byte where it is: the line's bytes in `lower`.
+        let l = &lower[end..end + line.len()];
         if !first && other_lines.iter().any(|o| l.contains(o.as_str())) {
             break;
         }
