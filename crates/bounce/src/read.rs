@@ -308,23 +308,22 @@ impl<'a> Messages<'a> {
     /// messages are all dropped, else a new one with an eighth of a block to spare (so that it
     /// has the room again when it is spent: growing one would copy all it held).
     fn buffer(&mut self, capacity: usize) -> Vec<u8> {
-        for _ in 0..self.spent.len() {
-            let Some(block) = self.spent.pop_front() else {
-                break;
-            };
-            if block.capacity() >= capacity {
-                match Arc::try_unwrap(block) {
-                    Ok(mut buf) => {
-                        buf.clear();
-                        return buf;
-                    }
-                    Err(block) => self.spent.push_back(block),
-                }
-            } else {
-                self.spent.push_back(block);
+        // Only the workers hold the other references, and they only drop them: a count of one
+        // stays one.
+        let spent = self
+            .spent
+            .iter()
+            .position(|b| b.capacity() >= capacity && Arc::strong_count(b) == 1);
+        match spent
+            .and_then(|i| self.spent.remove(i))
+            .and_then(|b| Arc::try_unwrap(b).ok())
+        {
+            Some(mut buf) => {
+                buf.clear();
+                buf
             }
+            None => Vec::with_capacity(capacity + self.block / 8),
         }
-        Vec::with_capacity(capacity + self.block / 8)
     }
 
     /// Queues the messages at `ranges` of `block`.
