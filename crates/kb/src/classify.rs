@@ -8,7 +8,7 @@ use smtp_doctor_model::{
     Category, Class, EnhancedCode, Evidence, Finding, Party, ReplyCode, Stage, Text,
 };
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Most bytes a `*` in a phrase may stand for.
 const GAP: usize = 60;
@@ -105,14 +105,48 @@ impl CodePattern {
     }
 }
 
+/// What ranking candidates and making a finding read of an entry, with defaults applied.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Meta {
+    category: Category,
+    strength: Strength,
+    confidence: f32,
+    party: Party,
+    class: Option<Class>,
+    force_class: Option<Class>,
+    stage: Option<Stage>,
+    on_success: bool,
+    /// A generic code entry (`reply` or `enhanced`).
+    is_code: bool,
+}
+
+impl Meta {
+    fn of(e: &Entry) -> Meta {
+        Meta {
+            category: e.category,
+            strength: e.strength(),
+            confidence: e.confidence(),
+            party: e.party(),
+            class: e.class,
+            force_class: e.force_class,
+            stage: e.stage,
+            on_success: e.on_success,
+            is_code: e.reply.is_some() || e.enhanced.is_some(),
+        }
+    }
+}
+
 /// An entry compiled for matching, with its texts ready to share with findings.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Compiled {
+    meta: Meta,
     id: Text,
     summary: Text,
     explanation: Text,
-    /// The explanation when the evidence is a bare code: made once, so that findings share it.
-    bare_explanation: Text,
+    /// The explanation when the evidence is a bare code: made on first need (most entries are
+    /// never asked for it), once, so that findings share it.
+    #[serde(skip)]
+    bare_explanation: OnceLock<Text>,
     fix: Arc<[Text]>,
     references: Vec<Text>,
     /// Phrases of which one must appear.
@@ -209,27 +243,33 @@ const STAGE_PHRASES: &[(&str, Stage)] = &[
 /// only what `Kb`'s own serialisation wrote.
 #[derive(Serialize, Deserialize)]
 pub struct Kb {
-    entries: Vec<Entry>,
+    /// The entries as written, which classifying does not read: left out of the serialised form
+    /// (with their examples they are most of it), and read again from the data files when asked.
+    #[serde(skip)]
+    entries: OnceLock<Vec<Entry>>,
     compiled: Vec<Compiled>,
     providers: Vec<Provider>,
-    phrases: Vec<Phrase>,
+    /// For each phrase: its parts, in order.
+    phrases: Lists,
     /// For each part: the phrases that begin with it.
-    first_part_phrases: Vec<Vec<usize>>,
+    first_part_phrases: Lists,
     /// Every phrase part, for overlapping search: a double-array automaton (daachorse) scans
     /// faster than aho-corasick's NFA and builds far faster than its DFA.
     #[serde(with = "automaton")]
     parts: DoubleArrayAhoCorasick<u32>,
     /// For each phrase: the entries that use it in `any` or `all`. Every entry whose phrases
     /// hold uses one found in the text, so these are its only candidates besides code entries.
-    phrase_entries: Vec<Vec<usize>>,
+    phrase_entries: Lists,
     /// For each part: the providers whose marker it is.
-    part_providers: Vec<Vec<usize>>,
+    part_providers: Lists,
     /// For each reply code 100..600 (index: code - 100): the code entries whose `reply` pattern
     /// matches it.
-    by_reply: Vec<Vec<usize>>,
+    by_reply: Lists,
     /// Code entries by the key of their `enhanced` pattern, sorted by key; a code is looked up
     /// under each of the 8 ways of replacing its parts with wildcards.
-    by_enhanced: Vec<(u64, Vec<usize>)>,
+    by_enhanced_keys: Vec<u64>,
+    /// For each key of `by_enhanced_keys`: its entries.
+    by_enhanced: Lists,
     /// The ways of replacing an enhanced code's parts with wildcards (bit k: part k) that some
     /// `enhanced` pattern uses: the lookups worth making.
     enhanced_masks: Vec<u8>,
@@ -237,6 +277,36 @@ pub struct Kb {
     rank_pos: Vec<usize>,
     /// For each part: its position in [`STAGE_PHRASES`] when it is a stage phrase.
     part_stage: Vec<Option<usize>>,
+}
+
+/// Lists of indices kept end to end in one vector: one allocation to decode, not one a list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Lists {
+    /// Where each list ends in `items`.
+    ends: Vec<usize>,
+    items: Vec<usize>,
+}
+
+impl Lists {
+    fn new<'a>(lists: impl IntoIterator<Item = &'a Vec<usize>>) -> Lists {
+        let mut out = Lists::default();
+        for list in lists {
+            out.items.extend_from_slice(list);
+            out.ends.push(out.items.len());
+        }
+        out
+    }
+
+    /// How many lists there are.
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// List `i`.
+    fn get(&self, i: usize) -> &[usize] {
+        let start = i.checked_sub(1).map_or(0, |j| self.ends[j]);
+        &self.items[start..self.ends[i]]
+    }
 }
 
 /// The part automaton in daachorse's own byte format, which daachorse checks when it decodes it.
@@ -305,9 +375,9 @@ impl Scratch {
         self.present.resize(kb.phrases.len().div_ceil(64), 0);
         let scan = Scan { hits: &self.hits };
         for &(part, _, end) in &self.hits {
-            for &ph in &kb.first_part_phrases[part] {
+            for &ph in kb.first_part_phrases.get(part) {
                 let (word, bit) = (ph / 64, 1u64 << (ph % 64));
-                let rest = &kb.phrases[ph].parts[1..];
+                let rest = &kb.phrases.get(ph)[1..];
                 // Most phrases are one part: found as soon as it is, with no chain to follow.
                 if self.present[word] & bit == 0 && (rest.is_empty() || scan.chain(rest, end)) {
                     self.present[word] |= bit;
@@ -338,10 +408,10 @@ impl Scan<'_> {
 impl std::fmt::Debug for Kb {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Kb")
-            .field("entries", &self.entries.len())
+            .field("entries", &self.compiled.len())
             .field("providers", &self.providers.len())
             .field("phrases", &self.phrases.len())
-            .field("parts", &self.part_providers.len())
+            .field("parts", &self.part_stage.len())
             .finish_non_exhaustive()
     }
 }
@@ -452,24 +522,33 @@ impl Kb {
         }
         Ok(Kb {
             rank_pos: rank_positions(&entries),
-            entries,
+            entries: OnceLock::from(entries),
             compiled,
             providers,
-            phrases: builder.phrases,
-            first_part_phrases,
+            phrases: Lists::new(builder.phrases.iter().map(|p| &p.parts)),
+            first_part_phrases: Lists::new(&first_part_phrases),
             parts,
-            phrase_entries,
-            part_providers,
-            by_reply,
-            by_enhanced,
+            phrase_entries: Lists::new(&phrase_entries),
+            part_providers: Lists::new(&part_providers),
+            by_reply: Lists::new(&by_reply),
+            by_enhanced_keys: by_enhanced.iter().map(|(k, _)| *k).collect(),
+            by_enhanced: Lists::new(by_enhanced.iter().map(|(_, l)| l)),
             enhanced_masks,
             part_stage,
         })
     }
 
     /// Every entry, in data-file order.
+    ///
+    /// A decoded knowledge base (only the built-in one is) reads them from the data files compiled
+    /// in, on first call.
     pub fn entries(&self) -> &[Entry] {
-        &self.entries
+        self.entries.get_or_init(|| {
+            let data = crate::DATA_FILES
+                .iter()
+                .map(|(_, text)| toml::from_str::<DataFile>(text).unwrap_or_default());
+            data.flat_map(|d| d.entry).collect()
+        })
     }
 
     /// Every provider, in data-file order.
@@ -494,7 +573,7 @@ impl Kb {
         sc.providers.extend(
             sc.hits
                 .iter()
-                .flat_map(|h| self.part_providers[h.0].iter().copied()),
+                .flat_map(|h| self.part_providers.get(h.0).iter().copied()),
         );
         sc.providers.sort_unstable();
         sc.providers.dedup();
@@ -513,12 +592,12 @@ impl Kb {
             }
         };
         for &ph in &sc.found {
-            add(&self.phrase_entries[ph]);
+            add(self.phrase_entries.get(ph));
         }
         if let Some(r) = ev.reply_code {
             let slot = usize::from(r.get()).checked_sub(100);
-            if let Some(list) = slot.and_then(|i| self.by_reply.get(i)) {
-                add(list);
+            if let Some(i) = slot.filter(|&i| i < self.by_reply.len()) {
+                add(self.by_reply.get(i));
             }
         }
         if let Some(e) = ev.enhanced_code {
@@ -531,8 +610,8 @@ impl Kb {
                     }
                 }
                 let key = CodePattern(key).key();
-                if let Ok(at) = self.by_enhanced.binary_search_by_key(&key, |(k, _)| *k) {
-                    add(&self.by_enhanced[at].1);
+                if let Ok(at) = self.by_enhanced_keys.binary_search(&key) {
+                    add(self.by_enhanced.get(at));
                 }
             }
         }
@@ -546,11 +625,11 @@ impl Kb {
             || (ev.reply_code.is_none() && ev.enhanced_code.is_some_and(|e| e.class == 2));
         if positive {
             candidates.retain(|&i| {
-                let e = &self.entries[i];
+                let e = &self.compiled[i].meta;
                 e.category == Category::Delivered || e.on_success
             });
         } else {
-            candidates.retain(|&i| self.entries[i].category != Category::Delivered);
+            candidates.retain(|&i| self.compiled[i].meta.category != Category::Delivered);
         }
         candidates.sort_unstable_by_key(|&i| self.rank_pos[i]);
 
@@ -613,11 +692,12 @@ impl Kb {
         matched: &[usize],
         stage: Option<Stage>,
     ) -> Finding {
-        let e = &self.entries[win];
+        let e = &self.compiled[win].meta;
         let agree = matched[1..].iter().any(|&i| {
-            self.entries[i].category == e.category && self.entries[i].strength() != e.strength()
+            let other = &self.compiled[i].meta;
+            other.category == e.category && other.strength != e.strength
         });
-        let mut confidence = e.confidence() + if agree { 0.05 } else { 0.0 };
+        let mut confidence = e.confidence + if agree { 0.05 } else { 0.0 };
         if ev.bare_code {
             confidence = confidence.min(0.5);
         }
@@ -625,10 +705,8 @@ impl Kb {
         let mut references = Vec::with_capacity(c.references.len() + 4);
         references.extend_from_slice(&c.references);
         for &i in &matched[1..] {
-            let other = &self.entries[i];
-            if other.strength() <= Strength::Medium
-                && (other.reply.is_some() || other.enhanced.is_some())
-            {
+            let other = &self.compiled[i].meta;
+            if other.strength <= Strength::Medium && other.is_code {
                 for r in &self.compiled[i].references {
                     if !references.contains(r) {
                         references.push(r.clone());
@@ -637,18 +715,24 @@ impl Kb {
             }
         }
         let explanation = if ev.bare_code {
-            c.bare_explanation.clone()
+            let bare = || {
+                Text::from(format!(
+                    "{} This is the code's generic meaning: the text the server sent with it usually names the precise cause, so paste the whole reply for a sharper diagnosis.",
+                    c.explanation
+                ))
+            };
+            c.bare_explanation.get_or_init(bare).clone()
         } else {
             c.explanation.clone()
         };
         Finding {
             category: e.category,
             class: class_of(ev, e),
-            party: e.party(),
+            party: e.party,
             confidence: confidence.clamp(0.0, 0.99),
             stage: stage
                 .or(e.stage)
-                .or_else(|| matched.iter().find_map(|&i| self.entries[i].stage)),
+                .or_else(|| matched.iter().find_map(|&i| self.compiled[i].meta.stage)),
             reply_code: ev.reply_code,
             enhanced_code: ev.enhanced_code,
             summary: c.summary.clone(),
@@ -665,7 +749,7 @@ impl Kb {
 }
 
 /// The class of a finding: the server's codes decide, then the entry, then the category.
-fn class_of(ev: &Evidence, e: &Entry) -> Class {
+fn class_of(ev: &Evidence, e: &Meta) -> Class {
     if let Some(c) = e.force_class {
         return c;
     }
@@ -904,13 +988,11 @@ impl Builder {
         }
         let text = |s: &String| Text::from(s.as_str());
         let mut compiled = Compiled {
+            meta: Meta::of(e),
             id: text(&e.id),
             summary: text(&e.summary),
             explanation: text(&e.explanation),
-            bare_explanation: Text::from(format!(
-                "{} This is the code's generic meaning: the text the server sent with it usually names the precise cause, so paste the whole reply for a sharper diagnosis.",
-                e.explanation
-            )),
+            bare_explanation: OnceLock::new(),
             fix: e.fix.iter().map(text).collect(),
             references: e.references.iter().map(text).collect(),
             any,
