@@ -542,8 +542,8 @@ fn decode(p: &Parts, depth: usize) -> Option<Report> {
     if let Some(r) = decode_feedback(p).or_else(|| ses::decode(p)) {
         return Some(r);
     }
-    let format = vendor::detect_format(p);
-    if let Some(r) = decode_dsn(p, format) {
+    let scan = vendor::scan(p);
+    if let Some(r) = decode_dsn(p, &scan) {
         return Some(r);
     }
     // The carried report decides by itself whether it is a bounce: a forward's own text rarely
@@ -569,9 +569,9 @@ fn decode(p: &Parts, depth: usize) -> Option<Report> {
             return Some(r);
         }
     }
-    let looks_like_bounce = vendor::looks_like_bounce(p);
+    let looks_like_bounce = vendor::looks_like_bounce(p, &scan);
     if looks_like_bounce {
-        if let Some(r) = decode_vendor(p, format) {
+        if let Some(r) = decode_vendor(p, &scan) {
             return Some(r);
         }
     }
@@ -748,7 +748,7 @@ fn decode_feedback(p: &Parts) -> Option<Report> {
 }
 
 /// RFC 3464: the delivery-status parts (or DSN fields written into the body).
-fn decode_dsn(p: &Parts, format: &'static str) -> Option<Report> {
+fn decode_dsn(p: &Parts, scan: &vendor::Scan) -> Option<Report> {
     let mut groups = Vec::new();
     let mut message_fields = dsn::Group::default();
     for ds in &p.delivery_status {
@@ -771,7 +771,10 @@ fn decode_dsn(p: &Parts, format: &'static str) -> Option<Report> {
         groups = parsed.recipients;
     }
     let section = before_dsn_fields(vendor::error_section(p));
-    let context = Context::new(section);
+    let context = Context {
+        text: section,
+        stage: scan.stage_in(section),
+    };
     let mut recipients = Vec::new();
     // A recipient field that holds no address (exim's `|/usr/bin/prog` pipes and mailbox file
     // paths): the address the text names in its place.
@@ -843,10 +846,10 @@ fn decode_dsn(p: &Parts, format: &'static str) -> Option<Report> {
     }
     Some(Report {
         kind: Kind::Bounce,
-        format: if format == "unknown" {
+        format: if scan.format == "unknown" {
             "rfc3464"
         } else {
-            format
+            scan.format
         },
         original: original_of(p),
         recipients,
@@ -855,13 +858,16 @@ fn decode_dsn(p: &Parts, format: &'static str) -> Option<Report> {
 }
 
 /// Vendor formats without a DSN part: recipients and their text found by the tables in `vendor`.
-fn decode_vendor(p: &Parts, format: &'static str) -> Option<Report> {
+fn decode_vendor(p: &Parts, scan: &vendor::Scan) -> Option<Report> {
     let section = vendor::error_section(p);
     let rcpts = vendor::recipients(p, section);
     if rcpts.is_empty() {
         return None;
     }
-    let context = Context::new(section);
+    let context = Context {
+        text: section,
+        stage: scan.stage_in(section),
+    };
     let mut recipients = Vec::new();
     for addr in &rcpts {
         // A text that never names the recipient says nothing of its own about it.
@@ -877,10 +883,10 @@ fn decode_vendor(p: &Parts, format: &'static str) -> Option<Report> {
     }
     Some(Report {
         kind: Kind::Bounce,
-        format: if format == "unknown" {
+        format: if scan.format == "unknown" {
             "generic"
         } else {
-            format
+            scan.format
         },
         original: original_of(p),
         recipients,
@@ -1073,24 +1079,10 @@ fn parse_status(value: &str) -> Option<EnhancedCode> {
 }
 
 /// The whole error text of a message, given to [`classify_into`] for each of its recipients,
-/// with the stage it names found once, on first need.
+/// with the stage it names ([`vendor::Scan::stage_in`]).
 struct Context<'a> {
     text: &'a str,
-    stage: std::cell::OnceCell<Option<Stage>>,
-}
-
-impl<'a> Context<'a> {
-    fn new(text: &'a str) -> Self {
-        Context {
-            text,
-            stage: std::cell::OnceCell::new(),
-        }
-    }
-
-    /// The stage the text names ([`vendor::stage_in`]).
-    fn stage(&self) -> Option<Stage> {
-        *self.stage.get_or_init(|| vendor::stage_in(self.text))
-    }
+    stage: Option<Stage>,
 }
 
 /// Classifies `diagnostic` with the shared classifier and fills the recipient's codes, finding,
@@ -1110,7 +1102,7 @@ fn classify_into(
     ev.source = Source::Bounce;
     // The command the error answered, when the diagnostic does not say: sisimai's `filtered` is
     // a user-unknown rejection after DATA, which only the transcript or the DSN's prose shows.
-    ev.stage = vendor::stage_in(diag).or_else(|| context.and_then(Context::stage));
+    ev.stage = vendor::stage_in(diag).or_else(|| context.and_then(|c| c.stage));
     if let Some((reply, enhanced)) = nested_reply(diag) {
         // The remote server's reply quoted inside the reporting MTA's own.
         ev.reply_code = Some(reply);

@@ -299,13 +299,21 @@ const COMMAND_WORDS: &[(&str, Stage)] = &[
 pub(crate) fn stage_in(text: &str) -> Option<Stage> {
     // One pass of one automaton over the lower-case text finds the phrases and the command words
     // (a word then counts only where the text has it as written).
-    let (automaton, patterns) = STAGE_AUTOMATON.as_ref()?;
+    let (automaton, _) = STAGE_AUTOMATON.as_ref()?;
     let lower = text.to_ascii_lowercase();
-    let b = text.as_bytes();
+    let hits = automaton
+        .find_overlapping_iter(&lower)
+        .map(|m| (m.start(), m.end(), m.value()));
+    last_stage(text.as_bytes(), hits)
+}
+
+/// The stage of the last stage marker among `hits` (start, end, index of a [`STAGE_AUTOMATON`]
+/// pattern) found in the lower case of `b`, in text order.
+fn last_stage(b: &[u8], hits: impl Iterator<Item = (usize, usize, usize)>) -> Option<Stage> {
+    let (_, patterns) = STAGE_AUTOMATON.as_ref()?;
     let mut last: Option<(usize, usize)> = None;
-    for m in automaton.find_overlapping_iter(&lower) {
-        let (start, end) = (m.start(), m.end());
-        let pattern = &patterns[m.value()];
+    for (start, end, at) in hits {
+        let pattern = &patterns[at];
         let words = pattern.words.iter().filter(|&&w| {
             b.get(start..end) == Some(COMMAND_WORDS[w].0.as_bytes()) && stands_alone(b, start, end)
         });
@@ -329,6 +337,8 @@ pub(crate) fn stage_in(text: &str) -> Option<Stage> {
 /// One pattern of [`STAGE_AUTOMATON`] (lower case): the [`STAGE_MARKERS`] phrase it is, if any,
 /// and the [`COMMAND_WORDS`] that it is the lower case of.
 struct StagePattern {
+    /// The pattern.
+    name: String,
     phrase: Option<usize>,
     words: Vec<usize>,
 }
@@ -336,17 +346,16 @@ struct StagePattern {
 /// The automaton of [`STAGE_MARKERS`] and [`COMMAND_WORDS`] in lower case, each match's value
 /// its index in the pattern table beside it.
 static STAGE_AUTOMATON: LazyLock<Option<(Automaton, Vec<StagePattern>)>> = LazyLock::new(|| {
-    let mut names: Vec<String> = Vec::new();
     let mut patterns: Vec<StagePattern> = Vec::new();
-    let mut slot = |name: String| match names.iter().position(|n| *n == name) {
+    let mut slot = |name: String| match patterns.iter().position(|p| p.name == name) {
         Some(i) => i,
         None => {
-            names.push(name);
             patterns.push(StagePattern {
+                name,
                 phrase: None,
                 words: Vec::new(),
             });
-            names.len() - 1
+            patterns.len() - 1
         }
     };
     let mut entries = Vec::new();
@@ -361,15 +370,18 @@ static STAGE_AUTOMATON: LazyLock<Option<(Automaton, Vec<StagePattern>)>> = LazyL
         p.phrase = p.phrase.or(phrase);
         p.words.extend(word);
     }
-    let automaton = automaton(names.iter().enumerate().map(|(i, n)| (n.as_str(), i)))?;
+    let names = patterns
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.name.as_str(), i));
+    let automaton = automaton(names)?;
     Some((automaton, patterns))
 });
 
 /// Builds the automata and tables of this module ([`crate::warm_up`]).
 pub(crate) fn warm_up() {
     LazyLock::force(&STAGE_AUTOMATON);
-    LazyLock::force(&FORMAT_AUTOMATON);
-    LazyLock::force(&BOUNCE_PHRASE_AUTOMATON);
+    LazyLock::force(&MESSAGE_AUTOMATON);
     LazyLock::force(&MARKER_FIRST_BYTES);
 }
 
@@ -393,11 +405,45 @@ fn stands_alone(b: &[u8], start: usize, end: usize) -> bool {
     !before.is_some_and(joins) && !after_joins
 }
 
-/// The format whose markers appear in the message, or `unknown`: the first of [`FORMATS`] with
-/// a marker (in any case) in a header field other than `Received`, or in the error section.
-pub(crate) fn detect_format(p: &Parts) -> &'static str {
-    let Some(markers) = FORMAT_AUTOMATON.as_ref() else {
-        return "unknown";
+/// What one pass over a message's header fields and error section found: its format, whether
+/// the error section has a bounce phrase, and where it names SMTP stages.
+pub(crate) struct Scan {
+    /// The format whose markers appear in the message, or `unknown`: the first of [`FORMATS`]
+    /// with a marker (in any case) in a header field other than `Received`, or in the error
+    /// section.
+    pub(crate) format: &'static str,
+    /// One of [`BOUNCE_PHRASES`] appears (in any case) in the error section.
+    bounce_phrase: bool,
+    /// The stage markers in the error section: (start, end, [`STAGE_AUTOMATON`] pattern), in
+    /// text order.
+    stages: Vec<(usize, usize, usize)>,
+}
+
+impl Scan {
+    /// [`stage_in`] of `context`, which starts the error section that the scan read.
+    pub(crate) fn stage_in(&self, context: &str) -> Option<Stage> {
+        let len = context.len();
+        last_stage(
+            context.as_bytes(),
+            self.stages
+                .iter()
+                .copied()
+                .filter(|&(_, end, _)| end <= len),
+        )
+    }
+}
+
+/// Scans the message: the header fields but `Received` and the error section, lower-cased, read
+/// once by one automaton of every format marker, bounce phrase and stage marker (three passes,
+/// each over a lower-case copy of its own, cost twice as much).
+pub(crate) fn scan(p: &Parts) -> Scan {
+    let mut scan = Scan {
+        format: "unknown",
+        bounce_phrase: false,
+        stages: Vec::new(),
+    };
+    let Some((automaton, kinds)) = MESSAGE_AUTOMATON.as_ref() else {
+        return scan;
     };
     let section = error_section(p);
     let mut hay = String::with_capacity(4096 + section.len());
@@ -407,32 +453,84 @@ pub(crate) fn detect_format(p: &Parts) -> &'static str {
         hay.push_str(v);
         hay.push('\n');
     }
+    let at = hay.len();
     hay.push_str(section);
     hay.make_ascii_lowercase();
-    // One pass of the automaton; the first format (in table order) with a match wins. A marker
-    // that ends where a longer one ends is a suffix of it, whose format comes no earlier (a test
-    // keeps the table so), so only the longest match at each end is looked at.
-    let first = markers
-        .find_overlapping_no_suffix_iter(&hay)
-        .map(|m| m.value())
-        .min();
-    first
+    let mut first: Option<usize> = None;
+    for m in automaton.find_overlapping_iter(&hay) {
+        let kind = &kinds[m.value()];
+        if let Some(f) = kind.format {
+            first = Some(first.map_or(f, |x| x.min(f)));
+        }
+        if m.start() >= at {
+            scan.bounce_phrase |= kind.bounce;
+            if let Some(stage) = kind.stage {
+                scan.stages.push((m.start() - at, m.end() - at, stage));
+            }
+        }
+    }
+    scan.format = first
         .and_then(|i| FORMATS.get(i))
-        .map_or("unknown", |(name, _)| name)
+        .map_or("unknown", |(name, _)| name);
+    scan
 }
 
-/// Every marker of [`FORMATS`], each match's value the index of its format.
-static FORMAT_AUTOMATON: LazyLock<Option<Automaton>> = LazyLock::new(|| {
-    automaton(
-        FORMATS
-            .iter()
-            .enumerate()
-            .flat_map(|(i, (_, markers))| markers.iter().map(move |m| (*m, i))),
-    )
+/// What a pattern of [`MESSAGE_AUTOMATON`] is.
+#[derive(Default)]
+struct MarkerKind {
+    /// The first of [`FORMATS`] it is a marker of.
+    format: Option<usize>,
+    /// It is one of [`BOUNCE_PHRASES`].
+    bounce: bool,
+    /// The [`STAGE_AUTOMATON`] pattern it is.
+    stage: Option<usize>,
+}
+
+/// Every marker of [`FORMATS`], phrase of [`BOUNCE_PHRASES`] and pattern of [`STAGE_AUTOMATON`],
+/// each match's value its index in the table of what it is.
+static MESSAGE_AUTOMATON: LazyLock<Option<(Automaton, Vec<MarkerKind>)>> = LazyLock::new(|| {
+    /// One table's claim on a pattern.
+    enum Tag {
+        Format(usize),
+        Bounce,
+        Stage(usize),
+    }
+    let (_, stage_patterns) = STAGE_AUTOMATON.as_ref()?;
+    let tagged = FORMATS
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (_, markers))| markers.iter().map(move |m| (*m, Tag::Format(i))))
+        .chain(BOUNCE_PHRASES.iter().map(|p| (*p, Tag::Bounce)))
+        .chain(
+            stage_patterns
+                .iter()
+                .enumerate()
+                .map(|(j, p)| (p.name.as_str(), Tag::Stage(j))),
+        );
+    let mut names: Vec<&str> = Vec::new();
+    let mut kinds: Vec<MarkerKind> = Vec::new();
+    let mut slots = std::collections::HashMap::new();
+    for (name, tag) in tagged {
+        let at = *slots.entry(name).or_insert_with(|| {
+            names.push(name);
+            kinds.push(MarkerKind::default());
+            kinds.len() - 1
+        });
+        let kind = &mut kinds[at];
+        match tag {
+            Tag::Format(i) => {
+                kind.format.get_or_insert(i);
+            }
+            Tag::Bounce => kind.bounce = true,
+            Tag::Stage(j) => kind.stage = Some(j),
+        }
+    }
+    let automaton = automaton(names.iter().enumerate().map(|(i, n)| (*n, i)))?;
+    Some((automaton, kinds))
 });
 
 /// True when the sender, the subject or the body says this is a bounce.
-pub(crate) fn looks_like_bounce(p: &Parts) -> bool {
+pub(crate) fn looks_like_bounce(p: &Parts, scan: &Scan) -> bool {
     let from = p.header("From").unwrap_or("").to_ascii_lowercase();
     let sender = BOUNCE_SENDERS.iter().any(|s| from.contains(s))
         || p.header("Return-Path").is_some_and(|r| r.trim() == "<>")
@@ -440,19 +538,8 @@ pub(crate) fn looks_like_bounce(p: &Parts) -> bool {
         || LIST_SERVER_HEADERS.iter().any(|h| p.header(h).is_some());
     let subject = p.subject.to_ascii_lowercase();
     let subject_says = BOUNCE_SUBJECTS.iter().any(|s| subject.contains(s));
-    let body_says = || {
-        let body = error_section(p).to_ascii_lowercase();
-        // One pass of an automaton, not a search of the body per phrase.
-        BOUNCE_PHRASE_AUTOMATON
-            .as_ref()
-            .is_some_and(|a| a.find_iter(&body).next().is_some())
-    };
-    (sender && subject_says) || ((sender || subject_says) && body_says())
+    (sender && subject_says) || ((sender || subject_says) && scan.bounce_phrase)
 }
-
-/// Every phrase of [`BOUNCE_PHRASES`].
-static BOUNCE_PHRASE_AUTOMATON: LazyLock<Option<Automaton>> =
-    LazyLock::new(|| automaton(BOUNCE_PHRASES.iter().map(|p| (*p, 0))));
 
 /// The body up to the copy of the original message: where the error is described.
 pub(crate) fn error_section<'p>(p: &'p Parts<'_>) -> &'p str {
@@ -849,7 +936,8 @@ a@example.com\n\n\n";
 
     #[test]
     fn no_format_marker_is_a_suffix_of_a_later_formats_marker() {
-        // detect_format looks only at the longest marker ending at each place.
+        // Kept so that the format is the same whether every marker found counts or only the
+        // longest one ending at each place.
         for (i, (_, short)) in FORMATS.iter().enumerate() {
             for (_, long) in &FORMATS[i + 1..] {
                 for s in *short {
@@ -861,8 +949,7 @@ a@example.com\n\n\n";
 
     #[test]
     fn the_marker_tables_build() {
-        assert!(STAGE_AUTOMATON.is_some() && FORMAT_AUTOMATON.is_some());
-        assert!(BOUNCE_PHRASE_AUTOMATON.is_some());
+        assert!(STAGE_AUTOMATON.is_some() && MESSAGE_AUTOMATON.is_some());
     }
 
     #[test]
