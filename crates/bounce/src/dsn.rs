@@ -8,6 +8,7 @@
 //! `Final-Recipient` in one group starts a new recipient, and every other group's fields count as
 //! per-message fields.
 
+use crate::text;
 use std::borrow::Cow;
 
 /// Most fields kept from one report (the rest are ignored).
@@ -114,7 +115,7 @@ fn groups_up_to(text: &str, max: usize) -> Vec<Group<'_>> {
     let mut count = 0;
     let mut last_was_field = false;
     for line in lines(text) {
-        if line.trim().is_empty() {
+        if text::trim(line).is_empty() {
             if groups.last().is_some_and(|g| !g.fields.is_empty()) {
                 if groups.len() >= max {
                     break;
@@ -130,7 +131,7 @@ fn groups_up_to(text: &str, max: usize) -> Vec<Group<'_>> {
                     if f.value.len() < MAX_VALUE {
                         let v = f.value.to_mut();
                         v.push(' ');
-                        push_bounded(v, line.trim());
+                        push_bounded(v, text::trim(line));
                     }
                 }
             }
@@ -154,7 +155,7 @@ fn groups_up_to(text: &str, max: usize) -> Vec<Group<'_>> {
         };
         group.fields.push(Field {
             name,
-            value: Cow::Borrowed(smtp_doctor_kb::cut(value.trim(), MAX_VALUE)),
+            value: Cow::Borrowed(smtp_doctor_kb::cut(text::trim(value), MAX_VALUE)),
         });
         last_was_field = true;
     }

@@ -327,10 +327,16 @@ impl<'a> Parts<'a> {
             ..Parts::default()
         };
         // `Received` fields say nothing of the failure and are the longest folded ones: they are
-        // left out rather than joined.
-        for (name, value) in message.headers_raw() {
-            if !name.eq_ignore_ascii_case("received") {
-                p.headers.push((name, unfold(value)));
+        // left out rather than joined, told by the name mail-parser recognised (no compare of
+        // each name) and before their bytes are checked as UTF-8 (as `headers_raw` would).
+        let whole = message.raw_message.as_ref();
+        for h in message.headers() {
+            if h.name == HeaderName::Received {
+                continue;
+            }
+            let value = whole.get(h.offset_start as usize..h.offset_end as usize);
+            if let Some(value) = value.and_then(|v| std::str::from_utf8(v).ok()) {
+                p.headers.push((h.name.as_str(), unfold(value)));
             }
         }
         let raw = message.raw_message();
@@ -468,11 +474,11 @@ fn unfold(value: &str) -> Cow<'_, str> {
     let one = value.trim_end_matches(['\r', '\n']);
     if memchr::memchr2(b'\n', b'\r', one.as_bytes()).is_none() {
         // One line (most fields): nothing to join, nothing to copy.
-        return Cow::Borrowed(one.trim());
+        return Cow::Borrowed(text::trim(one));
     }
     Cow::Owned(
         dsn::lines(value)
-            .map(str::trim)
+            .map(text::trim)
             .filter(|l| !l.is_empty())
             .collect::<Vec<_>>()
             .join(" "),

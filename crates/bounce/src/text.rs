@@ -94,9 +94,19 @@ pub(crate) fn find_addresses(text: &str, max: usize) -> Vec<Found> {
     out
 }
 
+/// `s.trim()`, answered without the Unicode-aware walk when, once ASCII white space is cut, what
+/// is left starts and ends with a visible ASCII character (as most lines and values do).
+pub(crate) fn trim(s: &str) -> &str {
+    let t = s.trim_ascii();
+    match (t.as_bytes().first(), t.as_bytes().last()) {
+        (Some(f), Some(l)) if !(f.is_ascii_graphic() && l.is_ascii_graphic()) => t.trim(),
+        _ => t,
+    }
+}
+
 /// Cleans one address value: strips a display name, brackets, quotes and trailing punctuation.
 pub(crate) fn clean_address(value: &str) -> Option<String> {
-    let v = value.trim();
+    let v = trim(value);
     let v = match (v.rfind('<'), v.rfind('>')) {
         (Some(a), Some(b)) if a < b => &v[a + 1..b],
         _ => v,
@@ -287,6 +297,25 @@ pub(crate) fn decode_iso2022jp(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trim_is_str_trim() {
+        for s in [
+            "",
+            "   ",
+            "a",
+            " a b ",
+            "\tvalue\r",
+            "\u{3000}全角\u{3000}",
+            " \u{a0}x\u{a0} ",
+            "\u{b}x\u{b}",
+            "x\u{2003}",
+            "é",
+            " é ",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+    }
 
     #[test]
     fn quoted_printable_is_decoded_leniently() {
