@@ -803,7 +803,7 @@ fn block_at<'a>(section: &'a str, lower: &str, at: usize, other_lines: &[String]
         };
         let prev_start = section[..prev_end].rfind('\n').map_or(0, |i| i + 1);
         let line = &lower[prev_start..prev_end];
-        if line.trim().is_empty() || other_lines.iter().any(|o| line.contains(o.as_str())) {
+        if text::trim(line).is_empty() || other_lines.iter().any(|o| line.contains(o.as_str())) {
             break;
         }
         top = prev_start;
@@ -825,7 +825,7 @@ fn block_below<'a>(section: &'a str, lower: &str, start: usize, other_lines: &[S
             break;
         }
         first = false;
-        if line.trim().is_empty() {
+        if text::trim(line).is_empty() {
             // A paragraph of boilerplate ("There was an error delivering your mail to <a>.")
             // is followed by the server's reply: go on until a code has been seen.
             if has_code(&section[start..end]) || paragraphs >= 2 {

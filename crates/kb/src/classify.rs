@@ -283,8 +283,38 @@ pub struct Kb {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct Lists {
     /// Where each list ends in `items`.
+    #[serde(with = "indices")]
     ends: Vec<usize>,
+    #[serde(with = "indices")]
     items: Vec<usize>,
+}
+
+/// A list of indices as one byte string of little-endian `u32`s: decoded in one pass over the
+/// bytes, where postcard's varints are read one at a time.
+mod indices {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    /// Writes the indices as one byte string.
+    pub(super) fn serialize<S: Serializer>(v: &[usize], s: S) -> Result<S::Ok, S::Error> {
+        let mut bytes = Vec::with_capacity(v.len() * 4);
+        for &i in v {
+            let i = u32::try_from(i).map_err(serde::ser::Error::custom)?;
+            bytes.extend_from_slice(&i.to_le_bytes());
+        }
+        s.serialize_bytes(&bytes)
+    }
+
+    /// Reads indices written by [`serialize`].
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<usize>, D::Error> {
+        let bytes = <&[u8]>::deserialize(d)?;
+        if bytes.len() % 4 != 0 {
+            return Err(D::Error::custom("index list not a whole number of u32s"));
+        }
+        Ok(bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as usize)
+            .collect())
+    }
 }
 
 impl Lists {
