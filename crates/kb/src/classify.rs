@@ -141,14 +141,17 @@ impl Meta {
 struct Compiled {
     meta: Meta,
     id: Text,
-    summary: Text,
-    explanation: Text,
+    /// [`Texts`] in postcard, made into shared strings on first need ([`Compiled::texts`]): most
+    /// entries make no finding in a run, and decoding every entry's texts at start-up cost a
+    /// fifth of it.
+    #[serde(with = "bytes")]
+    texts_encoded: Vec<u8>,
+    #[serde(skip)]
+    texts: OnceLock<Texts>,
     /// The explanation when the evidence is a bare code: made on first need (most entries are
     /// never asked for it), once, so that findings share it.
     #[serde(skip)]
     bare_explanation: OnceLock<Text>,
-    fix: Arc<[Text]>,
-    references: Vec<Text>,
     /// Phrases of which one must appear.
     any: Vec<usize>,
     /// Phrases that must all appear.
@@ -163,6 +166,40 @@ struct Compiled {
     codes: Vec<CodePattern>,
     enhanced_codes: Vec<CodePattern>,
     provider: Option<usize>,
+}
+
+/// The texts of an entry that its findings carry.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Texts {
+    summary: Text,
+    explanation: Text,
+    fix: Arc<[Text]>,
+    references: Vec<Text>,
+}
+
+impl Compiled {
+    /// The entry's texts, decoded once. Empty if they do not decode, which the build script and
+    /// the crate's tests rule out (the bytes are the build's own).
+    fn texts(&self) -> &Texts {
+        self.texts
+            .get_or_init(|| postcard::from_bytes(&self.texts_encoded).unwrap_or_default())
+    }
+}
+
+/// A byte string written as one (postcard writes a `Vec<u8>` field as a sequence of bytes, read
+/// back one at a time).
+mod bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes the bytes as one byte string.
+    pub(super) fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(v)
+    }
+
+    /// Reads bytes written by [`serialize`].
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        <&[u8]>::deserialize(d).map(<[u8]>::to_vec)
+    }
 }
 
 /// The bits of [`Compiled::checks`].
@@ -732,12 +769,13 @@ impl Kb {
             confidence = confidence.min(0.5);
         }
         let c = &self.compiled[win];
-        let mut references = Vec::with_capacity(c.references.len() + 4);
-        references.extend_from_slice(&c.references);
+        let texts = c.texts();
+        let mut references = Vec::with_capacity(texts.references.len() + 4);
+        references.extend_from_slice(&texts.references);
         for &i in &matched[1..] {
             let other = &self.compiled[i].meta;
             if other.strength <= Strength::Medium && other.is_code {
-                for r in &self.compiled[i].references {
+                for r in &self.compiled[i].texts().references {
                     if !references.contains(r) {
                         references.push(r.clone());
                     }
@@ -748,12 +786,12 @@ impl Kb {
             let bare = || {
                 Text::from(format!(
                     "{} This is the code's generic meaning: the text the server sent with it usually names the precise cause, so paste the whole reply for a sharper diagnosis.",
-                    c.explanation
+                    texts.explanation
                 ))
             };
             c.bare_explanation.get_or_init(bare).clone()
         } else {
-            c.explanation.clone()
+            texts.explanation.clone()
         };
         Finding {
             category: e.category,
@@ -765,9 +803,9 @@ impl Kb {
                 .or_else(|| matched.iter().find_map(|&i| self.compiled[i].meta.stage)),
             reply_code: ev.reply_code,
             enhanced_code: ev.enhanced_code,
-            summary: c.summary.clone(),
+            summary: texts.summary.clone(),
             explanation,
-            fix: c.fix.clone(),
+            fix: texts.fix.clone(),
             references,
             matched: matched
                 .iter()
@@ -1017,14 +1055,20 @@ impl Builder {
             return Err(invalid(e, "a failure entry needs at least one fix step"));
         }
         let text = |s: &String| Text::from(s.as_str());
+        let texts = Texts {
+            summary: text(&e.summary),
+            explanation: text(&e.explanation),
+            fix: e.fix.iter().map(text).collect(),
+            references: e.references.iter().map(text).collect(),
+        };
+        let texts_encoded = postcard::to_allocvec(&texts)
+            .map_err(|err| invalid(e, &format!("texts do not encode: {err}")))?;
         let mut compiled = Compiled {
             meta: Meta::of(e),
             id: text(&e.id),
-            summary: text(&e.summary),
-            explanation: text(&e.explanation),
+            texts_encoded,
+            texts: OnceLock::from(texts),
             bare_explanation: OnceLock::new(),
-            fix: e.fix.iter().map(text).collect(),
-            references: e.references.iter().map(text).collect(),
             any,
             all,
             none,
