@@ -1201,8 +1201,11 @@ fn choose_status(
 /// expiry notice. The reply code and the enhanced code right after it.
 fn nested_reply(text: &str) -> Option<(ReplyCode, Option<EnhancedCode>)> {
     let b = text.as_bytes();
-    let mut i = 0;
-    while i + 4 <= b.len() {
+    // Only a `<` or a `.` can start a marker: the places memchr finds, not every byte.
+    for i in memchr::memchr2_iter(b'<', b'.', b) {
+        if i + 4 > b.len() {
+            break;
+        }
         let after_marker = if b[i] == b'<' {
             Some(i + 1)
         } else if b[i..].starts_with(b"... ") {
@@ -1210,12 +1213,9 @@ fn nested_reply(text: &str) -> Option<(ReplyCode, Option<EnhancedCode>)> {
         } else {
             None
         };
-        if let Some(j) = after_marker {
-            if let Some(found) = reply_at(text, j) {
-                return Some(found);
-            }
+        if let Some(found) = after_marker.and_then(|j| reply_at(text, j)) {
+            return Some(found);
         }
-        i += 1;
     }
     None
 }

@@ -374,7 +374,12 @@ static STAGE_AUTOMATON: LazyLock<Option<(Automaton, Vec<StagePattern>)>> = LazyL
         .iter()
         .enumerate()
         .map(|(i, p)| (p.name.as_str(), i));
-    let automaton = automaton(names)?;
+    // No prefilter: this automaton reads only diagnostics, short texts, where skipping to the
+    // candidates saves less than building the filter's table at start-up costs.
+    let automaton = daachorse::DoubleArrayAhoCorasickBuilder::new()
+        .use_prefilter(false)
+        .build_with_values(names)
+        .ok()?;
     Some((automaton, patterns))
 });
 
