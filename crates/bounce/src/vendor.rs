@@ -308,7 +308,7 @@ pub(crate) fn stage_in(text: &str) -> Option<Stage> {
 }
 
 /// The stage of the last stage marker among `hits` (start, end, index of a [`STAGE_AUTOMATON`]
-/// pattern) found in the lower case of `b`, in text order.
+/// pattern) found in the lower case of `b`, in any order.
 fn last_stage(b: &[u8], hits: impl Iterator<Item = (usize, usize, usize)>) -> Option<Stage> {
     let (_, patterns) = STAGE_AUTOMATON.as_ref()?;
     let mut last: Option<(usize, usize)> = None;
@@ -419,8 +419,7 @@ pub(crate) struct Scan {
     pub(crate) format: &'static str,
     /// One of [`BOUNCE_PHRASES`] appears (in any case) in the error section.
     bounce_phrase: bool,
-    /// The stage markers in the error section: (start, end, [`STAGE_AUTOMATON`] pattern), in
-    /// text order.
+    /// The stage markers in the error section: (start, end, [`STAGE_AUTOMATON`] pattern).
     stages: Vec<(usize, usize, usize)>,
 }
 
@@ -447,7 +446,7 @@ pub(crate) fn scan(p: &Parts) -> Scan {
         bounce_phrase: false,
         stages: Vec::new(),
     };
-    let Some((automaton, kinds)) = MESSAGE_AUTOMATON.as_ref() else {
+    let Some(markers) = MESSAGE_AUTOMATON.as_ref() else {
         return scan;
     };
     let section = error_section(p);
@@ -462,17 +461,24 @@ pub(crate) fn scan(p: &Parts) -> Scan {
     hay.push_str(section);
     hay.make_ascii_lowercase();
     let mut first: Option<usize> = None;
-    for m in automaton.find_overlapping_iter(&hay) {
-        let kind = &kinds[m.value()];
+    let mut found = |kind: &MarkerKind, start: usize, end: usize| {
         if let Some(f) = kind.format {
             first = Some(first.map_or(f, |x| x.min(f)));
         }
-        if m.start() >= at {
+        if start >= at {
             scan.bounce_phrase |= kind.bounce;
             if let Some(stage) = kind.stage {
-                scan.stages.push((m.start() - at, m.end() - at, stage));
+                scan.stages.push((start - at, end - at, stage));
             }
         }
+    };
+    for (name, kind) in &markers.short {
+        for start in memchr::memmem::find_iter(hay.as_bytes(), name.as_bytes()) {
+            found(kind, start, start + name.len());
+        }
+    }
+    for m in markers.automaton.find_overlapping_iter(&hay) {
+        found(&markers.kinds[m.value()], m.start(), m.end());
     }
     scan.format = first
         .and_then(|i| FORMATS.get(i))
@@ -492,8 +498,21 @@ struct MarkerKind {
 }
 
 /// Every marker of [`FORMATS`], phrase of [`BOUNCE_PHRASES`] and pattern of [`STAGE_AUTOMATON`],
-/// each match's value its index in the table of what it is.
-static MESSAGE_AUTOMATON: LazyLock<Option<(Automaton, Vec<MarkerKind>)>> = LazyLock::new(|| {
+/// and what each is.
+struct MessageMarkers {
+    /// The patterns of [`SHORT_PATTERN`] bytes or more, each match's value its index in `kinds`.
+    automaton: Automaton,
+    kinds: Vec<MarkerKind>,
+    /// The shorter ones, looked for one by one: the automaton's prefilter tests a window as long
+    /// as its shortest pattern, and a longer window lets it skip far more of a text.
+    short: Vec<(&'static str, MarkerKind)>,
+}
+
+/// The length under which a pattern is kept out of [`MessageMarkers::automaton`].
+const SHORT_PATTERN: usize = 4;
+
+/// The patterns [`scan`] looks for.
+static MESSAGE_AUTOMATON: LazyLock<Option<MessageMarkers>> = LazyLock::new(|| {
     /// One table's claim on a pattern.
     enum Tag {
         Format(usize),
@@ -512,7 +531,7 @@ static MESSAGE_AUTOMATON: LazyLock<Option<(Automaton, Vec<MarkerKind>)>> = LazyL
                 .enumerate()
                 .map(|(j, p)| (p.name.as_str(), Tag::Stage(j))),
         );
-    let mut names: Vec<&str> = Vec::new();
+    let mut names: Vec<&'static str> = Vec::new();
     let mut kinds: Vec<MarkerKind> = Vec::new();
     let mut slots = std::collections::HashMap::new();
     for (name, tag) in tagged {
@@ -530,8 +549,21 @@ static MESSAGE_AUTOMATON: LazyLock<Option<(Automaton, Vec<MarkerKind>)>> = LazyL
             Tag::Stage(j) => kind.stage = Some(j),
         }
     }
-    let automaton = automaton(names.iter().enumerate().map(|(i, n)| (*n, i)))?;
-    Some((automaton, kinds))
+    let mut short = Vec::new();
+    let mut long = Vec::new();
+    for (name, kind) in names.into_iter().zip(kinds) {
+        if name.len() < SHORT_PATTERN {
+            short.push((name, kind));
+        } else {
+            long.push((name, kind));
+        }
+    }
+    let automaton = automaton(long.iter().enumerate().map(|(i, (n, _))| (*n, i)))?;
+    Some(MessageMarkers {
+        automaton,
+        kinds: long.into_iter().map(|(_, k)| k).collect(),
+        short,
+    })
 });
 
 /// True when the sender, the subject or the body says this is a bounce.
