@@ -793,7 +793,7 @@ fn decode_dsn(p: &Parts, scan: &vendor::Scan) -> Option<Report> {
             .or_else(|| g.get("Original-Recipient").and_then(dsn::address_value))
             .or_else(|| {
                 named
-                    .get_or_insert_with(|| vendor::recipients(p, section))
+                    .get_or_insert_with(|| vendor::recipients(p, section, scan.lower(section)))
                     .get(i)
                     .cloned()
             });
@@ -815,7 +815,7 @@ fn decode_dsn(p: &Parts, scan: &vendor::Scan) -> Option<Report> {
         if !own_text {
             let block = recipient
                 .as_deref()
-                .and_then(|r| vendor::block_for(section, r, &[]))
+                .and_then(|r| vendor::block_for(section, scan.lower(section), r, &[]))
                 .unwrap_or(section);
             diagnostic = block.trim().to_string();
         }
@@ -866,7 +866,8 @@ fn decode_dsn(p: &Parts, scan: &vendor::Scan) -> Option<Report> {
 /// Vendor formats without a DSN part: recipients and their text found by the tables in `vendor`.
 fn decode_vendor(p: &Parts, scan: &vendor::Scan) -> Option<Report> {
     let section = vendor::error_section(p);
-    let rcpts = vendor::recipients(p, section);
+    let lower = scan.lower(section);
+    let rcpts = vendor::recipients(p, section, lower);
     if rcpts.is_empty() {
         return None;
     }
@@ -877,7 +878,7 @@ fn decode_vendor(p: &Parts, scan: &vendor::Scan) -> Option<Report> {
     let mut recipients = Vec::new();
     for addr in &rcpts {
         // A text that never names the recipient says nothing of its own about it.
-        let own = vendor::block_for(section, addr, &rcpts);
+        let own = vendor::block_for(section, lower, addr, &rcpts);
         let diagnostic = own.unwrap_or(section).trim().to_string();
         let mut r = Recipient {
             recipient: Some(addr.clone()),

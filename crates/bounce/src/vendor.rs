@@ -421,9 +421,20 @@ pub(crate) struct Scan {
     bounce_phrase: bool,
     /// The stage markers in the error section: (start, end, [`STAGE_AUTOMATON`] pattern).
     stages: Vec<(usize, usize, usize)>,
+    /// The lower case of the header fields and the error section, which starts at `at`.
+    hay: String,
+    at: usize,
 }
 
 impl Scan {
+    /// The lower case of `context`, which starts the error section that the scan read (ASCII
+    /// lower-casing keeps every byte where it is).
+    pub(crate) fn lower(&self, context: &str) -> &str {
+        self.hay
+            .get(self.at..self.at + context.len())
+            .unwrap_or_default()
+    }
+
     /// [`stage_in`] of `context`, which starts the error section that the scan read.
     pub(crate) fn stage_in(&self, context: &str) -> Option<Stage> {
         let len = context.len();
@@ -441,14 +452,6 @@ impl Scan {
 /// once by one automaton of every format marker, bounce phrase and stage marker (three passes,
 /// each over a lower-case copy of its own, cost twice as much).
 pub(crate) fn scan(p: &Parts) -> Scan {
-    let mut scan = Scan {
-        format: "unknown",
-        bounce_phrase: false,
-        stages: Vec::new(),
-    };
-    let Some(markers) = MESSAGE_AUTOMATON.as_ref() else {
-        return scan;
-    };
     let section = error_section(p);
     let mut hay = String::with_capacity(4096 + section.len());
     for (n, v) in &p.headers {
@@ -460,30 +463,38 @@ pub(crate) fn scan(p: &Parts) -> Scan {
     let at = hay.len();
     hay.push_str(section);
     hay.make_ascii_lowercase();
+    let (mut bounce_phrase, mut stages) = (false, Vec::new());
     let mut first: Option<usize> = None;
     let mut found = |kind: &MarkerKind, start: usize, end: usize| {
         if let Some(f) = kind.format {
             first = Some(first.map_or(f, |x| x.min(f)));
         }
         if start >= at {
-            scan.bounce_phrase |= kind.bounce;
+            bounce_phrase |= kind.bounce;
             if let Some(stage) = kind.stage {
-                scan.stages.push((start - at, end - at, stage));
+                stages.push((start - at, end - at, stage));
             }
         }
     };
-    for (name, kind) in &markers.short {
-        for start in memchr::memmem::find_iter(hay.as_bytes(), name.as_bytes()) {
-            found(kind, start, start + name.len());
+    if let Some(markers) = MESSAGE_AUTOMATON.as_ref() {
+        for (name, kind) in &markers.short {
+            for start in memchr::memmem::find_iter(hay.as_bytes(), name.as_bytes()) {
+                found(kind, start, start + name.len());
+            }
+        }
+        for m in markers.automaton.find_overlapping_iter(&hay) {
+            found(&markers.kinds[m.value()], m.start(), m.end());
         }
     }
-    for m in markers.automaton.find_overlapping_iter(&hay) {
-        found(&markers.kinds[m.value()], m.start(), m.end());
+    Scan {
+        format: first
+            .and_then(|i| FORMATS.get(i))
+            .map_or("unknown", |(name, _)| name),
+        bounce_phrase,
+        stages,
+        hay,
+        at,
     }
-    scan.format = first
-        .and_then(|i| FORMATS.get(i))
-        .map_or("unknown", |(name, _)| name);
-    scan
 }
 
 /// What a pattern of [`MESSAGE_AUTOMATON`] is.
@@ -709,7 +720,8 @@ pub(crate) fn original_copy(body: &str, start: Option<usize>) -> Option<&str> {
 /// too), then the addresses set aside as the bounce's addressee, the original sender (a
 /// message sent to oneself bounces to its recipient), an alias source ("generated from") or an
 /// address named before the list of failed recipients ([`RECIPIENT_LIST_MARKERS`]).
-pub(crate) fn recipients(p: &Parts, section: &str) -> Vec<String> {
+pub(crate) fn recipients(p: &Parts, section: &str, lower_section: &str) -> Vec<String> {
+    let lower_section = &*lower_case(section, lower_section);
     if let Some(x) = p.header("X-Failed-Recipients") {
         let mut v: Vec<String> = x.split(',').filter_map(text::clean_address).collect();
         dedupe(&mut v);
@@ -724,7 +736,6 @@ pub(crate) fn recipients(p: &Parts, section: &str) -> Vec<String> {
     let mut v = Vec::new();
     let mut set_aside = Vec::new();
     let mut contacts = Vec::new();
-    let lower_section = section.to_ascii_lowercase();
     let list_start = RECIPIENT_LIST_MARKERS
         .iter()
         .filter_map(|m| lower_section.find(m))
@@ -736,7 +747,7 @@ pub(crate) fn recipients(p: &Parts, section: &str) -> Vec<String> {
             continue;
         }
         let line_start = section[..f.start].rfind('\n').map_or(0, |i| i + 1);
-        let before = section[line_start..f.start].to_ascii_lowercase();
+        let before = &lower_section[line_start..f.start];
         // Ids (the value of a Message-ID label, not an address a sentence about one names)
         // and senders named on the same line are not recipients.
         let label = before
@@ -789,6 +800,16 @@ fn dedupe(v: &mut Vec<String>) {
     v.retain(|a| seen.insert(a.to_ascii_lowercase()));
 }
 
+/// `lower`, the lower case of `section` ([`Scan::lower`]) as a caller passed it, or one made here
+/// if it is not that (its length differs): offsets in one must be offsets in the other.
+fn lower_case<'a>(section: &str, lower: &'a str) -> std::borrow::Cow<'a, str> {
+    if lower.len() == section.len() {
+        std::borrow::Cow::Borrowed(lower)
+    } else {
+        std::borrow::Cow::Owned(section.to_ascii_lowercase())
+    }
+}
+
 /// The most places of one address (or text) in a section that [`block_for`] looks at.
 pub(crate) const MAX_MENTIONS: usize = 8;
 
@@ -796,8 +817,13 @@ pub(crate) const MAX_MENTIONS: usize = 8;
 /// another recipient, extended by the next paragraphs while it says little. When the address is
 /// named more than once (a summary, then "Diagnostic information for administrators"), the
 /// first block that holds a reply code wins, else the first block.
-pub(crate) fn block_for<'a>(section: &'a str, addr: &str, others: &[String]) -> Option<&'a str> {
-    let lower = section.to_ascii_lowercase();
+pub(crate) fn block_for<'a>(
+    section: &'a str,
+    lower: &str,
+    addr: &str,
+    others: &[String],
+) -> Option<&'a str> {
+    let lower = &*lower_case(section, lower);
     let needle = addr.to_ascii_lowercase();
     let other_lines: Vec<String> = others
         .iter()
@@ -810,7 +836,7 @@ pub(crate) fn block_for<'a>(section: &'a str, addr: &str, others: &[String]) -> 
         let Some(at) = lower[from..].find(&needle).map(|i| from + i) else {
             break;
         };
-        let block = block_at(section, &lower, at, &other_lines);
+        let block = block_at(section, lower, at, &other_lines);
         if smtp_doctor_kb::extract(block).reply_code.is_some() {
             return Some(block);
         }
@@ -926,17 +952,25 @@ mod tests {
         let s = "intro\n\n<a@example.com>:\n550 user unknown\n<b@example.com>:\n552 full\n\nbye\n";
         let others = vec!["a@example.com".to_string(), "b@example.com".to_string()];
         assert_eq!(
-            block_for(s, "a@example.com", &others),
+            block_for(s, &s.to_ascii_lowercase(), "a@example.com", &others),
             Some("<a@example.com>:\n550 user unknown\n")
         );
         assert_eq!(
-            block_for(s, "b@example.com", &others),
+            block_for(s, &s.to_ascii_lowercase(), "b@example.com", &others),
             Some("<b@example.com>:\n552 full\n")
         );
-        assert_eq!(block_for(s, "c@example.com", &others), None);
+        // A lower case that is not the section's is made again, not sliced.
+        assert_eq!(
+            block_for(s, "", "b@example.com", &others),
+            Some("<b@example.com>:\n552 full\n")
+        );
+        assert_eq!(
+            block_for(s, &s.to_ascii_lowercase(), "c@example.com", &others),
+            None
+        );
         let d = "Error delivering to <a@example.com>.\n\nmx said:\n550 5.7.25 no PTR\n\nbye\n";
         assert_eq!(
-            block_for(d, "a@example.com", &[]),
+            block_for(d, &d.to_ascii_lowercase(), "a@example.com", &[]),
             Some("Error delivering to <a@example.com>.\n\nmx said:\n550 5.7.25 no PTR\n")
         );
         assert!(has_code("said 550 no") && has_code("(#5.1.1)") && !has_code("port 25, 2024"));
@@ -945,7 +979,7 @@ mod tests {
 Diagnostic information for administrators:\n\n\
 a@example.com\nRemote Server returned '550 5.1.10 RecipientNotFound'\n";
         assert_eq!(
-            block_for(o, "a@example.com", &[]),
+            block_for(o, &o.to_ascii_lowercase(), "a@example.com", &[]),
             Some("a@example.com\nRemote Server returned '550 5.1.10 RecipientNotFound'\n")
         );
         // The reason on the line above a bare address (Lotus Notes) belongs to it; a paragraph
@@ -954,19 +988,19 @@ a@example.com\nRemote Server returned '550 5.1.10 RecipientNotFound'\n";
             "------- Failure Reasons --------\n\nUser not listed in public Name & Address Book\n\
 a@example.com\n\n\n";
         assert_eq!(
-            block_for(n, "a@example.com", &[]),
+            block_for(n, &n.to_ascii_lowercase(), "a@example.com", &[]),
             Some("User not listed in public Name & Address Book\na@example.com\n\n\n")
         );
         let x =
             "Delivery to the following recipients failed permanently:\n\n   * a@example.com\n\n";
         assert_eq!(
-            block_for(x, "a@example.com", &[]),
+            block_for(x, &x.to_ascii_lowercase(), "a@example.com", &[]),
             Some("   * a@example.com\n\n")
         );
         let two = "b@example.com\na@example.com\n\n";
         let others = vec!["a@example.com".to_string(), "b@example.com".to_string()];
         assert_eq!(
-            block_for(two, "a@example.com", &others),
+            block_for(two, &two.to_ascii_lowercase(), "a@example.com", &others),
             Some("a@example.com\n\n")
         );
     }
