@@ -111,13 +111,17 @@ pub(crate) fn clean_address(value: &str) -> Option<String> {
         (Some(a), Some(b)) if a < b => &v[a + 1..b],
         _ => v,
     };
-    let v = v
-        .trim()
-        .trim_matches(|c: char| c == '<' || c == '>' || c == '"' || c == '\'' || c == ',')
-        .trim_end_matches(['.', ':', ';'])
-        .trim();
+    let v =
+        trim(v).trim_matches(|c: char| c == '<' || c == '>' || c == '"' || c == '\'' || c == ',');
+    let v = trim(v.trim_end_matches(['.', ':', ';']));
     let v = v.strip_prefix("mailto:").unwrap_or(v);
-    if v.is_empty() || v.len() > 320 || !v.contains('@') || v.contains(char::is_whitespace) {
+    // White space inside: byte by byte for ASCII (U+000B too, which is white space to `char`).
+    let spaced = if v.is_ascii() {
+        v.bytes().any(|b| b.is_ascii_whitespace() || b == 0x0b)
+    } else {
+        v.contains(char::is_whitespace)
+    };
+    if v.is_empty() || v.len() > 320 || !v.contains('@') || spaced {
         return None;
     }
     Some(v.to_string())
@@ -297,6 +301,26 @@ pub(crate) fn decode_iso2022jp(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_with_white_space_inside_are_refused() {
+        for v in [
+            "a b@example.org",
+            "a\u{b}b@example.org",
+            "é b@example.org",
+            "é\u{3000}b@x.org",
+        ] {
+            assert_eq!(clean_address(v), None, "{v:?}");
+        }
+        assert_eq!(
+            clean_address(" \"A\" <a@example.org>. "),
+            Some("a@example.org".to_string())
+        );
+        assert_eq!(
+            clean_address("é@example.org"),
+            Some("é@example.org".to_string())
+        );
+    }
 
     #[test]
     fn trim_is_str_trim() {
