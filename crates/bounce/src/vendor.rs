@@ -390,14 +390,6 @@ pub(crate) fn warm_up() {
     LazyLock::force(&MARKER_FIRST_BYTES);
 }
 
-/// An overlapping-search automaton of (pattern, value) pairs; a pattern listed twice keeps its
-/// first value. `None` for an empty or unbuildable table.
-fn automaton<'a>(patterns: impl Iterator<Item = (&'a str, usize)>) -> Option<Automaton> {
-    let mut seen = std::collections::HashSet::new();
-    let unique: Vec<(&str, usize)> = patterns.filter(|(p, _)| seen.insert(*p)).collect();
-    Automaton::with_values(unique).ok()
-}
-
 /// True when the command word at `start..end` of `b` stands alone: no letter, digit, `@`, `.`,
 /// `-` or `_` on either side, so `DATABASE@` and `mail.DATA.example` do not count.
 fn stands_alone(b: &[u8], start: usize, end: usize) -> bool {
@@ -569,7 +561,9 @@ static MESSAGE_AUTOMATON: LazyLock<Option<MessageMarkers>> = LazyLock::new(|| {
             long.push((name, kind));
         }
     }
-    let automaton = automaton(long.iter().enumerate().map(|(i, (n, _))| (*n, i)))?;
+    // Each pattern once already (`slots`), so nothing to drop before building.
+    let automaton =
+        Automaton::with_values(long.iter().enumerate().map(|(i, (n, _))| (*n, i))).ok()?;
     Some(MessageMarkers {
         automaton,
         kinds: long.into_iter().map(|(_, k)| k).collect(),
