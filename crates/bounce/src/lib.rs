@@ -178,6 +178,17 @@ pub fn warm_up() {
 
 /// [`parse`] of a message found `depth` reports deep.
 fn parse_at(bytes: &[u8], depth: usize) -> Option<Report> {
+    parse_lines(bytes, depth, false)
+}
+
+/// [`parse`] of a message whose bare CRs are already LFs ([`read::RawMessage::report`]).
+fn parse_normalised(bytes: &[u8]) -> Option<Report> {
+    parse_lines(bytes, 0, true)
+}
+
+/// [`parse_at`]; the bare CRs of the bytes kept are made LFs unless they are `normalised`
+/// already.
+fn parse_lines(bytes: &[u8], depth: usize, normalised: bool) -> Option<Report> {
     let mut notes = Vec::new();
     let kept = &bytes[..bytes.len().min(MAX_MESSAGE)];
     if kept.len() < bytes.len() {
@@ -189,7 +200,11 @@ fn parse_at(bytes: &[u8], depth: usize) -> Option<Report> {
     if kept.len() < 3 {
         return None;
     }
-    let data = text::normalise_line_endings(kept);
+    let data = if normalised {
+        Cow::Borrowed(kept)
+    } else {
+        text::normalise_line_endings(kept)
+    };
     let mut message = PARSER.parse(&data[..])?;
     if has_encoded_message(&message) {
         message = DECODING_PARSER.parse(&data[..])?;

@@ -7,7 +7,7 @@
 use crate::{parallel, EXIT_ERROR, EXIT_OK, EXIT_PROBLEMS};
 use anyhow::{bail, Result};
 use smtp_doctor_bounce::read::RawMessage;
-use smtp_doctor_bounce::{parse, read, Kind, Recipient, Report};
+use smtp_doctor_bounce::{read, Kind, Recipient, Report};
 use smtp_doctor_render::json::{push_string, FindingView, JsonObject};
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, IsTerminal, Write};
@@ -86,7 +86,7 @@ pub(crate) fn run(args: &Args, _colour: bool) -> Result<u8> {
             |chunk| {
                 Ok(chunk
                     .into_iter()
-                    .filter_map(|m| parse(m.bytes()).map(|r| (m.origin.clone(), m.index, r)))
+                    .filter_map(|m| m.report().map(|r| (m.origin.clone(), m.index, r)))
                     .collect::<Vec<_>>())
             },
             |r| {
@@ -131,7 +131,7 @@ pub(crate) fn run(args: &Args, _colour: bool) -> Result<u8> {
 /// Appends one message's `--json` lines to `lines` and returns how many of its recipients are
 /// failures (nothing for a message that is not a report).
 fn json_lines(m: &RawMessage, lines: &mut Vec<u8>) -> usize {
-    let Some(report) = parse(m.bytes()) else {
+    let Some(report) = m.report() else {
         return 0;
     };
     for recipient in &report.recipients {
