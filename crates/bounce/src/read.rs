@@ -521,6 +521,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_read_message_decodes_as_its_bytes_do() {
+        let lf = "From: MAILER-DAEMON@example.org\nTo: a@example.org\nSubject: Undelivered Mail Returned to Sender\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nI could not deliver it.\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; nobody@example.net\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <nobody@example.net>: User unknown\n--b--\n";
+        let want = crate::parse(lf.as_bytes()).expect("a bounce");
+        assert_eq!(want.recipients.len(), 1);
+        for input in [
+            lf.to_string(),
+            lf.replace('\n', "\r\n"),
+            lf.replace('\n', "\r"),
+        ] {
+            let msgs = read_from(input.as_bytes(), Path::new("t")).unwrap();
+            assert_eq!(msgs.len(), 1);
+            let got = msgs[0].report().expect("a bounce");
+            assert_eq!(got, crate::parse(msgs[0].bytes()).unwrap());
+            assert_eq!(got.recipients, want.recipients, "{input:?}");
+        }
+    }
+
+    #[test]
     fn mboxes_split_at_from_lines_after_blank_lines() {
         let mbox = b"From a@b Mon Jan 1\nSubject: 1\n\nhi\nFrom me, hello\n\nFrom c@d Tue\nSubject: 2\n\nx\n";
         let parts = split_mbox(mbox);

@@ -5,7 +5,7 @@
 //! notice; under `CI=true` it fails. Mismatches go to `target/corpus-failures/bounce.tsv`, the
 //! figures to `target/corpus-failures/bounce-figures.txt` (printed by `scripts/test.sh`).
 
-use smtp_doctor_bounce::{parse, read, Recipient};
+use smtp_doctor_bounce::{read, Recipient};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -58,8 +58,9 @@ fn decode(path: &Path) -> Vec<Recipient> {
     let Ok(msgs) = read::read_file(path) else {
         return Vec::new();
     };
+    // As `smtp-doctor bounce` decodes them: line endings normalised once, by the reader.
     msgs.iter()
-        .filter_map(|m| parse(m.bytes()))
+        .filter_map(read::RawMessage::report)
         .flat_map(|r| r.recipients)
         .collect()
 }
