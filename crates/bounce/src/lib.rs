@@ -295,7 +295,8 @@ fn has_encoded_message(message: &mail_parser::Message<'_>) -> bool {
 /// The parts of a message that decoding looks at, borrowing from the parsed message.
 #[derive(Debug, Default)]
 struct Parts<'a> {
-    /// Top-level header fields but `Received` (name, value on one line), in order.
+    /// Top-level header fields but `Received` and [`OPAQUE_HEADERS`] (name, value on one line),
+    /// in order.
     headers: Vec<(&'a str, Cow<'a, str>)>,
     /// Decoded subject.
     subject: String,
@@ -343,10 +344,11 @@ impl<'a> Parts<'a> {
         };
         // `Received` fields say nothing of the failure and are the longest folded ones: they are
         // left out rather than joined, told by the name mail-parser recognised (no compare of
-        // each name) and before their bytes are checked as UTF-8 (as `headers_raw` would).
+        // each name) and before their bytes are checked as UTF-8 (as `headers_raw` would). So
+        // are the opaque ones.
         let whole = message.raw_message.as_ref();
         for h in message.headers() {
-            if h.name == HeaderName::Received {
+            if h.name == HeaderName::Received || is_opaque(h.name.as_str()) {
                 continue;
             }
             let value = whole.get(h.offset_start as usize..h.offset_end as usize);
@@ -482,6 +484,32 @@ impl<'a> Parts<'a> {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_ref())
     }
+}
+
+/// Header fields that decoding skips, as `Received`: signatures, hashes and encoded blobs (DKIM
+/// and ARC signatures, providers' per-message diagnostics), the date and the other trace fields.
+/// No format marker, bounce phrase or address that decoding reads is in them, and in a bounce
+/// from a large provider they are a third of the header bytes.
+const OPAQUE_HEADERS: &[&str] = &[
+    "Date",
+    "X-Received",
+    "DKIM-Signature",
+    "X-Google-DKIM-Signature",
+    "ARC-Seal",
+    "ARC-Message-Signature",
+    "X-Gm-Message-State",
+    "X-Microsoft-Exchange-Diagnostics",
+    "X-Microsoft-Exchange-Diagnostics-untrusted",
+    "X-Microsoft-Antispam-Message-Info",
+    "X-Microsoft-Antispam-Message-Info-Original",
+    "X-YMailISG",
+];
+
+/// True when `name` is one of [`OPAQUE_HEADERS`].
+fn is_opaque(name: &str) -> bool {
+    OPAQUE_HEADERS
+        .iter()
+        .any(|o| o.len() == name.len() && o.eq_ignore_ascii_case(name))
 }
 
 /// A header field's value on one line: its lines trimmed and joined by single spaces.
@@ -1568,6 +1596,22 @@ Remote host said: 550 5.1.1 <nobody@example.net>... User Unknown\nGiving up on 1
         assert_eq!(x[0].recipient.as_deref(), Some("nobody@example.net"));
         assert_eq!(x[0].reason, "userunknown");
         assert_eq!(x[0].reply_code.map(ReplyCode::get), Some(550));
+    }
+
+    #[test]
+    fn markers_in_signatures_and_trace_fields_do_not_name_the_format() {
+        let bounce = |headers: &str| {
+            format!(
+                "From: MAILER-DAEMON@mx.example.jp\nTo: a@example.jp\nSubject: failure notice\n\
+{headers}\n\nI wasn't able to deliver your message to the following addresses.\n\n\
+<nobody@example.net>:\nRemote host said: 550 5.1.1 <nobody@example.net>... User Unknown\n"
+            )
+        };
+        let format = |headers: &str| parse(bounce(headers).as_bytes()).map(|r| r.format);
+        let opaque = "DKIM-Signature: v=1; d=example.jp;\n b=qmailEximPostfix0=\n\
+X-Received: by postfix.example.jp with SMTP id 1\nDate: Mon, 1 Dec 2026 (Courier time)";
+        assert_eq!(format(opaque), Some("generic"));
+        assert_eq!(format("X-Mailer: qmail 1.03"), Some("qmail"));
     }
 
     #[test]

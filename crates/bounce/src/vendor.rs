@@ -406,7 +406,7 @@ fn stands_alone(b: &[u8], start: usize, end: usize) -> bool {
 /// the error section has a bounce phrase, and where it names SMTP stages.
 pub(crate) struct Scan {
     /// The format whose markers appear in the message, or `unknown`: the first of [`FORMATS`]
-    /// with a marker (in any case) in a header field other than `Received`, or in the error
+    /// with a marker (in any case) in a header field of [`Parts::headers`], or in the error
     /// section.
     pub(crate) format: &'static str,
     /// One of [`BOUNCE_PHRASES`] appears (in any case) in the error section.
@@ -440,7 +440,7 @@ impl Scan {
     }
 }
 
-/// Scans the message: the header fields but `Received` and the error section, lower-cased, read
+/// Scans the message: the header fields of [`Parts::headers`] and the error section, lower-cased, read
 /// once by one automaton of every format marker, bounce phrase and stage marker (three passes,
 /// each over a lower-case copy of its own, cost twice as much).
 pub(crate) fn scan(p: &Parts) -> Scan {
