@@ -440,9 +440,9 @@ impl Scan {
     }
 }
 
-/// Scans the message: the header fields of [`Parts::headers`] and the error section, lower-cased, read
-/// once by one automaton of every format marker, bounce phrase and stage marker (three passes,
-/// each over a lower-case copy of its own, cost twice as much).
+/// Scans the message: the header fields of [`Parts::headers`] and the error section,
+/// lower-cased, read once by one automaton of every format marker, bounce phrase and stage marker
+/// (three passes, each over a lower-case copy of its own, cost twice as much).
 pub(crate) fn scan(p: &Parts) -> Scan {
     let section = error_section(p);
     let mut hay = String::with_capacity(4096 + section.len());
