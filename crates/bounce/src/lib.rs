@@ -493,6 +493,9 @@ impl<'a> Parts<'a> {
 const OPAQUE_HEADERS: &[&str] = &[
     "Date",
     "X-Received",
+    "Received-SPF",
+    "Authentication-Results",
+    "ARC-Authentication-Results",
     "DKIM-Signature",
     "X-Google-DKIM-Signature",
     "ARC-Seal",
