@@ -344,8 +344,8 @@ impl<'a> Parts<'a> {
         };
         // `Received` fields say nothing of the failure and are the longest folded ones: they are
         // left out rather than joined, told by the name mail-parser recognised (no compare of
-        // each name) and before their bytes are checked as UTF-8 (as `headers_raw` would). So
-        // are the opaque ones.
+        // each name) and before their bytes are checked as UTF-8 (as `headers_raw` would). The
+        // fields of [`OPAQUE_HEADERS`] are left out too, by a compare of the name.
         let whole = message.raw_message.as_ref();
         for h in message.headers() {
             if h.name == HeaderName::Received || is_opaque(h.name.as_str()) {
@@ -488,8 +488,9 @@ impl<'a> Parts<'a> {
 
 /// Header fields that decoding skips, as `Received`: signatures, hashes and encoded blobs (DKIM
 /// and ARC signatures, providers' per-message diagnostics), the date and the other trace fields.
-/// No format marker, bounce phrase or address that decoding reads is in them, and in a bounce
-/// from a large provider they are a third of the header bytes.
+/// None says what failed, and a name in one is a signer's, a hop's or the receiving side's
+/// checks', not the report's format; in a bounce from a large provider they are a third of the
+/// header bytes.
 const OPAQUE_HEADERS: &[&str] = &[
     "Date",
     "X-Received",
