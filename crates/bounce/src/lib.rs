@@ -8,12 +8,13 @@
 //! text: this crate never classifies by itself. [`read`] finds the messages in files,
 //! directories, Maildirs, mboxes, `.gz` files and standard input.
 //!
-//! MIME is parsed by mail-parser; the RFC 3464 field parser ([`dsn`]'s groups), the auto-reply
+//! MIME is walked by [`mime`] with mail-parser's stream and field parsers; the RFC 3464 field parser ([`dsn`]'s groups), the auto-reply
 //! test and the vendor heuristics (tables of marker phrases in `vendor.rs`) are written here.
 #![forbid(unsafe_code)]
 
 mod autoreply;
 mod dsn;
+mod mime;
 pub mod read;
 mod reason;
 mod ses;
@@ -23,10 +24,9 @@ mod vendor;
 pub use reason::{is_hard_bounce, sisimai_reason, REASON_MAP};
 
 use mail_parser::decoders::charsets::map::charset_decoder;
-use mail_parser::{HeaderName, HeaderValue, MessageParser, MessagePart, MimeHeaders, PartType};
+use mail_parser::{GetHeader, HeaderName, HeaderValue};
 use smtp_doctor_model::{EnhancedCode, Evidence, Finding, ReplyCode, Source, Stage};
 use std::borrow::Cow;
-use std::sync::LazyLock;
 
 /// The most bytes of one message that are parsed; the rest is cut with a [`Note::Truncated`].
 pub const MAX_MESSAGE: usize = 50 * 1024 * 1024;
@@ -171,7 +171,6 @@ pub fn parse(bytes: &[u8]) -> Option<Report> {
 pub fn warm_up() {
     std::thread::scope(|s| {
         s.spawn(smtp_doctor_kb::builtin);
-        LazyLock::force(&PARSER);
         vendor::warm_up();
     });
 }
@@ -205,11 +204,8 @@ fn parse_lines(bytes: &[u8], depth: usize, normalised: bool) -> Option<Report> {
     } else {
         text::normalise_line_endings(kept)
     };
-    let mut message = PARSER.parse(&data[..])?;
-    if has_encoded_message(&message) {
-        message = DECODING_PARSER.parse(&data[..])?;
-    }
-    let msg = Parts::collect(&message, &mut notes);
+    let mime = mime::parse(&data[..])?;
+    let msg = Parts::collect(&mime, &mut notes);
     let mut report = decode(&msg, depth)?;
     if report.recipients.len() > MAX_RECIPIENTS {
         report.recipients.truncate(MAX_RECIPIENTS);
@@ -217,79 +213,6 @@ fn parse_lines(bytes: &[u8], depth: usize, normalised: bool) -> Option<Report> {
     }
     report.notes = notes;
     Some(report)
-}
-
-/// The MIME parser, told to decode only the header fields decoding reads (Content-Type, which
-/// gives the structure, From, To, Subject, Message-ID, Return-Path, with mail-parser's own parser
-/// for each) and to skip the rest, which are read raw through `headers_raw`: `Received` fields
-/// alone cost a fifth of the run when parsed. The other MIME fields (Content-Disposition, -ID,
-/// -Description, -Location) only sort parts into mail-parser's attachment and body lists, which
-/// decoding does not use.
-///
-/// Content-Transfer-Encoding is read as a token (with the Content-Type syntax), which mail-parser
-/// does not act on: bodies are left encoded, and [`part_text`] decodes only the parts decoding
-/// reads. mail-parser decodes every part as it goes, and the HTML alternatives, images and
-/// attached originals that decoding skips were three quarters of that work.
-static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
-    headers_read(MessageParser::new().header_content_type(HeaderName::ContentTransferEncoding))
-});
-
-/// The MIME parser with mail-parser's own transfer decoding, for a message whose attached message
-/// is itself encoded ([`has_encoded_message`]): undecoded, its lines would be read as header
-/// fields to the end of the message.
-static DECODING_PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
-    headers_read(MessageParser::new().header_text(HeaderName::ContentTransferEncoding))
-});
-
-/// `parser` told to parse the header fields decoding reads and to skip the others ([`PARSER`]).
-fn headers_read(parser: MessageParser) -> MessageParser {
-    parser
-        .header_content_type(HeaderName::ContentType)
-        .header_text(HeaderName::Subject)
-        .header_address(HeaderName::From)
-        .header_address(HeaderName::To)
-        .header_id(HeaderName::MessageId)
-        .header_id(HeaderName::ReturnPath)
-        .default_header_ignore()
-}
-
-/// A transfer encoding that [`PARSER`] left for decoding to undo.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum LeftEncoding {
-    Base64,
-    QuotedPrintable,
-}
-
-/// The transfer encoding of `part` that [`PARSER`] read as a token and left undone, if any.
-fn left_encoding(part: &MessagePart<'_>) -> Option<LeftEncoding> {
-    part.headers.iter().find_map(|h| match (&h.name, &h.value) {
-        (HeaderName::ContentTransferEncoding, HeaderValue::ContentType(token)) => {
-            let token = token.ctype();
-            if token.eq_ignore_ascii_case("base64") {
-                Some(LeftEncoding::Base64)
-            } else if token.eq_ignore_ascii_case("quoted-printable") {
-                Some(LeftEncoding::QuotedPrintable)
-            } else {
-                None
-            }
-        }
-        _ => None,
-    })
-}
-
-/// True when a part of `message` (at any depth) is an attached message with a transfer encoding
-/// [`PARSER`] left undone: such a message is parsed again by [`DECODING_PARSER`].
-fn has_encoded_message(message: &mail_parser::Message<'_>) -> bool {
-    message.parts.iter().any(|part| {
-        let is_message = part.content_type().is_some_and(|c| {
-            c.ctype().eq_ignore_ascii_case("message")
-                && c.subtype().is_some_and(|s| {
-                    s.eq_ignore_ascii_case("rfc822") || s.eq_ignore_ascii_case("global")
-                })
-        });
-        (is_message && left_encoding(part).is_some())
-            || matches!(&part.body, PartType::Message(m) if has_encoded_message(m))
-    })
 }
 
 /// The parts of a message that decoding looks at, borrowing from the parsed message.
@@ -324,44 +247,35 @@ struct Parts<'a> {
 }
 
 impl<'a> Parts<'a> {
-    fn collect(message: &'a mail_parser::Message<'_>, notes: &mut Vec<Note>) -> Parts<'a> {
+    fn collect(mime: &'a mime::Mime<'_>, notes: &mut Vec<Note>) -> Parts<'a> {
+        let root = &mime.parts[0].headers;
         let mut p = Parts {
-            subject: message.subject().unwrap_or("").to_string(),
-            from: message
-                .from()
-                .and_then(|a| a.first())
-                .and_then(|a| a.address.as_deref())
-                .and_then(text::clean_address),
-            to: message
-                .to()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.address.as_deref().and_then(text::clean_address))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            subject: header_text(root, HeaderName::Subject)
+                .unwrap_or("")
+                .to_string(),
+            from: first_address(root),
+            to: addresses(root, HeaderName::To),
             ..Parts::default()
         };
         // `Received` fields say nothing of the failure and are the longest folded ones: they are
-        // left out rather than joined, told by the name mail-parser recognised (no compare of
-        // each name) and before their bytes are checked as UTF-8 (as `headers_raw` would). The
+        // left out rather than joined, told by the name the header parser recognised (no
+        // compare of each name) and before their bytes are checked as UTF-8. The
         // fields of [`OPAQUE_HEADERS`] are left out too, by a compare of the name.
-        let whole = message.raw_message.as_ref();
-        for h in message.headers() {
+        let raw = mime.raw;
+        for h in root {
             if h.name == HeaderName::Received || is_opaque(h.name.as_str()) {
                 continue;
             }
-            let value = whole.get(h.offset_start as usize..h.offset_end as usize);
+            let value = raw.get(h.offset_start as usize..h.offset_end as usize);
             if let Some(value) = value.and_then(|v| std::str::from_utf8(v).ok()) {
                 p.headers.push((h.name.as_str(), unfold(value)));
             }
         }
-        let raw = message.raw_message();
         // HTML parts are decoded only when no text part holds the report.
-        let mut html: Vec<&MessagePart<'_>> = Vec::new();
+        let mut html: Vec<&mime::Part<'_>> = Vec::new();
         let mut plain_parts = 0;
-        for part in &message.parts {
-            if part.is_encoding_problem && !notes.contains(&Note::EncodingProblem) {
+        for part in &mime.parts {
+            if part.encoding_problem && !notes.contains(&Note::EncodingProblem) {
                 notes.push(Note::EncodingProblem);
             }
             let (ctype, subtype) = part
@@ -394,49 +308,38 @@ impl<'a> Parts<'a> {
                 _ => {}
             }
             match &part.body {
-                PartType::Message(m) => {
-                    let is_report = m.content_type().is_some_and(|c| {
+                mime::Body::Message(m) => {
+                    let is_report = mime::content_type(&m.headers).is_some_and(|c| {
                         c.ctype().eq_ignore_ascii_case("multipart")
                             && c.subtype()
                                 .is_some_and(|s| s.eq_ignore_ascii_case("report"))
                     });
                     if is_report && p.attached_report.is_none() {
-                        p.attached_report = Some(m.raw_message().to_vec());
+                        p.attached_report = Some(m.raw.to_vec());
                     }
                     if p.original == Original::default() {
                         p.original = Original {
-                            sender: m
-                                .from()
-                                .and_then(|a| a.first())
-                                .and_then(|a| a.address.as_deref())
-                                .and_then(text::clean_address)
-                                .or_else(|| m.return_address().and_then(text::clean_address)),
-                            message_id: m.message_id().map(str::to_string),
-                            subject: m.subject().map(str::to_string),
+                            sender: first_address(&m.headers)
+                                .or_else(|| return_address(&m.headers)),
+                            message_id: header_text(&m.headers, HeaderName::MessageId)
+                                .map(str::to_string),
+                            subject: header_text(&m.headers, HeaderName::Subject)
+                                .map(str::to_string),
                         };
-                        p.original_to = m
-                            .to()
-                            .map(|a| {
-                                a.iter()
-                                    .filter_map(|x| {
-                                        x.address.as_deref().and_then(text::clean_address)
-                                    })
-                                    .collect()
-                            })
-                            .unwrap_or_default();
+                        p.original_to = addresses(&m.headers, HeaderName::To);
                         p.original_in_part = true;
                     }
                 }
-                PartType::Text(_) if ctype == "message" => {
-                    // message/rfc822 that mail-parser kept as text: its headers are the original's.
+                mime::Body::Text if ctype == "message" => {
+                    // An attached message without header fields: its text is the original's.
                     if p.original == Original::default() {
                         p.set_original_from_text(&part_text(part, raw, notes));
                         p.original_in_part = true;
                     }
                 }
-                PartType::Text(_) => {
-                    // A multipart whose boundary is missing or never used is kept as text by
-                    // mail-parser: its body is the report (some MTAs write one without parts).
+                mime::Body::Text => {
+                    // A multipart whose boundary is missing or never used is text (as mail-parser
+                    // reads it): its body is the report (some MTAs write one without parts).
                     if ctype.is_empty() || ctype == "text" || ctype == "multipart" {
                         if !p.body.is_empty() {
                             p.body.push('\n');
@@ -445,15 +348,15 @@ impl<'a> Parts<'a> {
                         plain_parts += 1;
                     }
                 }
-                PartType::Html(_) => html.push(part),
-                PartType::Binary(_) | PartType::InlineBinary(_) if ctype == "multipart" => {
+                mime::Body::Html => html.push(part),
+                mime::Body::Binary if ctype == "multipart" => {
                     if !p.body.is_empty() {
                         p.body.push('\n');
                     }
                     p.body.push_str(&part_text(part, raw, notes));
                     plain_parts += 1;
                 }
-                PartType::Binary(_) | PartType::InlineBinary(_) | PartType::Multipart(_) => {}
+                mime::Body::Binary | mime::Body::Multipart => {}
             }
         }
         if plain_parts == 0 || p.body.trim().is_empty() {
@@ -539,45 +442,88 @@ fn strip_brackets(s: &str) -> String {
         .to_string()
 }
 
-/// The text of `part` of the message whose bytes are `raw`: mail-parser's when it did the
-/// decoding, else the part's bytes decoded here from the encoding [`PARSER`] left undone (base64
-/// with mail-parser's decoder, quoted-printable with [`text::decode_quoted_printable`]) and then
-/// from the part's charset. Base64 that does not decode is kept as it is, with a note.
-fn part_text<'a>(part: &'a MessagePart<'_>, raw: &[u8], notes: &mut Vec<Note>) -> Cow<'a, str> {
-    let Some(encoding) = left_encoding(part) else {
-        return body_text(&part.body);
+/// The text of `part` of the message whose bytes are `raw`: its bytes decoded from its transfer
+/// encoding (base64 with mail-parser's decoder, quoted-printable with
+/// [`text::decode_quoted_printable`]) and then, for a text part, from its charset (as mail-parser
+/// would). Base64 that does not decode is kept as it is, with a note.
+fn part_text<'a>(part: &mime::Part<'_>, raw: &'a [u8], notes: &mut Vec<Note>) -> Cow<'a, str> {
+    let body = match &part.body {
+        mime::Body::Multipart => return Cow::Borrowed(""),
+        mime::Body::Message(m) => return Cow::Owned(utf8_lossy(&m.raw).into_owned()),
+        _ => raw
+            .get(part.offset_body..part.offset_end)
+            .unwrap_or_default(),
     };
-    let body = raw
-        .get(part.raw_body_offset() as usize..part.raw_end_offset() as usize)
-        .unwrap_or_default();
-    let decoded = match encoding {
-        LeftEncoding::QuotedPrintable => Some(text::decode_quoted_printable(body)),
-        LeftEncoding::Base64 => mail_parser::decoders::base64::base64_decode(body),
-    };
-    let Some(bytes) = decoded else {
-        if !notes.contains(&Note::EncodingProblem) {
-            notes.push(Note::EncodingProblem);
+    let decoded = match part.encoding() {
+        None => None,
+        Some(mime::Encoding::QuotedPrintable) => Some(text::decode_quoted_printable(body)),
+        Some(mime::Encoding::Base64) => {
+            let decoded = mail_parser::decoders::base64::base64_decode(body);
+            if decoded.is_none() && !notes.contains(&Note::EncodingProblem) {
+                notes.push(Note::EncodingProblem);
+            }
+            decoded
         }
-        return body_text(&part.body);
     };
-    let charset = part
-        .content_type()
-        .and_then(|c| c.attribute("charset"))
-        .and_then(|c| charset_decoder(c.as_bytes()));
-    Cow::Owned(match charset {
-        Some(decode) => decode(&bytes),
-        None => String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
-    })
+    let charset = || {
+        part.content_type()
+            .and_then(|c| c.attribute("charset"))
+            .and_then(|c| charset_decoder(c.as_bytes()))
+    };
+    match decoded {
+        Some(bytes) => Cow::Owned(match charset() {
+            Some(decode) => decode(&bytes),
+            None => String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        }),
+        None => {
+            match charset().filter(|_| matches!(part.body, mime::Body::Text | mime::Body::Html)) {
+                Some(decode) => Cow::Owned(decode(body)),
+                None => utf8_lossy(body),
+            }
+        }
+    }
 }
 
-/// A part's body as mail-parser left it, as text.
-fn body_text<'a>(body: &'a PartType<'_>) -> Cow<'a, str> {
-    match body {
-        PartType::Text(t) | PartType::Html(t) => Cow::Borrowed(t.as_ref()),
-        PartType::Binary(b) | PartType::InlineBinary(b) => utf8_lossy(b),
-        PartType::Message(m) => utf8_lossy(m.raw_message()),
-        PartType::Multipart(_) => Cow::Borrowed(""),
+/// The value of the last `name` field among `headers`, when mail-parser read it as text (an
+/// unstructured field or a message ID).
+fn header_text<'a>(
+    headers: &'a Vec<mail_parser::Header<'_>>,
+    name: HeaderName<'_>,
+) -> Option<&'a str> {
+    headers.header_value(&name).and_then(HeaderValue::as_text)
+}
+
+/// The addresses of the last `name` field among `headers`, cleaned.
+fn addresses(headers: &Vec<mail_parser::Header<'_>>, name: HeaderName<'_>) -> Vec<String> {
+    headers
+        .header_value(&name)
+        .and_then(HeaderValue::as_address)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.address.as_deref().and_then(text::clean_address))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The first address of the last From field among `headers`, cleaned.
+fn first_address(headers: &Vec<mail_parser::Header<'_>>) -> Option<String> {
+    headers
+        .header_value(&HeaderName::From)
+        .and_then(HeaderValue::as_address)
+        .and_then(|a| a.first())
+        .and_then(|a| a.address.as_deref())
+        .and_then(text::clean_address)
+}
+
+/// The Return-Path address among `headers` (the last of a list), else the From address, cleaned
+/// (mail-parser's `Message::return_address`).
+fn return_address(headers: &Vec<mail_parser::Header<'_>>) -> Option<String> {
+    match headers.header_value(&HeaderName::ReturnPath) {
+        Some(HeaderValue::Text(text)) => text::clean_address(text),
+        Some(HeaderValue::TextList(list)) => list.last().and_then(|t| text::clean_address(t)),
+        _ => first_address(headers),
     }
 }
 
@@ -1432,7 +1378,7 @@ Diagnostic-Code: {code}; temporary failure\n--B--\n"
     #[test]
     fn transfer_encodings_are_undone_where_decoding_reads() {
         // A quoted-printable text in ISO-8859-1, a base64 delivery-status part and a base64
-        // attached original (parsed again with mail-parser's own decoding).
+        // attached original (its header fields read once its base64 is undone).
         let b64 = |s: &str| {
             const A: &[u8; 64] =
                 b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
