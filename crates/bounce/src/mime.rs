@@ -10,7 +10,8 @@
 //!   alternatives and the attached original's parts included;
 //! - an attached message (message/rfc822) is read for its header fields only, its end found by
 //!   its parent's boundary (which, by RFC 2046, 5.1.1, appears nowhere inside it); mail-parser
-//!   parses every part of it;
+//!   parses every part of it, and when its own multipart never closes, takes in the rest of the
+//!   input, the parent's later parts included;
 //! - the header fields decoding never reads as values are stepped over a line at a time, by
 //!   memchr, and the fields it reads are told by their name, not looked up in a hash map;
 //! - boundaries are found by memmem, where mail-parser looks at every byte in turn.
@@ -218,7 +219,12 @@ pub(crate) fn parse(raw: &[u8]) -> Option<Mime<'_>> {
             body,
             encoding_problem,
         });
-        if end.is_none() || open.is_empty() {
+        if end.is_none() {
+            // The rest is this part's: the multiparts still open end where it does.
+            stream.seek_end();
+            break;
+        }
+        if open.is_empty() {
             break;
         }
         // After a boundary: the next part's header fields, or the end of one or more multiparts.
@@ -392,19 +398,15 @@ mod tests {
 
     /// The parts of `raw`: their body kinds, encoding problems and bodies as text.
     fn walk(raw: &[u8]) -> Vec<(&'static str, bool, String)> {
-        let mime = parse(raw).expect("a message with header fields");
-        mime.parts
-            .iter()
-            .map(|p| {
-                let kind = match &p.body {
-                    Body::Multipart => "multipart",
-                    Body::Text => "text",
-                    Body::Html => "html",
-                    Body::Binary => "binary",
-                    Body::Message(_) => "message",
-                };
-                let body = String::from_utf8_lossy(&raw[p.offset_body..p.offset_end]);
-                (kind, p.encoding_problem, body.into_owned())
+        let parts = walk_parts(raw).expect("a message with header fields");
+        parts
+            .into_iter()
+            .map(|(kind, problem, body, end)| {
+                (
+                    kind,
+                    problem,
+                    String::from_utf8_lossy(&raw[body..end]).into_owned(),
+                )
             })
             .collect()
     }
@@ -512,5 +514,154 @@ U3ViamVjdDogZW5jb2RlZAoKYm9keQo=\r\n--B--\r\n"
         let parts = walk(b"Subject: only this\r\n");
         assert_eq!(parts, [("text", true, String::new())]);
         assert!(parse(b"").is_none());
+    }
+
+    /// mail-parser's `parse`, told (as the walk does) to leave transfer encodings undone and to
+    /// parse only the header fields decoding reads: the walk must find the same parts.
+    fn mail_parser_parts(raw: &[u8]) -> Option<Vec<(&'static str, bool, usize, usize)>> {
+        use mail_parser::{MessageParser, PartType};
+        let parser = MessageParser::new()
+            .header_content_type(HeaderName::ContentTransferEncoding)
+            .header_content_type(HeaderName::ContentType)
+            .header_text(HeaderName::Subject)
+            .header_address(HeaderName::From)
+            .header_address(HeaderName::To)
+            .header_id(HeaderName::MessageId)
+            .header_id(HeaderName::ReturnPath)
+            .default_header_ignore();
+        let message = parser.parse(raw)?;
+        let parts = message.parts.iter().map(|p| {
+            let kind = match &p.body {
+                PartType::Multipart(_) => "multipart",
+                PartType::Text(_) => "text",
+                PartType::Html(_) => "html",
+                PartType::Binary(_) | PartType::InlineBinary(_) => "binary",
+                PartType::Message(_) => "message",
+            };
+            let (body, end) = (p.offset_body as usize, p.offset_end as usize);
+            (kind, p.is_encoding_problem, body, end)
+        });
+        Some(parts.collect())
+    }
+
+    /// The walk's parts of `raw`, as [`mail_parser_parts`] gives them.
+    fn walk_parts(raw: &[u8]) -> Option<Vec<(&'static str, bool, usize, usize)>> {
+        let mime = parse(raw)?;
+        let parts = mime.parts.iter().map(|p| {
+            let kind = match &p.body {
+                Body::Multipart => "multipart",
+                Body::Text => "text",
+                Body::Html => "html",
+                Body::Binary => "binary",
+                Body::Message(_) => "message",
+            };
+            (kind, p.encoding_problem, p.offset_body, p.offset_end)
+        });
+        Some(parts.collect())
+    }
+
+    /// True when `raw` has an attached message with a transfer encoding, which mail-parser (told
+    /// to leave encodings undone) reads as header fields and the walk decodes first.
+    fn has_encoded_message(raw: &[u8]) -> bool {
+        parse(raw).is_some_and(|m| {
+            m.parts
+                .iter()
+                .any(|p| matches!(p.body, Body::Message(_)) && p.encoding().is_some())
+        })
+    }
+
+    /// Every file of the bounce corpus, whole, cut at fifteen points, and with its closing
+    /// delimiters made plain ones (multiparts that never close): the walk finds the parts
+    /// mail-parser finds, with the same kinds, offsets and encoding problems.
+    #[test]
+    fn the_walk_finds_mail_parsers_parts() {
+        let Some(dir) = smtp_doctor_testkit::shared("corpus/bounces", &["maildir/bsd"]) else {
+            return;
+        };
+        let mut files = Vec::new();
+        let mut dirs = vec![dir];
+        while let Some(d) = dirs.pop() {
+            for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else {
+                    files.push(path);
+                }
+            }
+        }
+        files.sort();
+        let (mut compared, mut took, mut differ) = (0, 0, Vec::new());
+        for file in &files {
+            let Ok(whole) = std::fs::read(file) else {
+                continue;
+            };
+            // Each closing delimiter (`--boundary--`) made a plain one (`--boundary`).
+            let unclosed: Vec<u8> = whole
+                .split_inclusive(|&b| b == b'\n')
+                .flat_map(|line| {
+                    let text = line.trim_ascii_end();
+                    let closes = text.len() > 4 && text.starts_with(b"--") && text.ends_with(b"--");
+                    let (head, tail) = line.split_at(text.len());
+                    let head = if closes {
+                        &head[..head.len() - 2]
+                    } else {
+                        head
+                    };
+                    head.iter().chain(tail).copied()
+                })
+                .collect();
+            let cuts = (1..16).map(|k| &whole[..whole.len() * k / 16]);
+            for raw in std::iter::once(&whole[..])
+                .chain(cuts)
+                .chain([&unclosed[..]])
+            {
+                if has_encoded_message(raw) {
+                    continue;
+                }
+                compared += 1;
+                let (ours, theirs) = (walk_parts(raw), mail_parser_parts(raw));
+                // An attached message ends at its parent's next boundary, or with the input when
+                // there is none; mail-parser ends it where the walk of its own parts stopped
+                // (the input's end when its own multipart never closes), so its end is not
+                // compared.
+                let unend = |parts: Option<Vec<(&'static str, bool, usize, usize)>>| {
+                    parts.map(|v| {
+                        let v = v.into_iter();
+                        v.map(|(k, e, b, end)| (k, e, b, if k == "message" { 0 } else { end }))
+                            .collect::<Vec<_>>()
+                    })
+                };
+                let (ours, theirs) = (unend(ours), unend(theirs));
+                // An attached message whose own multipart never closes takes the rest of the
+                // input in mail-parser, its parent's boundaries included; the walk ends it at
+                // its parent's next boundary (which, by RFC 2046, 5.1.1, cannot be inside it)
+                // and goes on with the parts after it.
+                let took_the_rest = match (&ours, &theirs) {
+                    (Some(o), Some(t)) => {
+                        t.len() < o.len()
+                            && o[..t.len()] == t[..]
+                            && t.last().is_some_and(|p| p.0 == "message")
+                    }
+                    _ => false,
+                };
+                took += usize::from(took_the_rest);
+                if ours != theirs && !took_the_rest {
+                    differ.push(format!(
+                        "{} ({} bytes): walk {ours:?}, mail-parser {theirs:?}",
+                        file.display(),
+                        raw.len()
+                    ));
+                }
+            }
+        }
+        println!("{compared} inputs compared, {took} with an attached message that took the rest");
+        assert!(compared > 10_000, "only {compared} inputs compared");
+        assert!(
+            differ.is_empty(),
+            "{} of {compared} differ:\n{}",
+            differ.len(),
+            differ[..differ.len().min(10)].join("\n")
+        );
     }
 }
