@@ -32,6 +32,10 @@ use std::borrow::Cow;
 pub const MAX_MESSAGE: usize = 50 * 1024 * 1024;
 /// The most recipients reported for one message.
 pub const MAX_RECIPIENTS: usize = 10_000;
+
+/// The most MIME parts of one message that are read; the rest is left out with a
+/// [`Note::TooManyParts`].
+pub const MAX_PARTS: usize = 10_000;
 /// The most bytes of one recipient's diagnostic text given to the classifier.
 const MAX_DIAGNOSTIC: usize = 8 * 1024;
 
@@ -73,6 +77,8 @@ pub enum Note {
     EncodingProblem,
     /// More recipients than [`MAX_RECIPIENTS`]; the rest were dropped.
     TooManyRecipients,
+    /// More MIME parts than [`MAX_PARTS`]; the rest of the message was left out.
+    TooManyParts,
 }
 
 impl std::fmt::Display for Note {
@@ -88,6 +94,9 @@ impl std::fmt::Display for Note {
             Note::EncodingProblem => f.write_str("a MIME part could not be decoded; raw text used"),
             Note::TooManyRecipients => {
                 write!(f, "more than {MAX_RECIPIENTS} recipients; the rest dropped")
+            }
+            Note::TooManyParts => {
+                write!(f, "more than {MAX_PARTS} MIME parts; the rest left out")
             }
         }
     }
@@ -205,6 +214,9 @@ fn parse_lines(bytes: &[u8], depth: usize, normalised: bool) -> Option<Report> {
         text::normalise_line_endings(kept)
     };
     let mime = mime::parse(&data[..])?;
+    if mime.cut {
+        notes.push(Note::TooManyParts);
+    }
     let msg = Parts::collect(&mime, &mut notes);
     let mut report = decode(&msg, depth)?;
     if report.recipients.len() > MAX_RECIPIENTS {

@@ -1,9 +1,10 @@
 //! Hostile input (issue 5, point 7): truncated MIME, a message over the size limit, deeply nested
 //! message/rfc822 parts, broken charsets and transfer encodings, a multipart boundary that never
-//! closes. Each must decode without a panic, within the limits, with a note where input was cut.
+//! closes, more parts than a message may have, many multiparts whose boundaries never come. Each
+//! must decode without a panic, within the limits, with a note where input was cut.
 //! The inputs are generated here; no test asserts wall time.
 
-use smtp_doctor_bounce::{parse, Note, MAX_MESSAGE};
+use smtp_doctor_bounce::{parse, Note, MAX_MESSAGE, MAX_PARTS};
 
 const HEAD: &str = "From: MAILER-DAEMON@mx.example.org\nTo: sender@example.com\n\
 Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n";
@@ -148,4 +149,52 @@ fn binary_garbage_gives_nothing_or_a_report_without_panic() {
     }
     let _ = parse(&buf);
     let _ = parse(&buf[..1000]);
+}
+
+#[test]
+fn more_parts_than_the_limit_are_left_out_with_a_note() {
+    let mut msg = report("B");
+    for i in 0..MAX_PARTS + 100 {
+        msg.push_str(&format!("--B\nContent-Type: text/plain\n\npart {i}\n"));
+    }
+    msg.push_str("--B--\n");
+    let Some(r) = parse(msg.as_bytes()) else {
+        panic!("a DSN followed by many parts gave no report");
+    };
+    assert!(r.notes.contains(&Note::TooManyParts), "{:?}", r.notes);
+    assert_eq!(r.recipients.len(), 1);
+    assert_eq!(r.recipients[0].reason, "userunknown");
+    // Under the limit, no note.
+    let few = format!(
+        "{}--B\nContent-Type: text/plain\n\nlast\n--B--\n",
+        report("B")
+    );
+    assert!(parse(few.as_bytes()).is_some_and(|r| !r.notes.contains(&Note::TooManyParts)));
+}
+
+#[test]
+fn many_multiparts_whose_boundaries_never_come() {
+    // Each of these parts is a multipart whose boundary is nowhere: looking for it to the end of
+    // the input each time would read the 20 MB after them ten thousand times over (200 GB; some
+    // 7 s here against a tenth of one, and quadratic in the input); it is looked for only as far
+    // as the part's own end.
+    let mut msg = String::new();
+    for i in 0..MAX_PARTS - 10 {
+        msg.push_str(&format!(
+            "--B\nContent-Type: multipart/mixed; boundary=\"absent{i}\"\n\nx\n"
+        ));
+    }
+    msg.push_str(&dsn_part("B"));
+    msg.push_str("--B\nContent-Type: text/plain\n\n");
+    let line = "0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz012\n";
+    while msg.len() < 20 << 20 {
+        msg.push_str(line);
+    }
+    msg.push_str("--B--\n");
+    let msg = report("B").replacen(&dsn_part("B"), &msg, 1);
+    let r = parse(msg.as_bytes())
+        .map(|r| r.recipients)
+        .unwrap_or_default();
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].recipient.as_deref(), Some("nobody@example.net"));
 }
