@@ -8,8 +8,9 @@
 //! text: this crate never classifies by itself. [`read`] finds the messages in files,
 //! directories, Maildirs, mboxes, `.gz` files and standard input.
 //!
-//! MIME is walked by [`mime`] with mail-parser's stream and field parsers; the RFC 3464 field parser ([`dsn`]'s groups), the auto-reply
-//! test and the vendor heuristics (tables of marker phrases in `vendor.rs`) are written here.
+//! MIME is walked by [`mime`] with mail-parser's stream and field parsers; the RFC 3464 field
+//! parser ([`dsn`]'s groups), the auto-reply test and the vendor heuristics (tables of marker
+//! phrases in `vendor.rs`) are written here.
 #![forbid(unsafe_code)]
 
 mod autoreply;
@@ -271,8 +272,8 @@ impl<'a> Parts<'a> {
         };
         // `Received` fields say nothing of the failure and are the longest folded ones: they are
         // left out rather than joined, told by the name the header parser recognised (no
-        // compare of each name) and before their bytes are checked as UTF-8. The
-        // fields of [`OPAQUE_HEADERS`] are left out too, by a compare of the name.
+        // compare of each name) and before their bytes are checked as UTF-8. The fields of
+        // [`OPAQUE_HEADERS`] are left out too, by a compare of the name.
         let raw = mime.raw;
         for h in root {
             if h.name == HeaderName::Received || is_opaque(h.name.as_str()) {
@@ -455,9 +456,8 @@ fn strip_brackets(s: &str) -> String {
 }
 
 /// The text of `part` of the message whose bytes are `raw`: its bytes decoded from its transfer
-/// encoding (base64 with mail-parser's decoder, quoted-printable with
-/// [`text::decode_quoted_printable`]) and then, for a text part, from its charset (as mail-parser
-/// would). Base64 that does not decode is kept as it is, with a note.
+/// encoding ([`mime::Encoding::decode`]) and then, for a text part, from its charset (as
+/// mail-parser would). Base64 that does not decode is kept as it is, with a note.
 fn part_text<'a>(part: &mime::Part<'_>, raw: &'a [u8], notes: &mut Vec<Note>) -> Cow<'a, str> {
     let body = match &part.body {
         mime::Body::Multipart => return Cow::Borrowed(""),
@@ -466,17 +466,13 @@ fn part_text<'a>(part: &mime::Part<'_>, raw: &'a [u8], notes: &mut Vec<Note>) ->
             .get(part.offset_body..part.offset_end)
             .unwrap_or_default(),
     };
-    let decoded = match part.encoding() {
-        None => None,
-        Some(mime::Encoding::QuotedPrintable) => Some(text::decode_quoted_printable(body)),
-        Some(mime::Encoding::Base64) => {
-            let decoded = mail_parser::decoders::base64::base64_decode(body);
-            if decoded.is_none() && !notes.contains(&Note::EncodingProblem) {
-                notes.push(Note::EncodingProblem);
-            }
-            decoded
+    let decoded = part.encoding().and_then(|encoding| {
+        let decoded = encoding.decode(body);
+        if decoded.is_none() && !notes.contains(&Note::EncodingProblem) {
+            notes.push(Note::EncodingProblem);
         }
-    };
+        decoded
+    });
     let charset = || {
         part.content_type()
             .and_then(|c| c.attribute("charset"))

@@ -82,6 +82,17 @@ pub(crate) enum Encoding {
     QuotedPrintable,
 }
 
+impl Encoding {
+    /// `bytes` with this encoding undone: base64 by mail-parser's decoder (`None` when it does
+    /// not decode), quoted-printable leniently by [`text::decode_quoted_printable`].
+    pub(crate) fn decode(self, bytes: &[u8]) -> Option<Vec<u8>> {
+        match self {
+            Encoding::Base64 => base64_decode(bytes),
+            Encoding::QuotedPrintable => Some(text::decode_quoted_printable(bytes)),
+        }
+    }
+}
+
 impl Part<'_> {
     /// Its Content-Type.
     pub(crate) fn content_type(&self) -> Option<&ContentType<'_>> {
@@ -278,8 +289,7 @@ fn nested(raw: &[u8], start: usize, end: usize, encoding: Option<Encoding>) -> (
             let raw = Cow::Borrowed(&raw[start..end]);
             return (Body::Message(Nested { raw, headers }), false);
         }
-        Some(Encoding::QuotedPrintable) => text::decode_quoted_printable(&raw[start..end]),
-        Some(Encoding::Base64) => match base64_decode(&raw[start..end]) {
+        Some(encoding) => match encoding.decode(&raw[start..end]) {
             Some(decoded) => decoded,
             None => return (Body::Text, true),
         },
